@@ -1,0 +1,40 @@
+/* How a transport (UDP, TCP, ICMP) sends an IPv4 packet without a staging copy: begin reserves room
+ * for `l4_len` bytes of transport header+payload in a transmit frame (or in the queue of packets
+ * waiting for ARP resolution), the transport writes them in place at tx->l4, and commit adds the
+ * IPv4 and Ethernet headers and queues the frame. The interface implements it; tests fake it. */
+#ifndef SMOLXDP_IP_TX_H
+#define SMOLXDP_IP_TX_H
+
+#include "smolxdp/base.h"
+
+enum ip_tx_err {
+	IP_TX_OK = 0,
+	IP_TX_NO_ROUTE,  /* no address to send from, or no gateway for an off-link destination */
+	IP_TX_NO_BUFFER, /* no transmit frame (or ARP-queue slot) free now; try again on a later poll */
+	IP_TX_TOO_BIG,   /* l4_len exceeds the MTU */
+};
+
+struct ip_tx {
+	uint8_t *l4;      /* where the transport header goes */
+	size_t l4_cap;    /* room at l4: at least the l4_len asked for */
+	ipv4_addr src;    /* the source address the route chose: use it in the pseudo-header */
+	ipv4_addr dst;
+	uint8_t proto;
+	uint8_t priv_kind; /* the sender's own bookkeeping */
+	uint32_t priv_slot;
+	uint64_t priv_handle;
+	uint8_t *priv_frame;
+};
+
+struct ip_sender {
+	void *ctx;
+	/* src 0: let the route choose (tx->src tells which). A nonzero src must be one of ours. */
+	enum ip_tx_err (*begin)(void *ctx, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
+			       struct ip_tx *tx);
+	/* l4_len may be smaller than asked for at begin. */
+	void (*commit)(void *ctx, struct ip_tx *tx, size_t l4_len);
+	void (*abort)(void *ctx, struct ip_tx *tx);
+	uint16_t mtu; /* largest IPv4 packet, header included */
+};
+
+#endif

@@ -1,0 +1,22 @@
+/* The Internet checksum (RFC 1071) and its incremental update (RFC 1624). Sums are carried in a
+ * 32-bit accumulator of big-endian 16-bit words; values returned are host-order numbers to store
+ * with put_be16. */
+#ifndef SMOLXDP_WIRE_CHECKSUM_H
+#define SMOLXDP_WIRE_CHECKSUM_H
+
+#include "smolxdp/base.h"
+
+/* Add `len` bytes at `data` (any alignment, any length) to `sum`. When chaining calls, every span
+ * but the last must have even length. */
+uint32_t csum_add(uint32_t sum, const void *data, size_t len);
+/* Fold the carries into 16 bits (not complemented). */
+uint16_t csum_fold(uint32_t sum);
+/* The checksum field value: ~fold(sum). */
+uint16_t csum_finish(uint32_t sum);
+/* Raw sum of the IPv4 pseudo-header (RFC 768, RFC 9293 3.1): src, dst, zero, protocol, L4 length. */
+uint32_t csum_pseudo_ipv4(ipv4_addr src, ipv4_addr dst, uint8_t proto, uint16_t l4_len);
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for a 16-bit field changing from old to new. */
+uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);
+uint16_t csum_update32(uint16_t csum, uint32_t old_val, uint32_t new_val);
+
+#endif

@@ -1,0 +1,11 @@
+/* Whole-frame decoding for humans: one line per Ethernet frame, every layer the stack understands,
+ * and what it cannot decode named for what it is (truncated, bad checksum, unknown type). Shared by
+ * smolxdp-dump and the stack's tracing. */
+#ifndef SMOLXDP_WIRE_FRAME_H
+#define SMOLXDP_WIRE_FRAME_H
+
+#include "smolxdp/wire/common.h"
+
+void frame_print(const uint8_t *buf, size_t len, struct strbuf *sb);
+
+#endif
