@@ -1,0 +1,37 @@
+/* Command-line options of smolxdp-bench's stack transport (shared by the real one and the stand-in
+ * that reports it was not built). */
+#include "bench_stack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void bench_stack_opts_init(struct bench_stack_opts *so)
+{
+	memset(so, 0, sizeof(*so));
+	so->ip = "192.168.69.100/24";
+	so->mac = "02:00:00:00:00:64";
+}
+
+int bench_stack_parse_opt(struct bench_stack_opts *so, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_STACK_IFACE: so->ifname = arg; return 0;
+	case OPT_STACK_QUEUE: so->queue = (unsigned)strtoul(arg, NULL, 10); return 0;
+	case OPT_STACK_IP: so->ip = arg; return 0;
+	case OPT_STACK_MAC: so->mac = arg; return 0;
+	case OPT_STACK_BUSY_POLL: so->busy_poll = true; return 0;
+	case OPT_STACK_COPY: so->bind_mode = 1; return 0;
+	case OPT_STACK_ZERO_COPY: so->bind_mode = 2; return 0;
+	default: return -1;
+	}
+}
+
+const char *bench_stack_usage(void)
+{
+	return "  --iface IF              stack: the interface to open (AF_XDP)\n"
+	       "  --queue N               stack: its queue (default 0)\n"
+	       "  --ip ADDR/PREFIX        stack: the client's address (default 192.168.69.100/24)\n"
+	       "  --mac MAC               stack: the client's MAC (default 02:00:00:00:00:64)\n"
+	       "  --xsk-busy-poll         stack: SO_PREFER_BUSY_POLL/SO_BUSY_POLL on the AF_XDP socket\n"
+	       "  --copy | --zero-copy    stack: AF_XDP bind mode (default: try zero-copy, fall back)\n";
+}
