@@ -1,0 +1,290 @@
+/* The interface object: configuration and memory layout, the poll loop (receive a batch, egress,
+ * flush) and when it next needs to run, counters. The protocols live in arp.c, ip_in.c, ip_out.c,
+ * icmp.c and the UDP socket files. */
+#include "iface_internal.h"
+#include "smolxdp/mem.h"
+
+static const char *const counter_names[IFACE_COUNTER_COUNT] = {
+	[IFACE_RX_FRAMES] = "rx_frames",
+	[IFACE_TX_FRAMES] = "tx_frames",
+	[IFACE_ARP_REQUESTS_SENT] = "arp_requests_sent",
+	[IFACE_ARP_REPLIES_SENT] = "arp_replies_sent",
+	[IFACE_ICMP_ECHO_REPLIES_SENT] = "icmp_echo_replies_sent",
+	[IFACE_ICMP_ERRORS_SENT] = "icmp_errors_sent",
+	[IFACE_ICMP_ERRORS_RECEIVED] = "icmp_errors_received",
+	[IFACE_UDP_RX_DATAGRAMS] = "udp_rx_datagrams",
+	[IFACE_UDP_TX_DATAGRAMS] = "udp_tx_datagrams",
+	[IFACE_TCP_RX_SEGMENTS] = "tcp_rx_segments",
+	[IFACE_TCP_RST_SENT] = "tcp_rst_sent",
+	[IFACE_DROP_ETH_MALFORMED] = "drop_eth_malformed",
+	[IFACE_DROP_ETH_NOT_FOR_US] = "drop_eth_not_for_us",
+	[IFACE_DROP_ETH_UNKNOWN_TYPE] = "drop_eth_unknown_type",
+	[IFACE_DROP_ARP_MALFORMED] = "drop_arp_malformed",
+	[IFACE_DROP_ARP_NOT_FOR_US] = "drop_arp_not_for_us",
+	[IFACE_DROP_IPV4_MALFORMED] = "drop_ipv4_malformed",
+	[IFACE_DROP_IPV4_BAD_CHECKSUM] = "drop_ipv4_bad_checksum",
+	[IFACE_DROP_IPV4_BAD_SOURCE] = "drop_ipv4_bad_source",
+	[IFACE_DROP_IPV4_NOT_FOR_US] = "drop_ipv4_not_for_us",
+	[IFACE_DROP_IPV4_FRAGMENT] = "drop_ipv4_fragment",
+	[IFACE_DROP_IPV4_UNKNOWN_PROTO] = "drop_ipv4_unknown_proto",
+	[IFACE_DROP_ICMP_MALFORMED] = "drop_icmp_malformed",
+	[IFACE_DROP_ICMP_BAD_CHECKSUM] = "drop_icmp_bad_checksum",
+	[IFACE_DROP_ICMP_BROADCAST_ECHO] = "drop_icmp_broadcast_echo",
+	[IFACE_DROP_ICMP_UNHANDLED] = "drop_icmp_unhandled",
+	[IFACE_DROP_UDP_MALFORMED] = "drop_udp_malformed",
+	[IFACE_DROP_UDP_BAD_CHECKSUM] = "drop_udp_bad_checksum",
+	[IFACE_DROP_UDP_NO_SOCKET] = "drop_udp_no_socket",
+	[IFACE_DROP_UDP_BUFFER_FULL] = "drop_udp_buffer_full",
+	[IFACE_DROP_UDP_TOO_BIG] = "drop_udp_too_big",
+	[IFACE_DROP_TCP_MALFORMED] = "drop_tcp_malformed",
+	[IFACE_DROP_TCP_NO_HANDLER] = "drop_tcp_no_handler",
+	[IFACE_DROP_TX_NO_FRAME] = "drop_tx_no_frame",
+	[IFACE_DROP_TX_NO_ROUTE] = "drop_tx_no_route",
+	[IFACE_DROP_TX_ARP_QUEUE_FULL] = "drop_tx_arp_queue_full",
+	[IFACE_DROP_TX_ARP_UNRESOLVED] = "drop_tx_arp_unresolved",
+	[IFACE_DROP_ICMP_RATE_LIMITED] = "drop_icmp_rate_limited",
+};
+
+const char *iface_counter_name(enum iface_counter c)
+{
+	return (unsigned)c < IFACE_COUNTER_COUNT ? counter_names[c] : "unknown";
+}
+
+static uint32_t round_pow2(uint32_t v)
+{
+	uint32_t p = 1;
+	while (p < v && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+/* Fills in defaults; false when the config cannot work with this device. */
+static bool config_complete(struct iface_config *cfg, const struct dev_caps *caps)
+{
+	if (cfg->addr_count == 0 || cfg->addr_count > IFACE_MAX_ADDRS)
+		return false;
+	for (unsigned i = 0; i < cfg->addr_count; i++)
+		if (cfg->addrs[i].prefix_len > 32 || cfg->addrs[i].addr == 0)
+			return false;
+	if (caps->max_frame < IFACE_L2_LEN + 68) /* RFC 791: every host takes 68-byte packets */
+		return false;
+	uint32_t dev_mtu = caps->max_frame - IFACE_L2_LEN;
+	if (cfg->mtu == 0)
+		cfg->mtu = (uint16_t)SMX_MIN(dev_mtu, 1500u);
+	if (cfg->mtu < 68 || cfg->mtu > dev_mtu)
+		return false;
+	if (cfg->ttl == 0)
+		cfg->ttl = 64;
+	cfg->arp_cache_entries = round_pow2(cfg->arp_cache_entries ? cfg->arp_cache_entries : 64);
+	if (cfg->arp_wait_slots == 0)
+		cfg->arp_wait_slots = 16;
+	if (cfg->udp_sockets == 0)
+		cfg->udp_sockets = 64;
+	if (cfg->rx_batch == 0)
+		cfg->rx_batch = caps->rx_batch ? caps->rx_batch : 32;
+	if (cfg->arp_expiry == 0)
+		cfg->arp_expiry = 60 * SEC;
+	if (cfg->arp_timeout == 0)
+		cfg->arp_timeout = 3 * SEC;
+	if (cfg->icmp_errors_per_sec == 0)
+		cfg->icmp_errors_per_sec = 100;
+	return true;
+}
+
+static void iface_layout(struct smx_carve *c, const struct iface_config *cfg, struct iface **ifc)
+{
+	size_t frame_len = IFACE_L2_LEN + cfg->mtu;
+	uint32_t buckets = round_pow2(cfg->udp_sockets);
+
+	*ifc = smx_carve_take(c, sizeof(struct iface));
+	struct neigh *neigh = smx_carve_take(c, cfg->arp_cache_entries * sizeof(struct neigh));
+	struct arp_wait *wait = smx_carve_take(c, cfg->arp_wait_slots * sizeof(struct arp_wait));
+	uint8_t *wait_buf = smx_carve_take(c, cfg->arp_wait_slots * frame_len);
+	struct dev_frame *rx = smx_carve_take(c, cfg->rx_batch * sizeof(struct dev_frame));
+	struct udp_socket **udp = smx_carve_take(c, buckets * sizeof(struct udp_socket *));
+	if (!c->base)
+		return;
+	memset(*ifc, 0, sizeof(**ifc));
+	memset(neigh, 0, cfg->arp_cache_entries * sizeof(struct neigh));
+	memset(wait, 0, cfg->arp_wait_slots * sizeof(struct arp_wait));
+	for (uint32_t i = 0; i < cfg->arp_wait_slots; i++)
+		wait[i].frame = wait_buf + i * frame_len;
+	(*ifc)->neigh = neigh;
+	(*ifc)->neigh_mask = cfg->arp_cache_entries - 1;
+	(*ifc)->wait = wait;
+	(*ifc)->wait_slots = cfg->arp_wait_slots;
+	(*ifc)->rx_frames = rx;
+	(*ifc)->rx_batch = cfg->rx_batch;
+	(*ifc)->udp_buckets = udp;
+	udp_table_layout(*ifc, buckets);
+}
+
+/* The MTU (and so the layout) depends on the device, which iface_mem_size does not see: it sizes for
+ * the largest MTU the config allows. */
+size_t iface_mem_size(const struct iface_config *cfg)
+{
+	struct iface_config c = *cfg;
+	struct dev_caps caps = {.max_frame = 0xffff, .rx_batch = 32};
+	struct smx_carve carve;
+	struct iface *ifc;
+
+	if (c.mtu == 0)
+		c.mtu = 1500;
+	if (!config_complete(&c, &caps))
+		return 0;
+	smx_carve_start(&carve, NULL);
+	iface_layout(&carve, &c, &ifc);
+	return smx_carve_total(&carve);
+}
+
+struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *cfg, struct dev *dev)
+{
+	struct iface_config c = *cfg;
+	struct dev_caps caps;
+	struct smx_carve carve;
+	struct iface *ifc;
+	size_t need;
+
+	if (!mem || !dev)
+		return NULL;
+	dev_get_caps(dev, &caps);
+	if (!config_complete(&c, &caps))
+		return NULL;
+	smx_carve_start(&carve, NULL);
+	iface_layout(&carve, &c, &ifc);
+	need = smx_carve_total(&carve);
+	if (mem_size < need)
+		return NULL;
+	smx_carve_start(&carve, mem);
+	iface_layout(&carve, &c, &ifc);
+	ifc->cfg = c;
+	ifc->dev = dev;
+	ifc->caps = caps;
+	ifc->mtu = c.mtu;
+	ifc->rng = c.seed ^ 0x736d6f6c786470ull; /* "smolxdp": a zero seed still gives a usable state */
+	ifc->ip_ident = (uint16_t)(ifc->rng >> 17);
+	ifc->icmp_tokens = c.icmp_errors_per_sec;
+	iface_sender_setup(ifc);
+	return ifc;
+}
+
+/* ICMP error tokens refill continuously at icmp_errors_per_sec, up to that many. */
+static void icmp_tokens_refill(struct iface *ifc, smx_instant now)
+{
+	uint32_t rate = ifc->cfg.icmp_errors_per_sec;
+	smx_instant step = SMX_MAX(SEC / rate, 1ull);
+
+	if (now <= ifc->icmp_refill_at)
+		return;
+	uint64_t add = (now - ifc->icmp_refill_at) / step;
+	if (add == 0)
+		return;
+	ifc->icmp_tokens = (uint32_t)SMX_MIN((uint64_t)ifc->icmp_tokens + add, (uint64_t)rate);
+	ifc->icmp_refill_at = ifc->icmp_tokens == rate ? now : ifc->icmp_refill_at + add * step;
+}
+
+void iface_release(struct iface *ifc)
+{
+	udp_views_settle(ifc);
+	if (ifc->rx_held > 0)
+		dev_rx_release(ifc->dev, ifc->rx_frames, ifc->rx_held);
+	ifc->rx_held = 0;
+	ifc->views_out = 0;
+}
+
+bool iface_poll(struct iface *ifc, smx_instant now)
+{
+	size_t n;
+
+	ifc->now = now;
+	ifc->activity = false;
+	/* The previous batch is given back now: views not read yet are copied to their slots first. */
+	iface_release(ifc);
+	icmp_tokens_refill(ifc, now);
+	if (!ifc->announced) {
+		ifc->announced = true;
+		arp_announce(ifc);
+	}
+	n = dev_rx_burst(ifc->dev, ifc->rx_frames, ifc->rx_batch, now);
+	ifc->counters[IFACE_RX_FRAMES] += n;
+	for (size_t i = 0; i < n; i++)
+		iface_frame_input(ifc, ifc->rx_frames[i].data, ifc->rx_frames[i].len);
+	/* Hold the batch only while some socket holds a view into it. */
+	if (ifc->views_out > 0)
+		ifc->rx_held = (uint32_t)n;
+	else if (n > 0)
+		dev_rx_release(ifc->dev, ifc->rx_frames, n);
+	if (ifc->wait_used > 0)
+		arp_wait_egress(ifc);
+	if (ifc->udp_tx_list)
+		udp_egress(ifc);
+	if (ifc->has_tcp)
+		ifc->tcp.output(ifc->tcp.ctx, now, &ifc->sender);
+	dev_tx_flush(ifc->dev, now);
+	return n > 0 || ifc->activity;
+}
+
+smx_instant iface_poll_at(struct iface *ifc, smx_instant now)
+{
+	smx_instant at = SMX_INSTANT_NEVER;
+
+	if (!ifc->announced || ifc->udp_tx_list)
+		return now;
+	if (ifc->wait_used > 0)
+		at = SMX_MIN(at, arp_wait_poll_at(ifc, now));
+	if (ifc->has_tcp)
+		at = SMX_MIN(at, ifc->tcp.poll_at(ifc->tcp.ctx, now));
+	return at;
+}
+
+smx_instant iface_poll_delay(struct iface *ifc, smx_instant now)
+{
+	smx_instant at = iface_poll_at(ifc, now);
+
+	if (at == SMX_INSTANT_NEVER)
+		return SMX_INSTANT_NEVER;
+	return at <= now ? 0 : at - now;
+}
+
+void iface_set_tcp_handler(struct iface *ifc, const struct l4_handler *tcp)
+{
+	ifc->has_tcp = tcp != NULL;
+	if (tcp)
+		ifc->tcp = *tcp;
+}
+
+void iface_set_icmp_handler(struct iface *ifc, iface_icmp_fn fn, void *ctx)
+{
+	ifc->icmp_fn = fn;
+	ifc->icmp_ctx = ctx;
+}
+
+const struct ip_sender *iface_ip_sender(struct iface *ifc)
+{
+	return &ifc->sender;
+}
+
+const uint64_t *iface_counters(const struct iface *ifc)
+{
+	return ifc->counters;
+}
+
+uint16_t iface_mtu(const struct iface *ifc)
+{
+	return ifc->mtu;
+}
+
+const struct iface_config *iface_get_config(const struct iface *ifc)
+{
+	return &ifc->cfg;
+}
+
+bool iface_neighbor_lookup(struct iface *ifc, ipv4_addr ip, struct eth_addr *mac, smx_instant now)
+{
+	const struct neigh *n = neigh_lookup(ifc, ip, now);
+
+	if (!n)
+		return false;
+	*mac = n->mac;
+	return true;
+}

@@ -1,0 +1,228 @@
+/* IPv4 output (RFC 791, RFC 1122 3.3.1): route by prefix (on-link) or via the default gateway, pick
+ * the source address, resolve the next hop, and build the packet in place in a transmit frame - or,
+ * while ARP is still resolving, in a slot of the bounded wait queue (arp.c sends it on the reply). */
+#include "iface_internal.h"
+
+static uint32_t prefix_mask(uint8_t len)
+{
+	return len == 0 ? 0 : 0xffffffffu << (32 - len);
+}
+
+bool iface_is_our_addr(const struct iface *ifc, ipv4_addr a)
+{
+	for (unsigned i = 0; i < ifc->cfg.addr_count; i++)
+		if (ifc->cfg.addrs[i].addr == a)
+			return true;
+	return false;
+}
+
+/* The limited broadcast, or the directed broadcast of one of our subnets (RFC 919, RFC 922). /31
+ * and /32 subnets have none (RFC 3021). */
+bool iface_is_broadcast_addr(const struct iface *ifc, ipv4_addr a)
+{
+	if (a == 0xffffffffu)
+		return true;
+	for (unsigned i = 0; i < ifc->cfg.addr_count; i++) {
+		const struct iface_cidr *c = &ifc->cfg.addrs[i];
+		uint32_t m = prefix_mask(c->prefix_len);
+		if (c->prefix_len < 31 && a == ((c->addr & m) | ~m))
+			return true;
+	}
+	return false;
+}
+
+struct route {
+	ipv4_addr src;
+	ipv4_addr next_hop;
+	bool broadcast;
+};
+
+static bool route_find(const struct iface *ifc, ipv4_addr src, ipv4_addr dst, struct route *r)
+{
+	const struct iface_cidr *addrs = ifc->cfg.addrs;
+
+	r->broadcast = false;
+	r->next_hop = dst;
+	r->src = src ? src : addrs[0].addr;
+	if (src && !iface_is_our_addr(ifc, src))
+		return false;
+	if (dst == 0xffffffffu) {
+		r->broadcast = true;
+		return true;
+	}
+	for (unsigned i = 0; i < ifc->cfg.addr_count; i++) {
+		uint32_t m = prefix_mask(addrs[i].prefix_len);
+		if ((dst & m) != (addrs[i].addr & m))
+			continue;
+		if (!src)
+			r->src = addrs[i].addr;
+		r->broadcast = addrs[i].prefix_len < 31 && dst == ((addrs[i].addr & m) | ~m);
+		return true;
+	}
+	if (ifc->cfg.gateway == 0)
+		return false;
+	r->next_hop = ifc->cfg.gateway;
+	if (!src) {
+		for (unsigned i = 0; i < ifc->cfg.addr_count; i++) {
+			uint32_t m = prefix_mask(addrs[i].prefix_len);
+			if ((ifc->cfg.gateway & m) == (addrs[i].addr & m)) {
+				r->src = addrs[i].addr;
+				break;
+			}
+		}
+	}
+	return true;
+}
+
+static enum ip_tx_err begin_in_frame(struct iface *ifc, const struct eth_addr *mac, size_t l4_len,
+				     struct ip_tx *tx)
+{
+	struct dev_frame f;
+
+	if (!dev_tx_reserve(ifc->dev, &f, ifc->now)) {
+		iface_count(ifc, IFACE_DROP_TX_NO_FRAME);
+		return IP_TX_NO_BUFFER;
+	}
+	uint32_t cap = SMX_MIN(f.cap, (uint32_t)(IFACE_L2_LEN + ifc->mtu));
+	if (cap < IFACE_L4_OFF + l4_len) {
+		dev_tx_abort(ifc->dev, &f);
+		return IP_TX_TOO_BIG;
+	}
+	eth_header_put(f.data, mac, &ifc->cfg.mac, ETH_TYPE_IPV4);
+	tx->l4 = f.data + IFACE_L4_OFF;
+	tx->l4_cap = cap - IFACE_L4_OFF;
+	tx->priv_kind = TX_KIND_FRAME;
+	tx->priv_frame = f.data;
+	tx->priv_handle = f.handle;
+	tx->priv_slot = f.cap;
+	return IP_TX_OK;
+}
+
+static enum ip_tx_err begin_in_wait(struct iface *ifc, ipv4_addr next_hop, struct ip_tx *tx)
+{
+	neigh_solicit(ifc, next_hop);
+	for (uint32_t i = 0; i < ifc->wait_slots; i++) {
+		struct arp_wait *w = &ifc->wait[i];
+		if (w->state != WAIT_FREE)
+			continue;
+		w->state = WAIT_BUILDING;
+		w->next_hop = next_hop;
+		w->queued_at = ifc->now;
+		w->seq = ifc->wait_seq++;
+		ifc->wait_used++;
+		tx->l4 = w->frame + IFACE_L4_OFF;
+		tx->l4_cap = (size_t)ifc->mtu - IPV4_HEADER_LEN;
+		tx->priv_kind = TX_KIND_WAIT;
+		tx->priv_slot = i;
+		tx->priv_frame = w->frame;
+		return IP_TX_OK;
+	}
+	iface_count(ifc, IFACE_DROP_TX_ARP_QUEUE_FULL);
+	return IP_TX_NO_BUFFER;
+}
+
+enum ip_tx_err iface_ip_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
+			      struct ip_tx *tx)
+{
+	struct route r;
+	const struct neigh *n;
+	enum ip_tx_err err;
+
+	if (l4_len > (size_t)ifc->mtu - IPV4_HEADER_LEN)
+		return IP_TX_TOO_BIG;
+	if (!route_find(ifc, src, dst, &r)) {
+		iface_count(ifc, IFACE_DROP_TX_NO_ROUTE);
+		return IP_TX_NO_ROUTE;
+	}
+	if (r.broadcast)
+		err = begin_in_frame(ifc, &ETH_ADDR_BROADCAST, l4_len, tx);
+	else if ((n = neigh_lookup(ifc, r.next_hop, ifc->now)) != NULL)
+		err = begin_in_frame(ifc, &n->mac, l4_len, tx);
+	else
+		err = begin_in_wait(ifc, r.next_hop, tx);
+	if (err != IP_TX_OK)
+		return err;
+	tx->src = r.src;
+	tx->dst = dst;
+	tx->proto = proto;
+	return IP_TX_OK;
+}
+
+void iface_frame_send(struct iface *ifc, struct dev_frame *f)
+{
+	f->len = eth_pad(f->data, f->len, f->cap);
+	dev_tx_submit(ifc->dev, f);
+	iface_count(ifc, IFACE_TX_FRAMES);
+	ifc->activity = true;
+}
+
+void iface_ip_commit(struct iface *ifc, struct ip_tx *tx, size_t l4_len)
+{
+	struct ipv4_repr ip = {
+		.src = tx->src,
+		.dst = tx->dst,
+		.protocol = tx->proto,
+		.ttl = ifc->cfg.ttl,
+		.ident = ifc->ip_ident++,
+		.dont_frag = true, /* we never fragment; RFC 6864 4.1 lets atomic datagrams use any ID */
+		.header_len = IPV4_HEADER_LEN,
+		.total_len = (uint16_t)(IPV4_HEADER_LEN + l4_len),
+	};
+
+	if (l4_len > tx->l4_cap) { /* a transport bug: never send past the room lent */
+		iface_ip_abort(ifc, tx);
+		return;
+	}
+	ipv4_emit(&ip, tx->l4 - IPV4_HEADER_LEN, IPV4_HEADER_LEN);
+	if (tx->priv_kind == TX_KIND_FRAME) {
+		struct dev_frame f = {
+			.data = tx->priv_frame,
+			.len = (uint32_t)(IFACE_L4_OFF + l4_len),
+			.cap = tx->priv_slot,
+			.handle = tx->priv_handle,
+		};
+		iface_frame_send(ifc, &f);
+	} else if (tx->priv_kind == TX_KIND_WAIT && tx->priv_slot < ifc->wait_slots) {
+		struct arp_wait *w = &ifc->wait[tx->priv_slot];
+		w->len = (uint32_t)(IFACE_L4_OFF + l4_len);
+		w->state = WAIT_READY;
+	}
+	tx->priv_kind = 0;
+}
+
+void iface_ip_abort(struct iface *ifc, struct ip_tx *tx)
+{
+	if (tx->priv_kind == TX_KIND_FRAME) {
+		struct dev_frame f = {.data = tx->priv_frame, .cap = tx->priv_slot, .handle = tx->priv_handle};
+		dev_tx_abort(ifc->dev, &f);
+	} else if (tx->priv_kind == TX_KIND_WAIT && tx->priv_slot < ifc->wait_slots) {
+		ifc->wait[tx->priv_slot].state = WAIT_FREE;
+		ifc->wait_used--;
+	}
+	tx->priv_kind = 0;
+}
+
+static enum ip_tx_err sender_begin(void *ctx, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
+				   struct ip_tx *tx)
+{
+	return iface_ip_begin(ctx, src, dst, proto, l4_len, tx);
+}
+
+static void sender_commit(void *ctx, struct ip_tx *tx, size_t l4_len)
+{
+	iface_ip_commit(ctx, tx, l4_len);
+}
+
+static void sender_abort(void *ctx, struct ip_tx *tx)
+{
+	iface_ip_abort(ctx, tx);
+}
+
+void iface_sender_setup(struct iface *ifc)
+{
+	ifc->sender.ctx = ifc;
+	ifc->sender.begin = sender_begin;
+	ifc->sender.commit = sender_commit;
+	ifc->sender.abort = sender_abort;
+	ifc->sender.mtu = ifc->mtu;
+}

@@ -1,0 +1,119 @@
+/* The network interface: one Ethernet device, its IPv4 addresses, ARP (RFC 826), IPv4 (RFC 791) and
+ * ICMP (RFC 792), UDP sockets (smolxdp/udp.h) and a hook for TCP (smolxdp/l4_handler.h). Event-driven:
+ * the app calls iface_poll with the current time and sleeps (or spins) until iface_poll_delay. */
+#ifndef SMOLXDP_IFACE_H
+#define SMOLXDP_IFACE_H
+
+#include "smolxdp/dev.h"
+#include "smolxdp/ip_tx.h"
+#include "smolxdp/l4_handler.h"
+
+#define IFACE_MAX_ADDRS 4
+
+struct iface_cidr {
+	ipv4_addr addr;
+	uint8_t prefix_len; /* 0..32 */
+};
+
+/* Zero in any size or time field means its default (in brackets). */
+struct iface_config {
+	struct eth_addr mac;
+	struct iface_cidr addrs[IFACE_MAX_ADDRS];
+	uint8_t addr_count;        /* at least 1 */
+	ipv4_addr gateway;         /* 0: none; off-link destinations are then unreachable */
+	uint16_t mtu;              /* largest IPv4 packet [the device's max frame - 14, at most 1500] */
+	uint8_t ttl;               /* [64] */
+	uint32_t arp_cache_entries; /* neighbour cache size, rounded up to a power of two [64] */
+	uint32_t arp_wait_slots;   /* packets held while their next hop is being resolved [16] */
+	uint32_t udp_sockets;      /* most UDP sockets bound at once [64] */
+	uint32_t rx_batch;         /* frames taken from the device per poll [the device's rx_batch] */
+	smx_instant arp_expiry;    /* how long a learned neighbour is trusted [60 s] */
+	smx_instant arp_timeout;   /* how long packets wait for a reply before being dropped [3 s] */
+	uint32_t icmp_errors_per_sec; /* rate limit of ICMP errors sent, also the burst [100] */
+	uint64_t seed;             /* seeds ephemeral port choice and IP IDs */
+};
+
+/* Everything counted: events first, then one counter per reason a frame or packet was dropped. */
+enum iface_counter {
+	IFACE_RX_FRAMES,
+	IFACE_TX_FRAMES,
+	IFACE_ARP_REQUESTS_SENT,
+	IFACE_ARP_REPLIES_SENT,
+	IFACE_ICMP_ECHO_REPLIES_SENT,
+	IFACE_ICMP_ERRORS_SENT,
+	IFACE_ICMP_ERRORS_RECEIVED,
+	IFACE_UDP_RX_DATAGRAMS,
+	IFACE_UDP_TX_DATAGRAMS,
+	IFACE_TCP_RX_SEGMENTS,
+	IFACE_TCP_RST_SENT, /* to segments arriving while no TCP handler is registered */
+	/* drops on receive */
+	IFACE_DROP_ETH_MALFORMED,
+	IFACE_DROP_ETH_NOT_FOR_US,
+	IFACE_DROP_ETH_UNKNOWN_TYPE, /* IPv6, 802.3 framing, VLAN-tagged frames, anything else */
+	IFACE_DROP_ARP_MALFORMED,
+	IFACE_DROP_ARP_NOT_FOR_US,
+	IFACE_DROP_IPV4_MALFORMED,
+	IFACE_DROP_IPV4_BAD_CHECKSUM,
+	IFACE_DROP_IPV4_BAD_SOURCE,
+	IFACE_DROP_IPV4_NOT_FOR_US,
+	IFACE_DROP_IPV4_FRAGMENT,
+	IFACE_DROP_IPV4_UNKNOWN_PROTO,
+	IFACE_DROP_ICMP_MALFORMED,
+	IFACE_DROP_ICMP_BAD_CHECKSUM,
+	IFACE_DROP_ICMP_BROADCAST_ECHO,
+	IFACE_DROP_ICMP_UNHANDLED, /* types we do not act on, errors quoting nothing of ours */
+	IFACE_DROP_UDP_MALFORMED,
+	IFACE_DROP_UDP_BAD_CHECKSUM,
+	IFACE_DROP_UDP_NO_SOCKET,
+	IFACE_DROP_UDP_BUFFER_FULL,
+	IFACE_DROP_UDP_TOO_BIG, /* larger than the socket's receive slots */
+	IFACE_DROP_TCP_MALFORMED, /* (only checked while no TCP handler is registered) */
+	IFACE_DROP_TCP_NO_HANDLER,
+	/* drops on transmit */
+	IFACE_DROP_TX_NO_FRAME,      /* the device had no transmit frame free */
+	IFACE_DROP_TX_NO_ROUTE,
+	IFACE_DROP_TX_ARP_QUEUE_FULL,
+	IFACE_DROP_TX_ARP_UNRESOLVED, /* waited arp_timeout for a reply that never came */
+	IFACE_DROP_ICMP_RATE_LIMITED, /* ICMP errors not sent */
+	IFACE_COUNTER_COUNT
+};
+
+struct iface;
+
+size_t iface_mem_size(const struct iface_config *cfg);
+/* Lays the interface out in mem (at least iface_mem_size(cfg) bytes, any alignment). NULL when the
+ * config is unusable (no address, MTU too small for the device) or mem is too small. */
+struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *cfg, struct dev *dev);
+
+/* Takes up to rx_batch frames from the device and processes them, then does all due egress (ARP
+ * retries, queued datagrams, TCP output) and flushes the device. Frames of the batch stay lent to the
+ * interface until the next poll, so receive views handed out meanwhile stay valid. Returns true if
+ * anything was received or sent. The first poll sends a gratuitous ARP for each address. */
+bool iface_poll(struct iface *iface, smx_instant now);
+/* When iface_poll next has timed work: an instant (<= now means at once) or SMX_INSTANT_NEVER. */
+smx_instant iface_poll_at(struct iface *iface, smx_instant now);
+/* The same as a delay from now: 0 means poll at once; SMX_INSTANT_NEVER means only on input. */
+smx_instant iface_poll_delay(struct iface *iface, smx_instant now);
+/* Gives every held frame back to the device (before closing it). Views become invalid. */
+void iface_release(struct iface *iface);
+
+/* TCP plugs in here (NULL removes it). Until a handler is registered, a TCP segment to one of our
+ * addresses is answered with a RST (RFC 9293 3.10.7.1, as for a closed port) and counted. */
+void iface_set_tcp_handler(struct iface *iface, const struct l4_handler *tcp);
+
+/* ICMP echo replies and errors the interface does not consume itself go here (a ping client). */
+typedef void (*iface_icmp_fn)(void *ctx, smx_instant now, const struct ipv4_repr *ip,
+			      const struct icmpv4_repr *icmp);
+void iface_set_icmp_handler(struct iface *iface, iface_icmp_fn fn, void *ctx);
+
+/* The IPv4 sender for transports and apps: frames are built in place (see smolxdp/ip_tx.h). */
+const struct ip_sender *iface_ip_sender(struct iface *iface);
+
+const uint64_t *iface_counters(const struct iface *iface); /* IFACE_COUNTER_COUNT values */
+const char *iface_counter_name(enum iface_counter c);      /* "drop_ipv4_fragment" style */
+uint16_t iface_mtu(const struct iface *iface);
+const struct iface_config *iface_get_config(const struct iface *iface); /* with defaults filled in */
+/* A neighbour known right now (tests, tools). */
+bool iface_neighbor_lookup(struct iface *iface, ipv4_addr ip, struct eth_addr *mac, smx_instant now);
+
+#endif

@@ -1,0 +1,86 @@
+/* UDP sockets (RFC 768) over an interface. Datagram buffers are fixed-size slots given at init. Receive
+ * either copies (recv_from) or lends a view of the datagram (recv_view), valid until the next
+ * iface_poll; send either copies (send_to) or lends room in a transmit frame (send_begin/commit). */
+#ifndef SMOLXDP_UDP_H
+#define SMOLXDP_UDP_H
+
+#include "smolxdp/iface.h"
+
+enum udp_err {
+	UDP_OK = 0,
+	UDP_ERR_INVALID,     /* bad argument: port 0 destination, socket state */
+	UDP_ERR_ADDR_IN_USE, /* another socket is bound to that port and address */
+	UDP_ERR_NO_PORTS,    /* no ephemeral port free */
+	UDP_ERR_TABLE_FULL,  /* the interface's udp_sockets are all bound */
+	UDP_ERR_NOT_BOUND,
+	UDP_ERR_WOULD_BLOCK, /* no frame and no queue slot free now (send); nothing received (recv) */
+	UDP_ERR_TOO_BIG,     /* larger than the MTU allows, or than the socket's slots */
+	UDP_ERR_NO_ROUTE,
+	UDP_ERR_TRUNCATED,   /* recv_from: the datagram was longer than the buffer; the rest is lost */
+};
+
+struct udp_socket_config {
+	uint32_t rx_slots;     /* datagrams queued for the app [16] */
+	uint32_t rx_slot_size; /* largest datagram payload received [1472] */
+	uint32_t tx_slots;     /* datagrams queued while no transmit frame is free; 0 allowed [16] */
+	uint32_t tx_slot_size; /* largest payload queued [1472] */
+};
+
+struct udp_meta {
+	ipv4_addr remote_addr;
+	uint16_t remote_port;
+	ipv4_addr local_addr; /* where it was sent to (ours, or a broadcast address) */
+};
+
+/* An ICMP error about a datagram this socket sent (RFC 1122 4.1.3.3). */
+struct udp_error {
+	uint8_t icmp_type;
+	uint8_t icmp_code; /* ICMPV4_DEST_UNREACH + ICMPV4_UNREACH_PORT is "connection refused" */
+	ipv4_addr remote_addr;
+	uint16_t remote_port;
+};
+
+struct udp_socket_stats {
+	uint64_t rx_datagrams;
+	uint64_t rx_bytes;
+	uint64_t tx_datagrams;
+	uint64_t tx_bytes;
+	uint64_t rx_dropped_full;    /* receive slots all taken */
+	uint64_t rx_dropped_too_big; /* payload larger than a receive slot */
+	uint64_t icmp_errors;
+};
+
+struct udp_socket;
+
+size_t udp_socket_mem_size(const struct udp_socket_config *cfg);
+struct udp_socket *udp_socket_init(void *mem, size_t mem_size, const struct udp_socket_config *cfg);
+
+/* Binds to local_addr (0: any of ours) and port (0: an ephemeral one, RFC 6056 algorithm 1). */
+enum udp_err udp_socket_bind(struct udp_socket *s, struct iface *iface, ipv4_addr local_addr, uint16_t port);
+/* Unbinds; queued datagrams are discarded. The socket may be bound again. */
+void udp_socket_close(struct udp_socket *s);
+uint16_t udp_socket_local_port(const struct udp_socket *s);
+
+/* Copying send: the datagram goes straight into a transmit frame (or waits in a tx slot). */
+enum udp_err udp_socket_send_to(struct udp_socket *s, const void *data, size_t len, ipv4_addr dst,
+				uint16_t dst_port);
+/* Zero-copy send: room for up to max_len payload bytes at *payload; then commit (len <= max_len) or
+ * abort. Nothing else may be sent on the socket in between. */
+enum udp_err udp_socket_send_begin(struct udp_socket *s, ipv4_addr dst, uint16_t dst_port, size_t max_len,
+				   uint8_t **payload);
+void udp_socket_send_commit(struct udp_socket *s, size_t len);
+void udp_socket_send_abort(struct udp_socket *s);
+
+/* Copying receive of the oldest datagram: *len is its full length. UDP_ERR_WOULD_BLOCK if none. */
+enum udp_err udp_socket_recv_from(struct udp_socket *s, void *buf, size_t cap, size_t *len,
+				  struct udp_meta *meta);
+/* Zero-copy receive: the oldest datagram's payload, valid until the next iface_poll. */
+enum udp_err udp_socket_recv_view(struct udp_socket *s, const uint8_t **data, size_t *len,
+				  struct udp_meta *meta);
+size_t udp_socket_rx_queued(const struct udp_socket *s);
+
+/* The most recent ICMP error not yet taken (like SO_ERROR: one is kept); false if none. */
+bool udp_socket_take_error(struct udp_socket *s, struct udp_error *err);
+const struct udp_socket_stats *udp_socket_get_stats(const struct udp_socket *s);
+
+#endif
