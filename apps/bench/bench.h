@@ -18,16 +18,17 @@ static inline uint64_t bench_now_ns(void)
 }
 
 /* Every message carries this header at the start of its payload (UDP payload, or ICMP echo data):
- * magic, flow, sequence number and send time, so replies are matched without any per-message state in
+ * magic, flow, in-flight slot, sequence number and send time, so replies are matched without any per-message state in
  * the transport, and a stray or late reply is recognised and not counted as an answer. */
 #define BENCH_MAGIC 0x534d5842u /* "SMXB" */
-#define BENCH_HDR_LEN 24u
+#define BENCH_HDR_LEN 32u
 #define BENCH_MAX_PAYLOAD 9000u
 #define SMX_BENCH_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SMX_BENCH_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct bench_msg_hdr {
 	uint32_t flow;
+	uint32_t slot; /* rate: which in-flight slot it occupies */
 	uint64_t seq;
 	uint64_t sent_ns;
 };

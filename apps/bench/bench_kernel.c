@@ -31,8 +31,11 @@ struct kctx {
 	uint16_t raw_id_base;
 	size_t buf_len;
 	uint8_t *bufs;      /* KBATCH buffers of buf_len */
-	struct mmsghdr msgs[KBATCH];
+	struct mmsghdr msgs[KBATCH]; /* send */
 	struct iovec iov[KBATCH];
+	uint8_t *rx_bufs;            /* KBATCH buffers of buf_len, set up once for recvmmsg */
+	struct mmsghdr rx_msgs[KBATCH];
+	struct iovec rx_iov[KBATCH];
 	struct sockaddr_in server;
 	uint64_t *foreign;
 };
@@ -134,21 +137,14 @@ static int recv_pass(struct kctx *k, struct bench_rx *out, size_t max, int flags
 	for (unsigned j = 0; j < k->nfds && got < max; j++) {
 		unsigned f = (k->next_fd + j) % k->nfds;
 		size_t want = max - got < KBATCH ? max - got : KBATCH;
-		for (size_t i = 0; i < want; i++) {
-			k->iov[i].iov_base = k->bufs + i * k->buf_len;
-			k->iov[i].iov_len = k->buf_len;
-			memset(&k->msgs[i].msg_hdr, 0, sizeof(k->msgs[i].msg_hdr));
-			k->msgs[i].msg_hdr.msg_iov = &k->iov[i];
-			k->msgs[i].msg_hdr.msg_iovlen = 1;
-		}
-		int r = recvmmsg(k->fds[f], k->msgs, (unsigned)want, flags, NULL);
+		int r = recvmmsg(k->fds[f], k->rx_msgs, (unsigned)want, flags, NULL);
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EINTR || errno == ECONNREFUSED)
 				continue;
 			return -errno;
 		}
 		for (int i = 0; i < r; i++) {
-			if (parse_reply(k, k->bufs + (size_t)i * k->buf_len, k->msgs[i].msg_len, &out[got]))
+			if (parse_reply(k, k->rx_bufs + (size_t)i * k->buf_len, k->rx_msgs[i].msg_len, &out[got]))
 				got++;
 			else
 				(*k->foreign)++;
@@ -187,6 +183,7 @@ static void k_close(void *ctx)
 	free(k->fds);
 	free(k->pfds);
 	free(k->bufs);
+	free(k->rx_bufs);
 	free(k);
 }
 
@@ -253,6 +250,15 @@ int bench_kernel_open(struct bench_transport *t, const struct bench_opts *o,
 	}
 	k->buf_len = (o->size + ICMP_HDR + 60 + 63) & ~(size_t)63;
 	k->bufs = calloc(KBATCH, k->buf_len);
+	k->rx_bufs = calloc(KBATCH, k->buf_len);
+	if (!k->rx_bufs)
+		goto fail;
+	for (size_t i = 0; i < KBATCH; i++) {
+		k->rx_iov[i].iov_base = k->rx_bufs + i * k->buf_len;
+		k->rx_iov[i].iov_len = k->buf_len;
+		k->rx_msgs[i].msg_hdr.msg_iov = &k->rx_iov[i];
+		k->rx_msgs[i].msg_hdr.msg_iovlen = 1;
+	}
 	k->fds = calloc(o->flows, sizeof(int));
 	k->pfds = calloc(o->flows, sizeof(struct pollfd));
 	if (!k->bufs || !k->fds || !k->pfds)

@@ -37,6 +37,7 @@ static void usage(FILE *out)
 		"  --json FILE             write the result as JSON to FILE ('-': stdout)\n"
 		"  --cdf FILE              write the RTT distribution as 'rtt_us fraction' lines (gnuplot)\n"
 		"  --quiet                 no summary on stderr\n"
+		"  --backends              list the backends this build has, and exit\n"
 		"  --help                  this text\n",
 		BENCH_HDR_LEN, bench_stack_usage());
 }
@@ -44,7 +45,7 @@ static void usage(FILE *out)
 enum {
 	OPT_BACKEND = 256, OPT_PROTO, OPT_RATE, OPT_WAIT, OPT_PORT, OPT_SIZE, OPT_DURATION, OPT_WARMUP,
 	OPT_FLOWS, OPT_WINDOW, OPT_TIMEOUT, OPT_INTERVAL, OPT_BIND, OPT_SRC_PORT, OPT_BUSY_POLL, OPT_LABEL,
-	OPT_JSON, OPT_CDF, OPT_QUIET, OPT_HELP,
+	OPT_JSON, OPT_CDF, OPT_QUIET, OPT_HELP, OPT_BACKENDS,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +59,7 @@ static const struct option long_opts[] = {
 	{ "busy-poll", required_argument, 0, OPT_BUSY_POLL }, { "label", required_argument, 0, OPT_LABEL },
 	{ "json", required_argument, 0, OPT_JSON },       { "cdf", required_argument, 0, OPT_CDF },
 	{ "quiet", no_argument, 0, OPT_QUIET },           { "help", no_argument, 0, OPT_HELP },
+	{ "backends", no_argument, 0, OPT_BACKENDS },
 	BENCH_STACK_LONG_OPTS
 	{ 0, 0, 0, 0 },
 };
@@ -212,6 +214,7 @@ int main(int argc, char **argv)
 		case OPT_CDF: cdf = optarg; break;
 		case OPT_QUIET: quiet = true; break;
 		case OPT_HELP: usage(stdout); return 0;
+		case OPT_BACKENDS: printf("kernel%s\n", bench_stack_available() ? " stack" : ""); return 0;
 		default:
 			if (bench_stack_parse_opt(&so, c, optarg) == 0)
 				break;

@@ -33,8 +33,10 @@ void bench_msg_fill(uint8_t *payload, size_t len, const struct bench_msg_hdr *hd
 	uint8_t h[BENCH_HDR_LEN];
 	put_be32(h, BENCH_MAGIC);
 	put_be32(h + 4, hdr->flow);
-	put_be64(h + 8, hdr->seq);
-	put_be64(h + 16, hdr->sent_ns);
+	put_be32(h + 8, hdr->slot);
+	put_be32(h + 12, 0);
+	put_be64(h + 16, hdr->seq);
+	put_be64(h + 24, hdr->sent_ns);
 	/* Short messages carry what fits of the header; the rest of a long one is a fixed pattern. */
 	memcpy(payload, h, len < BENCH_HDR_LEN ? len : BENCH_HDR_LEN);
 	for (size_t i = BENCH_HDR_LEN; i < len; i++)
@@ -46,7 +48,8 @@ bool bench_msg_parse(const uint8_t *payload, size_t len, struct bench_msg_hdr *h
 	if (len < BENCH_HDR_LEN || get_be32_(payload) != BENCH_MAGIC)
 		return false;
 	hdr->flow = get_be32_(payload + 4);
-	hdr->seq = get_be64_(payload + 8);
-	hdr->sent_ns = get_be64_(payload + 16);
+	hdr->slot = get_be32_(payload + 8);
+	hdr->seq = get_be64_(payload + 16);
+	hdr->sent_ns = get_be64_(payload + 24);
 	return true;
 }

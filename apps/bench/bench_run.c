@@ -54,7 +54,8 @@ int bench_run_pingpong(struct bench_transport *t, const struct bench_opts *o, st
 		uint64_t deadline = now + o->timeout_ns;
 		bool answered = false;
 		while (!answered) {
-			n = t->recv(t->ctx, rx, RX_MAX, o->wait, deadline);
+			/* One reply is awaited: ask for a few, so a stray late one does not hide it. */
+			n = t->recv(t->ctx, rx, 4, o->wait, deadline);
 			uint64_t rx_ns = bench_now_ns();
 			if (n < 0)
 				return n;
@@ -83,19 +84,58 @@ int bench_run_pingpong(struct bench_transport *t, const struct bench_opts *o, st
 	return 0;
 }
 
-/* The messages in flight, indexed by sequence number modulo a power of two at least 4x the window. */
+/* The messages in flight: exactly `window` slots, each flow owning a fixed range of them with a stack
+ * of its free ones. A message names its slot, so a reply is matched in O(1) however late it comes
+ * and however far the other flows have run ahead. */
 struct flight {
-	size_t mask;
-	uint64_t *seq; /* 0: slot empty */
+	unsigned nslots;
+	uint64_t *seq;  /* 0: slot free */
 	uint64_t *sent;
-	uint32_t *flow;
-	unsigned *per_flow; /* in flight per flow */
+	uint32_t *flow_of;
+	uint32_t *free_stack; /* per flow: free slot numbers at [lo, lo + free_count) */
+	unsigned *lo, *free_count;
 };
 
-static void flight_retire(struct flight *f, size_t slot)
+static void flight_put(struct flight *f, uint32_t slot)
 {
-	f->per_flow[f->flow[slot]]--;
+	uint32_t fl = f->flow_of[slot];
 	f->seq[slot] = 0;
+	f->free_stack[f->lo[fl] + f->free_count[fl]++] = slot;
+}
+
+static void flight_free(struct flight *f)
+{
+	free(f->seq);
+	free(f->sent);
+	free(f->flow_of);
+	free(f->free_stack);
+	free(f->lo);
+	free(f->free_count);
+}
+
+static int flight_init(struct flight *f, const struct bench_opts *o)
+{
+	f->nslots = o->window;
+	f->seq = calloc(o->window, sizeof(uint64_t));
+	f->sent = calloc(o->window, sizeof(uint64_t));
+	f->flow_of = calloc(o->window, sizeof(uint32_t));
+	f->free_stack = calloc(o->window, sizeof(uint32_t));
+	f->lo = calloc(o->flows, sizeof(unsigned));
+	f->free_count = calloc(o->flows, sizeof(unsigned));
+	if (!f->seq || !f->sent || !f->flow_of || !f->free_stack || !f->lo || !f->free_count)
+		return -ENOMEM;
+	unsigned next = 0;
+	for (unsigned fl = 0; fl < o->flows; fl++) {
+		unsigned share = o->window / o->flows + (fl < o->window % o->flows);
+		f->lo[fl] = next;
+		for (unsigned i = 0; i < share; i++) {
+			f->flow_of[next + i] = fl;
+			f->free_stack[next + i] = next + i;
+		}
+		f->free_count[fl] = share;
+		next += share;
+	}
+	return 0;
 }
 
 int bench_run_rate(struct bench_transport *t, const struct bench_opts *o, struct bench_result *r)
@@ -103,16 +143,8 @@ int bench_run_rate(struct bench_transport *t, const struct bench_opts *o, struct
 	struct bench_rx rx[RX_MAX];
 	struct bench_msg_hdr batch[64];
 	struct flight f = { 0 };
-	int err = -ENOMEM;
-	size_t ring = 1024;
-	while (ring < 4u * o->window)
-		ring <<= 1;
-	f.mask = ring - 1;
-	f.seq = calloc(ring, sizeof(uint64_t));
-	f.sent = calloc(ring, sizeof(uint64_t));
-	f.flow = calloc(ring, sizeof(uint32_t));
-	f.per_flow = calloc(o->flows, sizeof(unsigned));
-	if (!f.seq || !f.sent || !f.flow || !f.per_flow)
+	int err = flight_init(&f, o);
+	if (err < 0)
 		goto out;
 
 	result_init(r);
@@ -129,11 +161,13 @@ int bench_run_rate(struct bench_transport *t, const struct bench_opts *o, struct
 			break;
 		/* Top up every flow's share of the window. */
 		for (unsigned fl = 0; fl < o->flows && !draining; fl++) {
-			unsigned share = o->window / o->flows + (fl < o->window % o->flows);
-			while (f.per_flow[fl] < share) {
-				size_t n = SMX_BENCH_MIN(share - f.per_flow[fl], SMX_BENCH_ARRAY_LEN(batch));
-				for (size_t i = 0; i < n; i++)
-					batch[i] = (struct bench_msg_hdr){ .flow = fl, .seq = seq + 1 + i, .sent_ns = now };
+			while (f.free_count[fl] > 0) {
+				size_t n = SMX_BENCH_MIN(f.free_count[fl], SMX_BENCH_ARRAY_LEN(batch));
+				for (size_t i = 0; i < n; i++) {
+					uint32_t slot = f.free_stack[f.lo[fl] + f.free_count[fl] - 1 - i];
+					batch[i] = (struct bench_msg_hdr){
+						.flow = fl, .slot = slot, .seq = seq + 1 + i, .sent_ns = now };
+				}
 				int sent = t->send(t->ctx, fl, batch, n, o->size);
 				if (sent < 0) {
 					err = sent;
@@ -144,21 +178,14 @@ int bench_run_rate(struct bench_transport *t, const struct bench_opts *o, struct
 					break;
 				}
 				for (int i = 0; i < sent; i++) {
-					size_t slot = (size_t)(seq + 1 + (uint64_t)i) & f.mask;
-					if (f.seq[slot]) { /* overtaken by a whole ring of later messages: lost */
-						if (f.sent[slot] >= warm_end)
-							r->lost++;
-						flight_retire(&f, slot);
-						in_flight--;
-					}
-					f.seq[slot] = seq + 1 + (uint64_t)i;
+					uint32_t slot = batch[i].slot;
+					f.seq[slot] = batch[i].seq;
 					f.sent[slot] = now;
-					f.flow[slot] = fl;
-					f.per_flow[fl]++;
-					in_flight++;
 					if (now >= warm_end)
 						r->sent++;
 				}
+				f.free_count[fl] -= (unsigned)sent;
+				in_flight += (uint64_t)sent;
 				seq += (uint64_t)sent;
 			}
 		}
@@ -169,8 +196,8 @@ int bench_run_rate(struct bench_transport *t, const struct bench_opts *o, struct
 		}
 		uint64_t rx_ns = bench_now_ns();
 		for (int i = 0; i < n; i++) {
-			size_t slot = (size_t)rx[i].hdr.seq & f.mask;
-			if (rx[i].hdr.seq == 0 || f.seq[slot] != rx[i].hdr.seq || f.sent[slot] != rx[i].hdr.sent_ns) {
+			uint32_t slot = rx[i].hdr.slot;
+			if (slot >= f.nslots || f.seq[slot] == 0 || f.seq[slot] != rx[i].hdr.seq) {
 				r->late++;
 				continue;
 			}
@@ -178,17 +205,17 @@ int bench_run_rate(struct bench_transport *t, const struct bench_opts *o, struct
 				r->received++;
 				bench_hist_add(&r->hist, rx_ns - f.sent[slot]);
 			}
-			flight_retire(&f, slot);
+			flight_put(&f, slot);
 			in_flight--;
 		}
 		/* Give up on messages older than the timeout, a few times per timeout. */
 		if (rx_ns - last_sweep >= o->timeout_ns / 4) {
 			last_sweep = rx_ns;
-			for (size_t s = 0; s <= f.mask; s++) {
+			for (uint32_t s = 0; s < f.nslots; s++) {
 				if (f.seq[s] && rx_ns - f.sent[s] >= o->timeout_ns) {
 					if (f.sent[s] >= warm_end)
 						r->lost++;
-					flight_retire(&f, s);
+					flight_put(&f, s);
 					in_flight--;
 				}
 			}
@@ -198,9 +225,6 @@ int bench_run_rate(struct bench_transport *t, const struct bench_opts *o, struct
 	r->foreign = t->foreign;
 	err = 0;
 out:
-	free(f.seq);
-	free(f.sent);
-	free(f.flow);
-	free(f.per_flow);
+	flight_free(&f);
 	return err;
 }

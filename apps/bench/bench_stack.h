@@ -33,6 +33,8 @@ void bench_stack_opts_init(struct bench_stack_opts *so);
 /* Takes one of the OPT_STACK_* options; -1 if c is not one of them. */
 int bench_stack_parse_opt(struct bench_stack_opts *so, int c, const char *arg);
 const char *bench_stack_usage(void);
+/* Whether this build has the stack transport (false in bench_stack_none.c). */
+bool bench_stack_available(void);
 int bench_stack_open(struct bench_transport *t, const struct bench_opts *o, const struct bench_stack_opts *so);
 
 #endif

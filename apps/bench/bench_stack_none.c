@@ -10,3 +10,8 @@ int bench_stack_open(struct bench_transport *t, const struct bench_opts *o, cons
 	fprintf(stderr, "smolxdp-bench: this build has no stack backend (the AF_XDP device was not built)\n");
 	return -ENOTSUP;
 }
+
+bool bench_stack_available(void)
+{
+	return false;
+}
