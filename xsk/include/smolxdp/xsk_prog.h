@@ -1,0 +1,62 @@
+/* The XDP steering program attached to one interface, with its maps: the XSKMAP every per-queue
+ * socket registers in, the stack's IPv4 addresses (changeable at run time) and per-CPU counters.
+ * One per interface and process, shared by all the queues' devices (one thread per queue). */
+#ifndef SMOLXDP_XSK_PROG_H
+#define SMOLXDP_XSK_PROG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "smolxdp/xsk_log.h"
+
+struct xsk_prog;
+
+enum xsk_attach_mode {
+	XSK_ATTACH_AUTO = 0, /* native (driver) XDP, falling back to SKB (generic) mode */
+	XSK_ATTACH_NATIVE = 1,
+	XSK_ATTACH_SKB = 2,
+};
+
+struct xsk_prog_opts {
+	enum xsk_attach_mode mode;
+	xsk_log_fn log; /* NULL: nothing printed; see xsk_last_error() */
+	void *log_ctx;
+};
+
+/* What was attached, for reports. */
+struct xsk_prog_info {
+	uint32_t prog_id;      /* the kernel's id of the steering program */
+	bool native;           /* false: SKB (generic) mode */
+	bool dispatcher;       /* attached through libxdp's multi-program dispatcher */
+	int ifindex;
+};
+
+struct xsk_prog_stats {
+	uint64_t steered;   /* redirected to a socket */
+	uint64_t passed;    /* not ours, given to the host */
+	uint64_t malformed; /* truncated / IHL < 5 / not IPv4: given to the host */
+	uint64_t no_socket; /* ours, but no socket bound on that RX queue: given to the host */
+};
+
+/* Attach the embedded program to ifname. A program of ours left behind by a process that no longer
+ * runs is detached first (with a warning); one whose owner still runs is -EBUSY, as is another
+ * program that cannot be combined with ours (it is named). Returns 0 or a negative errno. */
+int xsk_prog_attach(const char *ifname, const struct xsk_prog_opts *opts, struct xsk_prog **out);
+
+/* Detach from the interface and free everything. NULL is fine. */
+void xsk_prog_detach(struct xsk_prog *prog);
+
+/* The stack's addresses (host byte order, as ipv4_addr). At most 16. -EEXIST/-ENOENT/-ENOSPC. */
+int xsk_prog_add_addr(struct xsk_prog *prog, uint32_t addr);
+int xsk_prog_del_addr(struct xsk_prog *prog, uint32_t addr);
+
+int xsk_prog_xskmap_fd(const struct xsk_prog *prog);
+void xsk_prog_get_info(const struct xsk_prog *prog, struct xsk_prog_info *info);
+/* Sums the per-CPU counters. */
+int xsk_prog_stats(const struct xsk_prog *prog, struct xsk_prog_stats *stats);
+
+/* By-hand clean-up: detach every smolxdp steering program from ifname. One whose owner still runs is
+ * kept (-EBUSY) unless force. Returns how many were removed, or a negative errno. */
+int xsk_prog_remove(const char *ifname, bool force, const struct xsk_prog_opts *opts);
+
+#endif

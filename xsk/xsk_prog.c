@@ -1,0 +1,442 @@
+/* Attaching the embedded steering program (bpf/smx_steer.bpf.c) with libxdp: native mode first, SKB
+ * mode as fallback, through libxdp's dispatcher when it can and as a single program when it cannot.
+ * Our own program left behind by a killed process is recognised by name and owner record and
+ * replaced, so a crash never leaves the host's traffic stolen for long. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "smolxdp/xsk_prog.h"
+#include "smx_steer_maps.h"
+#include "smx_steer_obj.h"
+#include "xsk_internal.h"
+
+struct xsk_prog {
+	int ifindex;
+	char ifname[IF_NAMESIZE];
+	struct bpf_object *obj;
+	struct xdp_program *xprog;
+	enum xdp_attach_mode mode;
+	bool dispatcher;
+	int xsks_fd;
+	int addrs_fd;
+	int counters_fd;
+	int owner_fd;
+	struct xsk_logger log;
+};
+
+static const char *mode_name(enum xdp_attach_mode mode)
+{
+	switch (mode) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "skb";
+	case XDP_MODE_HW:
+		return "hw";
+	default:
+		return "unknown";
+	}
+}
+
+/* Field 22 of /proc/<pid>/stat (start time in clock ticks), or 0 if the process does not exist. */
+static uint64_t proc_start_time(uint32_t pid)
+{
+	char path[64];
+	char buf[1024];
+	unsigned long long start = 0;
+	const char *p;
+	size_t n;
+	FILE *f;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name (field 2) may hold spaces and ')': count fields from its last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	for (field = 2; *p && field < 21; p++)
+		if (*p == ' ')
+			field++;
+	if (sscanf(p, " %llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+/* Reads the owner record from the smx_owner map of a loaded program. */
+static int read_owner(int prog_fd, struct smx_steer_owner *own)
+{
+	struct bpf_prog_info info;
+	__u32 ids[16];
+	__u32 len = sizeof(info);
+	__u32 i;
+	int err = -ENOENT;
+
+	memset(&info, 0, sizeof(info));
+	memset(own, 0, sizeof(*own));
+	info.nr_map_ids = 16;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0)
+		return -errno;
+	for (i = 0; i < info.nr_map_ids && i < 16; i++) {
+		struct bpf_map_info mi;
+		__u32 mlen = sizeof(mi);
+		__u32 key = 0;
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		memset(&mi, 0, sizeof(mi));
+		if (bpf_obj_get_info_by_fd(fd, &mi, &mlen) == 0 && strcmp(mi.name, "smx_owner") == 0)
+			err = bpf_map_lookup_elem(fd, &key, own) == 0 ? 0 : -errno;
+		close(fd);
+	}
+	return err;
+}
+
+static bool owner_alive(const struct smx_steer_owner *own)
+{
+	if (own->pid == 0)
+		return false;
+	return proc_start_time(own->pid) == own->start_time;
+}
+
+static bool is_ours(const struct xdp_program *prog)
+{
+	const char *name = xdp_program__name(prog);
+
+	return name && strcmp(name, SMX_STEER_PROG_NAME) == 0;
+}
+
+/* Detach one of our programs found on the interface, unless its owner still runs (and !force).
+ * Returns 1 removed, 0 kept because alive (message set in *busy), or a negative errno. */
+static int sweep_one(const struct xsk_logger *lg, struct xdp_multiprog *mp, struct xdp_program *prog,
+		     int ifindex, const char *ifname, bool force, char *busy, size_t busy_cap)
+{
+	struct smx_steer_owner own;
+	int err;
+
+	read_owner(xdp_program__fd(prog), &own);
+	if (!force && owner_alive(&own)) {
+		snprintf(busy, busy_cap, "smolxdp (pid %u) is already attached to %s (program id %u); "
+			 "share its xsk_prog or stop it first", own.pid, ifname, xdp_program__id(prog));
+		return 0;
+	}
+	if (xdp_multiprog__is_legacy(mp))
+		err = xdp_multiprog__detach(mp);
+	else
+		err = xdp_program__detach(prog, ifindex, xdp_multiprog__attach_mode(mp), 0);
+	if (err)
+		return xsk_fail(lg, -err, "cannot remove the stale smolxdp program (id %u) from %s: %s",
+				xdp_program__id(prog), ifname, strerror(-err));
+	xsk_say(lg, XSK_LOG_WARN, "removed a smolxdp program (id %u) left on %s by pid %u, which %s",
+		xdp_program__id(prog), ifname, own.pid, force ? "was forced off" : "no longer runs");
+	return 1;
+}
+
+/* Remove our programs whose owners are gone (all of ours if force). With check_foreign, a single
+ * (non-dispatcher) program of someone else's is reported, since ours cannot be added beside it.
+ * Returns how many were removed, or a negative errno with the message set. */
+static int sweep(const struct xsk_logger *lg, int ifindex, const char *ifname, bool force,
+		 bool check_foreign)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *prog = NULL;
+	char busy[200] = "";
+	int removed = 0;
+	long err = libxdp_get_error(mp);
+
+	if (err == -ENOENT || (!err && !mp))
+		return 0; /* nothing attached */
+	if (err)
+		return xsk_fail(lg, (int)-err, "cannot query the XDP programs of %s: %s", ifname,
+				strerror((int)-err));
+	if (xdp_multiprog__is_legacy(mp)) {
+		prog = xdp_multiprog__main_prog(mp);
+		if (prog && is_ours(prog)) {
+			err = sweep_one(lg, mp, prog, ifindex, ifname, force, busy, sizeof(busy));
+			removed += err > 0;
+		} else if (prog && check_foreign) {
+			err = xsk_fail(lg, EBUSY, "another XDP program is attached to %s: %s (id %u, %s "
+				       "mode); remove it first (xdp-loader unload %s --all)", ifname,
+				       xdp_program__name(prog), xdp_program__id(prog),
+				       mode_name(xdp_multiprog__attach_mode(mp)), ifname);
+		}
+	} else {
+		while ((prog = xdp_multiprog__next_prog(prog, mp)) != NULL) {
+			if (!is_ours(prog))
+				continue;
+			err = sweep_one(lg, mp, prog, ifindex, ifname, force, busy, sizeof(busy));
+			if (err < 0)
+				break;
+			removed += err > 0;
+		}
+	}
+	xdp_multiprog__close(mp);
+	if (err < 0)
+		return (int)err;
+	if (busy[0])
+		return xsk_fail(lg, EBUSY, "%s", busy);
+	return removed;
+}
+
+static void close_objects(struct xsk_prog *p)
+{
+	if (p->xprog)
+		xdp_program__close(p->xprog);
+	if (p->obj)
+		bpf_object__close(p->obj); /* created by us, so libxdp leaves it to us */
+	p->xprog = NULL;
+	p->obj = NULL;
+}
+
+/* Open a fresh copy of the embedded object and try to attach it in one mode. */
+static int try_attach(struct xsk_prog *p, enum xdp_attach_mode mode)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = SMX_STEER_PROG_NAME);
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xo, .prog_name = SMX_STEER_PROG_NAME);
+	long err;
+
+	p->obj = bpf_object__open_mem(smx_steer_obj, smx_steer_obj_len, &oo);
+	err = libbpf_get_error(p->obj);
+	if (err) {
+		p->obj = NULL;
+		return (int)err;
+	}
+	xo.obj = p->obj;
+	p->xprog = xdp_program__create(&xo);
+	err = libxdp_get_error(p->xprog);
+	if (err) {
+		p->xprog = NULL;
+		close_objects(p);
+		return (int)err;
+	}
+	err = xdp_program__attach(p->xprog, p->ifindex, mode, 0);
+	if (err) {
+		close_objects(p);
+		return (int)err;
+	}
+	p->mode = mode;
+	return 0;
+}
+
+static int find_map(struct xsk_prog *p, const char *name)
+{
+	int fd = bpf_object__find_map_fd_by_name(xdp_program__bpf_obj(p->xprog), name);
+
+	if (fd < 0)
+		return xsk_fail(&p->log, ENOENT, "steering program has no map %s", name);
+	return fd;
+}
+
+static int attach_fail(struct xsk_prog *p, int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		return xsk_fail(&p->log, EPERM, "permission denied attaching XDP to %s: need root or "
+				"CAP_NET_ADMIN and CAP_BPF", p->ifname);
+	if (err == -EBUSY || err == -EEXIST) {
+		/* Name the program in the way, if the query can. */
+		int s = sweep(&p->log, p->ifindex, p->ifname, false, true);
+
+		if (s < 0)
+			return s;
+		return xsk_fail(&p->log, EBUSY, "another XDP program is attached to %s", p->ifname);
+	}
+	return xsk_fail(&p->log, -err, "cannot attach the XDP program to %s: %s", p->ifname,
+			strerror(-err));
+}
+
+static int finish_attach(struct xsk_prog *p)
+{
+	struct xdp_multiprog *mp;
+	struct smx_steer_owner own = { .pid = (__u32)getpid(), .pad = 0, .start_time = 0 };
+	__u32 key = 0;
+
+	if ((p->xsks_fd = find_map(p, "smx_xsks")) < 0)
+		return p->xsks_fd;
+	if ((p->addrs_fd = find_map(p, "smx_addrs")) < 0)
+		return p->addrs_fd;
+	if ((p->counters_fd = find_map(p, "smx_counters")) < 0)
+		return p->counters_fd;
+	if ((p->owner_fd = find_map(p, "smx_owner")) < 0)
+		return p->owner_fd;
+	own.start_time = proc_start_time(own.pid);
+	if (bpf_map_update_elem(p->owner_fd, &key, &own, BPF_ANY) != 0)
+		return xsk_fail(&p->log, errno, "cannot record the owner in the steering program: %s",
+				strerror(errno));
+	mp = xdp_multiprog__get_from_ifindex(p->ifindex);
+	if (!libxdp_get_error(mp) && mp) {
+		p->dispatcher = !xdp_multiprog__is_legacy(mp);
+		xdp_multiprog__close(mp);
+	}
+	return 0;
+}
+
+int xsk_prog_attach(const char *ifname, const struct xsk_prog_opts *opts, struct xsk_prog **out)
+{
+	static const struct xsk_prog_opts defaults;
+	struct xsk_prog *p;
+	int err;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->log.fn = opts->log;
+	p->log.ctx = opts->log_ctx;
+	xsk_lib_log_begin(&p->log);
+	err = xsk_check_caps(&p->log, false);
+	if (err)
+		goto fail;
+	err = xsk_ifindex(&p->log, ifname);
+	if (err < 0)
+		goto fail;
+	p->ifindex = err;
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+
+	err = sweep(&p->log, p->ifindex, p->ifname, false, true);
+	if (err < 0)
+		goto fail;
+
+	err = -EOPNOTSUPP;
+	if (opts->mode != XSK_ATTACH_SKB) {
+		err = try_attach(p, XDP_MODE_NATIVE);
+		if (err && opts->mode == XSK_ATTACH_AUTO && err != -EBUSY && err != -EEXIST &&
+		    err != -EPERM)
+			xsk_say(&p->log, XSK_LOG_INFO, "native XDP refused on %s (%s); using SKB mode",
+				ifname, strerror(-err));
+	}
+	if (err && opts->mode != XSK_ATTACH_NATIVE && err != -EBUSY && err != -EEXIST &&
+	    err != -EPERM)
+		err = try_attach(p, XDP_MODE_SKB);
+	if (err) {
+		err = attach_fail(p, err);
+		goto fail;
+	}
+	err = finish_attach(p);
+	if (err)
+		goto fail;
+	xsk_say(&p->log, XSK_LOG_INFO, "steering program attached to %s (id %u, %s mode, %s)", ifname,
+		xdp_program__id(p->xprog), mode_name(p->mode),
+		p->dispatcher ? "libxdp dispatcher" : "single program");
+	xsk_lib_log_end();
+	*out = p;
+	return 0;
+fail:
+	xsk_lib_log_end();
+	xsk_prog_detach(p);
+	return err;
+}
+
+void xsk_prog_detach(struct xsk_prog *p)
+{
+	if (!p)
+		return;
+	xsk_lib_log_begin(&p->log);
+	if (p->xprog && p->mode != XDP_MODE_UNSPEC) {
+		int err = xdp_program__detach(p->xprog, p->ifindex, p->mode, 0);
+
+		if (err)
+			xsk_say(&p->log, XSK_LOG_WARN, "detaching the XDP program from %s failed: %s "
+				"(remove it with smolxdp-detach %s)", p->ifname, strerror(-err), p->ifname);
+	}
+	close_objects(p);
+	xsk_lib_log_end();
+	free(p);
+}
+
+int xsk_prog_add_addr(struct xsk_prog *p, uint32_t addr)
+{
+	__u32 key = htonl(addr);
+	__u32 one = 1;
+
+	if (bpf_map_update_elem(p->addrs_fd, &key, &one, BPF_NOEXIST) == 0)
+		return 0;
+	if (errno == E2BIG)
+		return xsk_fail(&p->log, ENOSPC, "too many addresses (at most %d)", SMX_STEER_MAX_ADDRS);
+	return xsk_fail(&p->log, errno, "cannot add address %u.%u.%u.%u: %s", addr >> 24,
+			(addr >> 16) & 255, (addr >> 8) & 255, addr & 255, strerror(errno));
+}
+
+int xsk_prog_del_addr(struct xsk_prog *p, uint32_t addr)
+{
+	__u32 key = htonl(addr);
+
+	if (bpf_map_delete_elem(p->addrs_fd, &key) == 0)
+		return 0;
+	return xsk_fail(&p->log, errno, "cannot remove address %u.%u.%u.%u: %s", addr >> 24,
+			(addr >> 16) & 255, (addr >> 8) & 255, addr & 255, strerror(errno));
+}
+
+int xsk_prog_xskmap_fd(const struct xsk_prog *p)
+{
+	return p->xsks_fd;
+}
+
+void xsk_prog_get_info(const struct xsk_prog *p, struct xsk_prog_info *info)
+{
+	info->prog_id = xdp_program__id(p->xprog);
+	info->native = p->mode == XDP_MODE_NATIVE;
+	info->dispatcher = p->dispatcher;
+	info->ifindex = p->ifindex;
+}
+
+int xsk_prog_stats(const struct xsk_prog *p, struct xsk_prog_stats *stats)
+{
+	uint64_t sums[SMX_STEER_NCOUNTERS] = { 0 };
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	__u32 k;
+	int c;
+
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < SMX_STEER_NCOUNTERS; k++) {
+		if (bpf_map_lookup_elem(p->counters_fd, &k, vals) != 0) {
+			free(vals);
+			return -errno;
+		}
+		for (c = 0; c < ncpu; c++)
+			sums[k] += vals[c];
+	}
+	free(vals);
+	stats->steered = sums[SMX_STEER_STEERED];
+	stats->passed = sums[SMX_STEER_PASSED];
+	stats->malformed = sums[SMX_STEER_MALFORMED];
+	stats->no_socket = sums[SMX_STEER_NO_SOCKET];
+	return 0;
+}
+
+int xsk_prog_remove(const char *ifname, bool force, const struct xsk_prog_opts *opts)
+{
+	struct xsk_logger lg = { opts ? opts->log : NULL, opts ? opts->log_ctx : NULL };
+	int err;
+
+	xsk_lib_log_begin(&lg);
+	err = xsk_check_caps(&lg, false);
+	if (!err)
+		err = xsk_ifindex(&lg, ifname);
+	if (err >= 0)
+		err = sweep(&lg, err, ifname, force, false);
+	xsk_lib_log_end();
+	return err;
+}
