@@ -114,6 +114,15 @@ C ip link set "$if_c" up
 # veth hands over unfinished checksums otherwise; the stack verifies every checksum.
 S ethtool -K "$if_s" tx off >/dev/null
 C ethtool -K "$if_c" tx off >/dev/null
+# Transmit queue 0 for every CPU (XPS) on both ends: each frame then arrives on the peer's RX queue 0,
+# where the single-queue AF_XDP sockets are. The two-queue server's turn lifts it on the client end
+# (set_xps), so the Linux client's flows spread over both queues by their hash, as RSS would.
+set_xps() { # NS IF MASK0 MASK1
+	ip netns exec "$1" sh -c "echo $3 >/sys/class/net/$2/queues/tx-0/xps_cpus; echo $4 >/sys/class/net/$2/queues/tx-1/xps_cpus"
+}
+allcpus=$(printf '%x' $(( (1 << $(nproc)) - 1 )))
+set_xps "$ns_s" "$if_s" "$allcpus" 0
+set_xps "$ns_c" "$if_c" "$allcpus" 0
 # Ping sockets (SOCK_DGRAM ICMP) for root in the client namespace, as ping(8) uses them.
 C sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 # Static neighbours: no ARP inside any measurement.
@@ -200,6 +209,7 @@ for rep in $(seq "$repeats"); do
 		IFS='|' read -r name addr cmd <<<"$entry"
 		echo "bench.sh: round $rep/$repeats: $name" >&2
 		echo "=== round $rep" >>"$out/logs/$name.log"
+		if [[ "$name" == *-2q ]]; then set_xps "$ns_c" "$if_c" 0 0; else set_xps "$ns_c" "$if_c" "$allcpus" 0; fi
 		start_server "$name" "$cmd"
 		if ! wait_ready "$addr"; then
 			echo "bench.sh: $name did not start or does not echo (see $out/logs/$name.log)" >&2
