@@ -30,7 +30,7 @@ static struct neigh *neigh_claim(struct iface *ifc, ipv4_addr ip)
 {
 	uint32_t h = neigh_hash(ifc, ip);
 	uint32_t probes = SMX_MIN(NEIGH_PROBES, ifc->neigh_mask + 1);
-	struct neigh *victim = NULL;
+	struct neigh *victim = &ifc->neigh[h];
 
 	for (uint32_t i = 0; i < probes; i++) {
 		struct neigh *n = &ifc->neigh[(h + i) & ifc->neigh_mask];
@@ -38,7 +38,7 @@ static struct neigh *neigh_claim(struct iface *ifc, ipv4_addr ip)
 			victim = n;
 			break;
 		}
-		if (!victim || n->expires < victim->expires)
+		if (n->expires < victim->expires)
 			victim = n;
 	}
 	memset(victim, 0, sizeof(*victim));

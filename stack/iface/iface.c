@@ -197,7 +197,6 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 	size_t n;
 
 	ifc->now = now;
-	ifc->activity = false;
 	/* The previous batch is given back now: views not read yet are copied to their slots first. */
 	iface_release(ifc);
 	icmp_tokens_refill(ifc, now);
@@ -221,7 +220,10 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 	if (ifc->has_tcp)
 		ifc->tcp.output(ifc->tcp.ctx, now, &ifc->sender);
 	dev_tx_flush(ifc->dev, now);
-	return n > 0 || ifc->activity;
+	/* Frames the app sent since the last poll went out in this flush: they count as activity too. */
+	bool active = n > 0 || ifc->activity;
+	ifc->activity = false;
+	return active;
 }
 
 smx_instant iface_poll_at(struct iface *ifc, smx_instant now)

@@ -108,7 +108,7 @@ struct iface {
 	uint64_t rng;
 	uint16_t ip_ident;
 	bool announced;
-	bool activity; /* something sent since the poll began */
+	bool activity; /* something sent since the last poll returned */
 	struct ip_sender sender;
 	/* neighbours */
 	struct neigh *neigh;
