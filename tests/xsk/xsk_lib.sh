@@ -46,6 +46,10 @@ setup_pair() {
 	MACB=$(ip netns exec "$NSB" cat /sys/class/net/"$IFB"/address)
 }
 
+# The peer's kernel learns the device's MAC up front: while ARP resolves, Linux queues a socket's
+# first datagrams and may let later ones overtake them, which order checks would take for a fault.
+static_neigh() { ip -n "$NSA" neigh replace $IPS lladdr "$MACB" dev "$IFA" nud permanent; }
+
 ina() { ip netns exec "$NSA" "$@"; }
 inb() { ip netns exec "$NSB" "$@"; }
 

@@ -50,6 +50,7 @@ struct cfg {
 	int pace_us;        /* send: pause between bursts */
 	bool spin;
 	bool copy_tx;       /* reflect through tx_reserve + copy instead of in place */
+	bool stall;         /* count/reflect: read nothing until SIGUSR1 */
 	struct xsk_dev_opts dopts;
 	int verbose;
 };
@@ -60,11 +61,19 @@ struct worker {
 	uint32_t queue;
 	uint64_t rx, ok, ooo, bad, other, arp, sent, send_retry;
 	uint64_t next_seq[MAX_FLOWS];
+	uint64_t flow_ok[MAX_FLOWS];
 	bool flow_seen[MAX_FLOWS];
 	int result;
 };
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1 = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -242,10 +251,13 @@ static void verify_frame(struct worker *w, const uint8_t *f, uint32_t len)
 			return;
 		}
 	}
-	if (seq == w->next_seq[flow])
+	if (seq == w->next_seq[flow]) {
 		w->ok++;
-	else
-		w->ooo++;
+		w->flow_ok[flow]++;
+	}
+	else if (w->ooo++ < 5)
+		fprintf(stderr, "q%u flow %u: seq %u, expected %llu\n", w->queue, flow, seq,
+			(unsigned long long)w->next_seq[flow]);
 	w->next_seq[flow] = seq + 1;
 	w->flow_seen[flow] = true;
 }
@@ -314,9 +326,16 @@ static bool idle_expired(struct worker *w, uint64_t *seen, uint64_t *last)
 
 static void run_rx_loop(struct worker *w, bool reflect)
 {
-	uint64_t last = now_ms();
-	uint64_t seen = 0;
+	uint64_t last, seen = 0;
 
+	if (w->cfg->stall) {
+		/* Let the rings overflow: the kernel must count the drops and the device carry on. */
+		printf("STALLING\n");
+		fflush(stdout);
+		while (!stop && !usr1)
+			usleep(10000);
+	}
+	last = now_ms();
 	while (!stop) {
 		if (rx_pass(w, reflect) == 0)
 			wait_rx(w);
@@ -389,15 +408,19 @@ static void run_hold(struct worker *w)
 	}
 	while (!stop && ntx < cap * 4 && dev_tx_reserve(dev, &tx[ntx], 0))
 		ntx++;
-	/* More RX attempts with everything held: nothing new must arrive. */
-	for (i = 0; i < 5; i++) {
+	printf("HOLDING\n");
+	fflush(stdout);
+	/* Keep polling with everything held until told to stop: nothing new may arrive, since the
+	 * kernel has no fill frames left. */
+	while (!stop && !usr1) {
 		struct dev_frame extra;
 
 		if (dev_rx_burst(dev, &extra, 1, 0)) {
-			w->bad++; /* the pool was empty: a frame must not have appeared */
+			w->bad++;
 			dev_rx_release(dev, &extra, 1);
 		}
-		usleep(20000);
+		dev_tx_flush(dev, 0);
+		usleep(5000);
 	}
 	xsk_dev_stats(w->xd, &st);
 	printf("HOLD-DONE held=%u tx_held=%u tx_pool_empty=%llu fill_ring_empty=%llu "
@@ -485,6 +508,13 @@ static void print_dev(struct worker *w)
 	for (int i = 0, first = 1; i < MAX_FLOWS; i++) {
 		if (w->flow_seen[i]) {
 			printf("%s%d", first ? "" : ",", i);
+			first = 0;
+		}
+	}
+	printf(" flowok=");
+	for (int i = 0, first = 1; i < MAX_FLOWS; i++) {
+		if (w->flow_ok[i]) {
+			printf("%s%d:%llu", first ? "" : ",", i, (unsigned long long)w->flow_ok[i]);
 			first = 0;
 		}
 	}
@@ -597,6 +627,7 @@ static void usage(void)
 		"  -c MODE      bind: auto|zc|copy;  -k MODE attach: auto|native|skb\n"
 		"  -b           busy poll (SO_PREFER_BUSY_POLL etc.);  -s spin (never sleep in poll)\n"
 		"  -N           no need_wakeup;  -C reflect by copying into a reserved TX frame\n"
+		"  -S           count/reflect: read nothing until SIGUSR1 (hold: release on SIGUSR1)\n"
 		"  -F N -R N -T N -f N -B N  frames, rx ring, tx ring, fill ring, batch\n"
 		"  -v / -V      info / debug messages (libxdp and libbpf included)\n");
 }
@@ -612,7 +643,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		return -1;
 	c->mode = argv[1];
 	optind = 2;
-	while ((o = getopt(argc, argv, "i:q:a:d:m:P:n:e:w:H:p:c:k:bsNCF:R:T:f:B:vV")) != -1) {
+	while ((o = getopt(argc, argv, "i:q:a:d:m:P:n:e:w:H:p:c:k:bsNCSF:R:T:f:B:vV")) != -1) {
 		switch (o) {
 		case 'i': c->ifname = optarg; break;
 		case 'q': {
@@ -647,6 +678,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		case 's': c->spin = true; break;
 		case 'N': c->dopts.no_need_wakeup = true; break;
 		case 'C': c->copy_tx = true; break;
+		case 'S': c->stall = true; break;
 		case 'F': c->dopts.frame_count = (uint32_t)atoi(optarg); break;
 		case 'R': c->dopts.rx_size = (uint32_t)atoi(optarg); break;
 		case 'T': c->dopts.tx_size = (uint32_t)atoi(optarg); break;
@@ -683,6 +715,8 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 	c.dopts.log = xsk_log_stderr;
 	c.dopts.log_ctx = &c.verbose;
 	c.dopts.prog_opts.log = xsk_log_stderr;
