@@ -29,7 +29,7 @@ Options:
   --repeats N     rounds of every contender (default $repeats)
   --duration S    seconds measured per run (default $duration)
   --quick         2 rounds of 0.5 s (a smoke run, not for publishing)
-  --only LIST     comma-separated tests: udp,udp-block,icmp,icmp-block,rate,stack (default: all)
+  --only LIST     comma-separated: udp,udp-block,icmp,icmp-block,rate,stack,cost (default: all)
 EOF
 }
 
@@ -52,10 +52,14 @@ want() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
 # --- build -------------------------------------------------------------------------------------------
 if [ -z "$build" ]; then
 	build=build/bench
-	cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSMX_TESTS=OFF >/dev/null
+	# Tests on: the raw AF_XDP reflector is the device's test tool (tests/xsk/xsk_tool). CC picks the
+	# compiler (default cc).
+	cc=(); [ -n "${CC:-}" ] && cc=(-DCMAKE_C_COMPILER="$CC")
+	cmake -S . -B "$build" "${cc[@]}" -DCMAKE_BUILD_TYPE=Release -DSMX_TESTS=ON >/dev/null ||
+		cmake -S . -B "$build" "${cc[@]}" -DCMAKE_BUILD_TYPE=Release -DSMX_TESTS=OFF >/dev/null
 	targets=(smolxdp-bench smolxdp-kernel-echo)
 	avail=$(cmake --build "$build" --target help | sed -n 's/^\.\.\. //p')
-	for t in smolxdp-server smolxdp-reflector; do
+	for t in smolxdp-server smolxdp-stack-cost xsk_tool; do
 		grep -qx "$t" <<<"$avail" && targets+=("$t")
 	done
 	cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" >/dev/null
@@ -65,7 +69,7 @@ find_bin() { find "$build" -type f -perm -u+x -name "$1" -print -quit 2>/dev/nul
 BENCH=$(find_bin smolxdp-bench)
 KECHO=$(find_bin smolxdp-kernel-echo)
 SERVER=$(find_bin smolxdp-server)
-REFLECT=$(find_bin smolxdp-reflector)
+REFLECT=$(find_bin xsk_tool)
 [ -n "$BENCH" ] && [ -n "$KECHO" ] || { echo "bench.sh: smolxdp-bench or smolxdp-kernel-echo not built in $build" >&2; exit 1; }
 stack_client=0
 if "$BENCH" --backends | grep -qw stack; then
@@ -154,9 +158,10 @@ else
 	echo "bench.sh: smolxdp-server not built: its rows are missing" >&2
 fi
 if [ -n "$REFLECT" ]; then
-	servers+=("reflector|$SIP|$REFLECT $if_s --ip $SIP")
+	# Swaps MAC, IP and UDP ports in place and sends the frame back; spins (never sleeps in poll).
+	servers+=("reflector|$SIP|$REFLECT reflect -i $if_s -a $SIP -s")
 else
-	echo "bench.sh: smolxdp-reflector not built: its rows are missing" >&2
+	echo "bench.sh: the raw reflector (tests/xsk xsk_tool) is not built: its rows are missing" >&2
 fi
 
 # run_client TEST SERVER CLIENT REPEAT ADDR ARGS...: one measurement, pinned, JSON (+CDF) kept.
@@ -240,6 +245,26 @@ for rep in $(seq "$repeats"); do
 		stop_server
 	done
 done
+
+# --- instructions per echoed packet (callgrind; repeatable where times are not) ----------------------
+COST=$(find_bin smolxdp-stack-cost)
+if [ -n "$COST" ] && command -v valgrind >/dev/null && want cost; then
+	echo "bench.sh: counting instructions per echoed packet (callgrind over smolxdp-stack-cost)" >&2
+	echo "[" >"$out/instructions.json"
+	sep=""
+	for args in "--batch 32" "--batch 1" "--batch 32 --icmp" "--batch 1 --icmp"; do
+		# shellcheck disable=SC2086
+		line=$(valgrind --tool=callgrind --toggle-collect=server_step --callgrind-out-file="$out/logs/callgrind.%p" \
+			"$COST" --packets 20000 $args 2>"$out/logs/callgrind.log") || { echo "bench.sh: smolxdp-stack-cost $args failed" >&2; continue; }
+		ir=$(grep -o 'Collected : [0-9]*' "$out/logs/callgrind.log" | tail -1 | grep -o '[0-9]*$')
+		pk=$(grep -o 'packets=[0-9]*' <<<"$line" | cut -d= -f2)
+		proto=$(grep -o 'proto=[a-z]*' <<<"$line" | cut -d= -f2)
+		batch=$(grep -o 'batch=[0-9]*' <<<"$line" | cut -d= -f2)
+		printf '%s{"proto": "%s", "batch": %s, "packets": %s, "instructions": %s}\n' "$sep" "$proto" "$batch" "$pk" "$ir" >>"$out/instructions.json"
+		sep=","
+	done
+	echo "]" >>"$out/instructions.json"
+fi
 
 # --- summary -----------------------------------------------------------------------------------------
 /usr/bin/python3 "$root/apps/bench/bench_summary.py" --runs "$out/runs" --out "$out" --note "$pin_note" \

@@ -155,13 +155,26 @@ def main():
             what = f"{test} {fig}: {num} {sense} {limit:.2f} x {ref}"
             checks.append({"client": client, "target": what, "ratio": r, "met": met})
             lines.append(f"| {client} | {what} | {fmt(r, 2)} | {'yes' if met else 'NO'} |")
+    instructions = []
+    ipath = os.path.join(a.out, "instructions.json")
+    if os.path.exists(ipath):
+        with open(ipath) as f:
+            instructions = json.load(f)
+        lines.append("")
+        lines.append("**Instructions per echoed packet through the stack (callgrind, smolxdp-stack-cost: "
+                     "iface_poll + the server's echo loop over a replay device, no kernel)**")
+        lines.append("")
+        lines.append("| packet | frames per poll | instructions per packet |")
+        lines.append("|---|---|---|")
+        for e in instructions:
+            lines.append(f"| {e['proto']} echo, 64 bytes | {e['batch']} | {e['instructions'] / e['packets']:.0f} |")
     table = "\n".join(lines) + "\n"
     print(table)
     with open(os.path.join(a.out, "table.md"), "w") as f:
         f.write(table)
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump({"note": a.note, "repeats": a.repeats, "duration_s": a.duration, "results": summary,
-                   "targets": checks}, f, indent=1, sort_keys=True)
+                   "targets": checks, "instructions": instructions}, f, indent=1, sort_keys=True)
 
     # The CDF plot: UDP echo RTT with the client spinning, one line per server and client.
     plots = []
@@ -179,6 +192,7 @@ def main():
         "set xlabel 'round-trip time (us, log scale)'",
         "set ylabel 'fraction of messages answered within'",
         "set logscale x",
+        "set xrange [2:5000]",
         "set grid",
         "set key bottom right",
         "set yrange [0:1]",

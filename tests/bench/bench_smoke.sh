@@ -112,4 +112,13 @@ if command -v gnuplot >/dev/null; then
 	gnuplot "$tmp/cdf.gp" || fail "gnuplot cdf.gp"
 	[ -s "$tmp/rtt-cdf.png" ] || fail "no PNG drawn"
 fi
+# The stack-cost harness echoes every frame it replays, UDP and ICMP, and checks each reply itself.
+COST=$build/apps/bench/smolxdp-stack-cost
+if [ -x "$COST" ]; then
+	for args in "--batch 32" "--batch 1 --icmp" "--batch 7 --size 1000"; do
+		# shellcheck disable=SC2086
+		line=$("$COST" --packets 500 $args) || fail "smolxdp-stack-cost $args"
+		grep -q 'packets=500 echoed=500 ' <<<"$line" || fail "smolxdp-stack-cost $args: $line"
+	done
+fi
 echo "bench_smoke: ok"
