@@ -21,12 +21,17 @@
 
 #define ICMP_PENDING 512 /* echo replies one poll can hand over (a poll takes at most rx_batch frames) */
 
+#define MAX_QUEUES 8
+
+/* One share-nothing stack instance per queue (device + interface, same address); flow f lives on
+ * queue f % nq, and a server answers on the queue it was asked on, so replies come back there. */
 struct sctx {
 	enum bench_proto proto;
 	unsigned flows;
-	struct xsk_dev *xd;
-	struct iface *iface;
-	void *iface_mem;
+	unsigned nq;
+	struct xsk_dev *xd[MAX_QUEUES];
+	struct iface *iface[MAX_QUEUES];
+	void *iface_mem[MAX_QUEUES];
 	struct udp_socket **socks;
 	void *sock_mem;
 	const struct ip_sender *ip;
@@ -158,7 +163,7 @@ static int s_send(void *ctx, unsigned flow, const struct bench_msg_hdr *hdrs, si
 			break;
 	}
 	/* The poll flushes what was built to the device (and takes in whatever has arrived). */
-	iface_poll(s->iface, now_us());
+	iface_poll(s->iface[flow % s->nq], now_us());
 	return (int)done;
 }
 
@@ -195,7 +200,9 @@ static int s_recv(void *ctx, struct bench_rx *out, size_t max, enum bench_wait w
 		size_t got = take(s, out, max);
 		if (got)
 			return (int)got;
-		iface_poll(s->iface, now_us());
+		smx_instant t = now_us();
+		for (unsigned q = 0; q < s->nq; q++)
+			iface_poll(s->iface[q], t);
 		got = take(s, out, max);
 		if (got || wait == BENCH_SPIN)
 			return (int)got;
@@ -204,12 +211,15 @@ static int s_recv(void *ctx, struct bench_rx *out, size_t max, enum bench_wait w
 			return 0;
 		/* Sleep until the device has frames, a timer of the interface is due, or the deadline. */
 		uint64_t wait_ns = deadline_ns - now;
-		smx_instant delay = iface_poll_delay(s->iface, now / 1000u);
-		if (delay != SMX_INSTANT_NEVER && delay * 1000u < wait_ns)
-			wait_ns = delay * 1000u;
-		struct pollfd p = { .fd = xsk_dev_fd(s->xd), .events = POLLIN };
+		struct pollfd p[MAX_QUEUES];
+		for (unsigned q = 0; q < s->nq; q++) {
+			smx_instant delay = iface_poll_delay(s->iface[q], now / 1000u);
+			if (delay != SMX_INSTANT_NEVER && delay * 1000u < wait_ns)
+				wait_ns = delay * 1000u;
+			p[q] = (struct pollfd){ .fd = xsk_dev_fd(s->xd[q]), .events = POLLIN };
+		}
 		struct timespec ts = { (time_t)(wait_ns / 1000000000u), (long)(wait_ns % 1000000000u) };
-		if (ppoll(&p, 1, &ts, NULL) < 0 && errno != EINTR)
+		if (ppoll(p, s->nq, &ts, NULL) < 0 && errno != EINTR)
 			return -errno;
 	}
 }
@@ -222,22 +232,25 @@ static void s_close(void *ctx)
 			if (s->socks[f])
 				udp_socket_close(s->socks[f]);
 	}
-	if (s->iface)
-		iface_release(s->iface);
-	if (s->xd) {
+	/* Queue 0's device owns the steering program the others joined: it closes last. */
+	for (unsigned q = MAX_QUEUES; q-- > 0;) {
+		if (s->iface[q])
+			iface_release(s->iface[q]);
+		if (!s->xd[q])
+			continue;
 		struct xsk_dev_stats st;
-		if (xsk_dev_stats(s->xd, &st) == 0 && (st.rx_dropped || st.rx_ring_full || st.tx_ring_full))
-			fprintf(stderr, "smolxdp-bench: AF_XDP drops: rx_dropped %llu rx_ring_full %llu tx_ring_full %llu\n",
-				(unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full,
+		if (xsk_dev_stats(s->xd[q], &st) == 0 && (st.rx_dropped || st.rx_ring_full || st.tx_ring_full))
+			fprintf(stderr, "smolxdp-bench: queue %u AF_XDP drops: rx_dropped %llu rx_ring_full %llu tx_ring_full %llu\n",
+				q, (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full,
 				(unsigned long long)st.tx_ring_full);
-		xsk_dev_close(s->xd);
+		xsk_dev_close(s->xd[q]);
+		free(s->iface_mem[q]);
 	}
 	if (s->pending_dropped)
 		fprintf(stderr, "smolxdp-bench: %llu echo replies dropped (pending list full)\n",
 			(unsigned long long)s->pending_dropped);
 	free(s->socks);
 	free(s->sock_mem);
-	free(s->iface_mem);
 	free(s);
 }
 
@@ -268,37 +281,48 @@ int bench_stack_open(struct bench_transport *t, const struct bench_opts *o, cons
 	/* Said explicitly: iface_mem_size cannot see the device's batch, and sizes for its own default. */
 	cfg.rx_batch = 64;
 
-	struct xsk_dev_opts xo = {
-		.batch_size = 64,
-		.bind_mode = so->bind_mode == 1 ? XSK_BIND_COPY : so->bind_mode == 2 ? XSK_BIND_ZEROCOPY : XSK_BIND_AUTO,
-		.busy_poll = so->busy_poll,
-	};
-	err = xsk_dev_open(so->ifname, so->queue, &xo, &s->xd);
-	if (err < 0) {
-		fprintf(stderr, "smolxdp-bench: %s\n", xsk_last_error());
-		goto fail;
-	}
-	err = xsk_prog_add_addr(xsk_dev_prog(s->xd), cfg.addrs[0].addr);
-	if (err < 0) {
-		fprintf(stderr, "smolxdp-bench: cannot steer %s to the socket: %s\n", so->ip, strerror(-err));
-		goto fail;
-	}
-
-	err = -ENOMEM;
-	size_t isz = iface_mem_size(&cfg);
-	s->iface_mem = malloc(isz);
-	if (!s->iface_mem)
-		goto fail;
-	s->iface = iface_init(s->iface_mem, isz, &cfg, xsk_dev_as_dev(s->xd));
-	if (!s->iface) {
-		fprintf(stderr, "smolxdp-bench: the interface refused its configuration\n");
+	s->nq = so->queues ? so->queues : 1;
+	if (s->nq > MAX_QUEUES || s->nq > o->flows) {
+		fprintf(stderr, "smolxdp-bench: --queues must be 1..%d and at most --flows\n", MAX_QUEUES);
 		err = -EINVAL;
 		goto fail;
 	}
-	s->ip = iface_ip_sender(s->iface);
-	if (o->proto == BENCH_ICMP) {
-		iface_set_icmp_handler(s->iface, on_icmp, s);
-	} else {
+	for (unsigned q = 0; q < s->nq; q++) {
+		struct xsk_dev_opts xo = {
+			.batch_size = 64,
+			.bind_mode = so->bind_mode == 1 ? XSK_BIND_COPY : so->bind_mode == 2 ? XSK_BIND_ZEROCOPY : XSK_BIND_AUTO,
+			.busy_poll = so->busy_poll,
+			.prog = q ? xsk_dev_prog(s->xd[0]) : NULL,
+		};
+		err = xsk_dev_open(so->ifname, so->queue + q, &xo, &s->xd[q]);
+		if (err < 0) {
+			fprintf(stderr, "smolxdp-bench: %s\n", xsk_last_error());
+			goto fail;
+		}
+		if (q == 0) {
+			err = xsk_prog_add_addr(xsk_dev_prog(s->xd[0]), cfg.addrs[0].addr);
+			if (err < 0) {
+				fprintf(stderr, "smolxdp-bench: cannot steer %s to the socket: %s\n", so->ip, strerror(-err));
+				goto fail;
+			}
+		}
+		err = -ENOMEM;
+		size_t isz = iface_mem_size(&cfg);
+		s->iface_mem[q] = malloc(isz);
+		if (!s->iface_mem[q])
+			goto fail;
+		s->iface[q] = iface_init(s->iface_mem[q], isz, &cfg, xsk_dev_as_dev(s->xd[q]));
+		if (!s->iface[q]) {
+			fprintf(stderr, "smolxdp-bench: the interface refused its configuration\n");
+			err = -EINVAL;
+			goto fail;
+		}
+		if (o->proto == BENCH_ICMP)
+			iface_set_icmp_handler(s->iface[q], on_icmp, s);
+	}
+	/* ICMP echo requests all leave through queue 0's interface. */
+	s->ip = iface_ip_sender(s->iface[0]);
+	if (o->proto == BENCH_UDP) {
 		/* Each socket can hold its flow's whole share of the window. */
 		struct udp_socket_config uc = { .rx_slots = o->window + 16, .rx_slot_size = (uint32_t)o->size,
 						.tx_slots = 16, .tx_slot_size = (uint32_t)o->size };
@@ -309,14 +333,15 @@ int bench_stack_open(struct bench_transport *t, const struct bench_opts *o, cons
 			goto fail;
 		for (unsigned f = 0; f < o->flows; f++) {
 			struct udp_socket *u = udp_socket_init((uint8_t *)s->sock_mem + ssz * f, ssz, &uc);
-			if (!u || udp_socket_bind(u, s->iface, 0, 0) != UDP_OK) {
+			if (!u || udp_socket_bind(u, s->iface[f % s->nq], 0, 0) != UDP_OK) {
 				err = -EADDRINUSE;
 				goto fail;
 			}
 			s->socks[f] = u;
 		}
 	}
-	iface_poll(s->iface, now_us()); /* the gratuitous ARP */
+	for (unsigned q = 0; q < s->nq; q++)
+		iface_poll(s->iface[q], now_us()); /* the gratuitous ARP */
 	t->ctx = s;
 	t->send = s_send;
 	t->recv = s_recv;

@@ -10,7 +10,8 @@ struct bench_stack_opts {
 	const char *server;  /* set by main from SERVER_IP */
 	uint16_t port;       /* set by main from --port */
 	const char *ifname;  /* --iface */
-	unsigned queue;      /* --queue */
+	unsigned queue;      /* --queue: the first queue */
+	unsigned queues;     /* --queues: how many, one device and interface each */
 	const char *ip;      /* --ip ADDR/PREFIX, the client's own address */
 	const char *mac;     /* --mac */
 	bool busy_poll;      /* --xsk-busy-poll */
@@ -19,12 +20,13 @@ struct bench_stack_opts {
 
 enum {
 	OPT_STACK_IFACE = 512, OPT_STACK_QUEUE, OPT_STACK_IP, OPT_STACK_MAC, OPT_STACK_BUSY_POLL,
-	OPT_STACK_COPY, OPT_STACK_ZERO_COPY,
+	OPT_STACK_COPY, OPT_STACK_ZERO_COPY, OPT_STACK_QUEUES,
 };
 
 #define BENCH_STACK_LONG_OPTS                                                                   \
 	{ "iface", required_argument, 0, OPT_STACK_IFACE },                                       \
 	{ "queue", required_argument, 0, OPT_STACK_QUEUE },                                       \
+	{ "queues", required_argument, 0, OPT_STACK_QUEUES },                                     \
 	{ "ip", required_argument, 0, OPT_STACK_IP }, { "mac", required_argument, 0, OPT_STACK_MAC }, \
 	{ "xsk-busy-poll", no_argument, 0, OPT_STACK_BUSY_POLL },                                 \
 	{ "copy", no_argument, 0, OPT_STACK_COPY }, { "zero-copy", no_argument, 0, OPT_STACK_ZERO_COPY },

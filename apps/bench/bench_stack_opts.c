@@ -17,6 +17,7 @@ int bench_stack_parse_opt(struct bench_stack_opts *so, int c, const char *arg)
 	switch (c) {
 	case OPT_STACK_IFACE: so->ifname = arg; return 0;
 	case OPT_STACK_QUEUE: so->queue = (unsigned)strtoul(arg, NULL, 10); return 0;
+	case OPT_STACK_QUEUES: so->queues = (unsigned)strtoul(arg, NULL, 10); return 0;
 	case OPT_STACK_IP: so->ip = arg; return 0;
 	case OPT_STACK_MAC: so->mac = arg; return 0;
 	case OPT_STACK_BUSY_POLL: so->busy_poll = true; return 0;
@@ -29,7 +30,8 @@ int bench_stack_parse_opt(struct bench_stack_opts *so, int c, const char *arg)
 const char *bench_stack_usage(void)
 {
 	return "  --iface IF              stack: the interface to open (AF_XDP)\n"
-	       "  --queue N               stack: its queue (default 0)\n"
+	       "  --queue N               stack: its (first) queue (default 0)\n"
+	       "  --queues N              stack: queues from --queue on, one stack each; flow f on f %% N\n"
 	       "  --ip ADDR/PREFIX        stack: the client's address (default 192.168.69.100/24)\n"
 	       "  --mac MAC               stack: the client's MAC (default 02:00:00:00:00:64)\n"
 	       "  --xsk-busy-poll         stack: SO_PREFER_BUSY_POLL/SO_BUSY_POLL on the AF_XDP socket\n"
