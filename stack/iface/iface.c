@@ -80,8 +80,9 @@ static bool config_complete(struct iface_config *cfg, const struct dev_caps *cap
 		cfg->arp_wait_slots = 16;
 	if (cfg->udp_sockets == 0)
 		cfg->udp_sockets = 64;
+	/* Not the device's figure: iface_mem_size cannot see the device, and both must agree. */
 	if (cfg->rx_batch == 0)
-		cfg->rx_batch = caps->rx_batch ? caps->rx_batch : 32;
+		cfg->rx_batch = 64;
 	if (cfg->arp_expiry == 0)
 		cfg->arp_expiry = 60 * SEC;
 	if (cfg->arp_timeout == 0)

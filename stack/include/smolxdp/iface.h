@@ -26,7 +26,7 @@ struct iface_config {
 	uint32_t arp_cache_entries; /* neighbour cache size, rounded up to a power of two [64] */
 	uint32_t arp_wait_slots;   /* packets held while their next hop is being resolved [16] */
 	uint32_t udp_sockets;      /* most UDP sockets bound at once [64] */
-	uint32_t rx_batch;         /* frames taken from the device per poll [the device's rx_batch] */
+	uint32_t rx_batch;         /* frames taken from the device per poll [64] */
 	smx_instant arp_expiry;    /* how long a learned neighbour is trusted [60 s] */
 	smx_instant arp_timeout;   /* how long packets wait for a reply before being dropped [3 s] */
 	uint32_t icmp_errors_per_sec; /* rate limit of ICMP errors sent, also the burst [100] */

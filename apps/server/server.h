@@ -1,0 +1,68 @@
+/* smolxdp-server: answers ping and echoes UDP datagrams (port 6969) over AF_XDP, one share-nothing
+ * stack instance (device, interface, sockets) per RX queue, each on its own thread. */
+#ifndef SMX_SERVER_H
+#define SMX_SERVER_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "smolxdp/dev_fault.h"
+#include "smolxdp/dev_pcap.h"
+#include "smolxdp/iface.h"
+#include "smolxdp/udp.h"
+#include "smolxdp/xsk_dev.h"
+
+#define SRV_MAX_QUEUES 16
+
+struct srv_opts {
+	const char *ifname;
+	uint32_t queue;  /* first RX queue */
+	uint32_t queues; /* how many, from `queue` on */
+	struct iface_cidr ip;
+	struct eth_addr mac;
+	ipv4_addr gateway;
+	enum xsk_bind_mode bind_mode;
+	bool busy_poll;
+	const char *pcap_path;
+	uint8_t drop_pct;
+	uint8_t corrupt_pct;
+	uint64_t seed;
+	unsigned stats_secs; /* 0: only at exit */
+	uint16_t echo_port;
+	int verbose;
+};
+
+/* One stack instance: its own device, interface and echo socket. */
+struct srv_queue {
+	const struct srv_opts *opts;
+	uint32_t queue;
+	struct xsk_dev *xd;
+	struct dev *dev; /* what the interface sees: the device, maybe behind fault and pcap wrappers */
+	struct dev_fault fault;
+	struct dev_pcap pcap;
+	FILE *pcap_file;
+	struct iface *iface;
+	void *iface_mem;
+	struct udp_socket *echo;
+	void *echo_mem;
+	uint64_t echoed;
+	uint64_t echo_dropped; /* no frame and no queue slot for the reply */
+	pthread_t thread;
+	int error; /* the thread's exit status */
+};
+
+extern volatile sig_atomic_t srv_stop;
+
+/* server_opts.c: 0, 1 for --help (printed), or -EINVAL (message printed). */
+int srv_opts_parse(int argc, char **argv, struct srv_opts *o);
+
+/* server_queue.c */
+int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue, struct xsk_prog *prog);
+void *srv_queue_run(void *arg);
+void srv_queue_close(struct srv_queue *q);
+void srv_queue_print_stats(struct srv_queue *q, FILE *out, bool all);
+
+#endif

@@ -1,0 +1,199 @@
+/* One stack instance of smolxdp-server: an AF_XDP device on one RX queue (optionally behind the fault
+ * injector and the pcap recorder), an interface, and the UDP echo socket; and its event loop, which
+ * spins (--busy-poll) or sleeps in poll() until the interface's next timer or the socket is readable. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server.h"
+
+#define SLEEP_MAX_MS 100 /* wake at least this often to notice a stop request */
+
+static smx_instant now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (smx_instant)ts.tv_sec * 1000000u + (smx_instant)ts.tv_nsec / 1000u;
+}
+
+static void pcap_write(void *ctx, const void *data, size_t len)
+{
+	fwrite(data, 1, len, ctx); /* buffered by stdio: no syscall per frame */
+}
+
+static int open_wrappers(struct srv_queue *q, const struct srv_opts *o)
+{
+	q->dev = xsk_dev_as_dev(q->xd);
+	if (o->drop_pct || o->corrupt_pct) {
+		struct dev_fault_config fc = {
+			.inner = q->dev,
+			.seed = o->seed + q->queue,
+			.drop_pct = o->drop_pct,
+			.corrupt_pct = o->corrupt_pct,
+		};
+		q->dev = dev_fault_init(&q->fault, &fc);
+	}
+	if (o->pcap_path) {
+		char path[4096];
+		if (o->queues > 1)
+			snprintf(path, sizeof(path), "%s.q%u", o->pcap_path, q->queue);
+		else
+			snprintf(path, sizeof(path), "%s", o->pcap_path);
+		q->pcap_file = fopen(path, "wb");
+		if (!q->pcap_file) {
+			int err = -errno;
+			fprintf(stderr, "smolxdp-server: cannot write %s: %s\n", path, strerror(errno));
+			return err;
+		}
+		struct dev_pcap_config pc = {.inner = q->dev, .write = pcap_write, .ctx = q->pcap_file};
+		q->dev = dev_pcap_init(&q->pcap, &pc);
+	}
+	return 0;
+}
+
+int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue, struct xsk_prog *prog)
+{
+	int err;
+
+	memset(q, 0, sizeof(*q));
+	q->opts = o;
+	q->queue = queue;
+	struct xsk_dev_opts xo = {
+		.bind_mode = o->bind_mode,
+		.busy_poll = o->busy_poll,
+		.prog = prog,
+		.log = xsk_log_stderr,
+	};
+	err = xsk_dev_open(o->ifname, queue, &xo, &q->xd);
+	if (err < 0) {
+		fprintf(stderr, "smolxdp-server: queue %u: %s\n", queue, xsk_last_error());
+		return err;
+	}
+	err = open_wrappers(q, o);
+	if (err < 0)
+		return err;
+
+	struct iface_config cfg = {
+		.mac = o->mac,
+		.addrs = {o->ip},
+		.addr_count = 1,
+		.gateway = o->gateway,
+		.udp_sockets = 8,
+		.seed = (uint64_t)now_us() ^ ((uint64_t)queue << 48),
+	};
+	size_t n = iface_mem_size(&cfg);
+	q->iface_mem = malloc(n);
+	if (!q->iface_mem)
+		return -ENOMEM;
+	q->iface = iface_init(q->iface_mem, n, &cfg, q->dev);
+	if (!q->iface) {
+		fprintf(stderr, "smolxdp-server: the interface refused its configuration (MTU too small?)\n");
+		return -EINVAL;
+	}
+
+	/* Echo replies are built straight into transmit frames; the slots only hold overflow. */
+	struct udp_socket_config sc = {.rx_slots = 256, .tx_slots = 64};
+	n = udp_socket_mem_size(&sc);
+	q->echo_mem = malloc(n);
+	if (!q->echo_mem)
+		return -ENOMEM;
+	q->echo = udp_socket_init(q->echo_mem, n, &sc);
+	if (!q->echo || udp_socket_bind(q->echo, q->iface, 0, o->echo_port) != UDP_OK) {
+		fprintf(stderr, "smolxdp-server: cannot bind UDP port %u\n", o->echo_port);
+		return -EINVAL;
+	}
+	if (o->verbose)
+		fprintf(stderr, "smolxdp-server: queue %u open, %s mode, MTU %u\n", queue,
+			xsk_dev_is_zerocopy(q->xd) ? "zero-copy" : "copy", iface_mtu(q->iface));
+	return 0;
+}
+
+/* Sends every received datagram back where it came from, payload unchanged. Returns whether any was. */
+static bool echo_all(struct srv_queue *q)
+{
+	const uint8_t *data;
+	size_t len;
+	struct udp_meta m;
+	bool any = false;
+
+	while (udp_socket_recv_view(q->echo, &data, &len, &m) == UDP_OK) {
+		uint8_t *out;
+		any = true;
+		if (udp_socket_send_begin(q->echo, m.remote_addr, m.remote_port, len, &out) == UDP_OK) {
+			memcpy(out, data, len);
+			udp_socket_send_commit(q->echo, len);
+		} else if (udp_socket_send_to(q->echo, data, len, m.remote_addr, m.remote_port) != UDP_OK) {
+			q->echo_dropped++;
+			continue;
+		}
+		q->echoed++;
+	}
+	return any;
+}
+
+void *srv_queue_run(void *arg)
+{
+	struct srv_queue *q = arg;
+	struct pollfd pfd = {.fd = xsk_dev_fd(q->xd), .events = POLLIN};
+
+	while (!srv_stop) {
+		bool active = iface_poll(q->iface, now_us());
+		active |= echo_all(q);
+		if (active || q->opts->busy_poll)
+			continue;
+		/* Idle: sleep until a frame arrives or the interface's next timer (ARP retry, TCP). */
+		smx_instant delay = iface_poll_delay(q->iface, now_us());
+		int timeout = SLEEP_MAX_MS;
+		if (delay != SMX_INSTANT_NEVER && delay < (smx_instant)SLEEP_MAX_MS * 1000)
+			timeout = (int)((delay + 999) / 1000);
+		if (timeout > 0 && poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+			q->error = -errno;
+			srv_stop = 1;
+		}
+	}
+	return NULL;
+}
+
+void srv_queue_print_stats(struct srv_queue *q, FILE *out, bool all)
+{
+	const uint64_t *c = iface_counters(q->iface);
+	const struct udp_socket_stats *us = udp_socket_get_stats(q->echo);
+	struct xsk_dev_stats xs;
+
+	fprintf(out, "queue %u: echoed %llu datagrams (%llu bytes), %llu replies dropped\n", q->queue,
+		(unsigned long long)q->echoed, (unsigned long long)us->rx_bytes,
+		(unsigned long long)q->echo_dropped);
+	for (int i = 0; i < IFACE_COUNTER_COUNT; i++)
+		if (all || c[i])
+			fprintf(out, "  %-28s %llu\n", iface_counter_name((enum iface_counter)i), (unsigned long long)c[i]);
+	if (us->rx_dropped_full || us->rx_dropped_too_big)
+		fprintf(out, "  %-28s %llu\n  %-28s %llu\n", "echo_rx_dropped_full", (unsigned long long)us->rx_dropped_full,
+			"echo_rx_dropped_too_big", (unsigned long long)us->rx_dropped_too_big);
+	if (q->opts->drop_pct || q->opts->corrupt_pct)
+		fprintf(out, "  fault injector: dropped %llu, corrupted %llu\n", (unsigned long long)q->fault.stats.dropped,
+			(unsigned long long)q->fault.stats.corrupted);
+	if (xsk_dev_stats(q->xd, &xs) == 0)
+		fprintf(out, "  xsk: rx %llu, tx %llu, kernel rx_dropped %llu, rx_ring_full %llu, fill_ring_empty %llu, "
+			"tx_ring_full %llu\n", (unsigned long long)xs.rx_frames, (unsigned long long)xs.tx_frames,
+			(unsigned long long)xs.rx_dropped, (unsigned long long)xs.rx_ring_full,
+			(unsigned long long)xs.fill_ring_empty, (unsigned long long)xs.tx_ring_full);
+}
+
+void srv_queue_close(struct srv_queue *q)
+{
+	if (q->echo)
+		udp_socket_close(q->echo);
+	if (q->iface)
+		iface_release(q->iface);
+	if (q->xd)
+		xsk_dev_tx_drain(q->xd);
+	xsk_dev_close(q->xd);
+	if (q->pcap_file)
+		fclose(q->pcap_file);
+	free(q->echo_mem);
+	free(q->iface_mem);
+	memset(q, 0, sizeof(*q));
+}
