@@ -1,0 +1,222 @@
+/* TCP (RFC 9293): connections and listeners over any IPv4 sender, event-driven, on time passed in.
+ * Retransmission per RFC 6298, congestion control per RFC 5681/6582 (NewReno), ISNs per RFC 6528,
+ * ephemeral ports per RFC 6056, blind-attack defences per RFC 5961. All memory is given at init. */
+#ifndef SMOLXDP_TCP_H
+#define SMOLXDP_TCP_H
+
+#include "smolxdp/base.h"
+#include "smolxdp/ip_tx.h"
+#include "smolxdp/l4_handler.h"
+#include "smolxdp/wire/icmpv4.h"
+#include "smolxdp/wire/ipv4.h"
+
+/* The eleven states of RFC 9293 3.3.2; tcp_state_name prints the RFC's names. */
+enum tcp_state {
+	TCP_CLOSED = 0,
+	TCP_LISTEN,
+	TCP_SYN_SENT,
+	TCP_SYN_RECEIVED,
+	TCP_ESTABLISHED,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSE_WAIT,
+	TCP_CLOSING,
+	TCP_LAST_ACK,
+	TCP_TIME_WAIT,
+};
+
+/* Results of API calls. */
+enum tcp_err {
+	TCP_OK = 0,
+	TCP_ERR_INVALID,    /* bad argument, or a handle that is not (or no longer) the app's */
+	TCP_ERR_NO_MEMORY,  /* every connection or listener slot is taken */
+	TCP_ERR_ADDR_IN_USE,/* a listener already has this port, or the 4-tuple is taken */
+	TCP_ERR_NO_PORT,    /* no free ephemeral port for this destination */
+	TCP_ERR_STATE,      /* not possible in this state (send after shutdown, ...) */
+};
+
+/* Why a connection ended, as the app sees it. */
+enum tcp_error {
+	TCP_ERROR_NONE = 0,
+	TCP_ERROR_REFUSED,     /* RST in answer to our SYN (RFC 9293 3.10.7.3), or ICMP port unreachable */
+	TCP_ERROR_RESET,       /* the peer reset a synchronized connection */
+	TCP_ERROR_TIMED_OUT,   /* user timeout (RFC 9293 3.8.3) or keep-alive probes unanswered */
+	TCP_ERROR_UNREACHABLE, /* ICMP host/net/protocol unreachable while opening */
+};
+
+struct tcp_config {
+	uint32_t max_conns;     /* connection slots, including ones in SYN-RECEIVED and TIME-WAIT */
+	uint32_t max_listeners;
+	uint32_t rx_buf_size;   /* per connection; the window offered is min(free space, 65535) */
+	uint32_t tx_buf_size;   /* per connection */
+	uint16_t mss;           /* the MSS we offer; 0: the sender's MTU - 40 */
+	uint8_t secret[16];     /* key for ISNs (RFC 6528), ephemeral ports (RFC 6056) and the table */
+	uint16_t ephemeral_min; /* RFC 6056 range, default 49152..65535 */
+	uint16_t ephemeral_max;
+	/* Timers, microseconds. */
+	uint64_t rto_initial;   /* RFC 6298 2.1: 1 s */
+	uint64_t rto_min;       /* RFC 6298 2.4 says 1 s; the default is Linux's 200 ms */
+	uint64_t rto_max;       /* RFC 6298 2.5: at least 60 s */
+	uint64_t delayed_ack;   /* RFC 9293 3.8.6.3: under 0.5 s; default 40 ms as Linux */
+	uint64_t user_timeout;  /* RFC 9293 3.8.3: give up on unacknowledged data or SYN; default 300 s */
+	uint64_t time_wait;     /* 2*MSL (RFC 9293 3.4.2); default 60 s as Linux */
+	uint64_t fin_wait2_timeout; /* after the app closed and the peer never sends FIN; default 60 s */
+	uint64_t keepalive_idle;    /* RFC 1122 4.2.3.6: no less than two hours by default */
+	uint64_t keepalive_interval;
+	uint32_t keepalive_count;
+	uint32_t challenge_ack_limit; /* RFC 5961 7: challenge ACKs per second, all connections */
+	bool nodelay_default;         /* false: Nagle on (RFC 9293 3.7.4) */
+};
+
+/* Sets every field to its default (secret all zero: set one). */
+void tcp_config_default(struct tcp_config *cfg);
+/* Bytes of memory tcp_init needs (any alignment); 0 if cfg is invalid. */
+size_t tcp_mem_size(const struct tcp_config *cfg);
+
+struct tcp_stack;
+struct tcp_conn;
+struct tcp_listener;
+
+/* Lays the stack out in mem (len >= tcp_mem_size(cfg)); NULL if cfg is invalid or mem too small. */
+struct tcp_stack *tcp_init(void *mem, size_t len, const struct tcp_config *cfg);
+
+/* ---- Plugging into an interface (struct l4_handler) ---- */
+
+/* Fills h so the interface delivers TCP segments to this stack and asks it for output. */
+void tcp_handler(struct tcp_stack *s, struct l4_handler *h);
+void tcp_input(struct tcp_stack *s, smx_instant now, const struct ipv4_repr *ip, const uint8_t *seg,
+	       size_t len, enum wire_csum csum, const struct ip_sender *tx);
+bool tcp_output(struct tcp_stack *s, smx_instant now, const struct ip_sender *tx);
+smx_instant tcp_poll_at(struct tcp_stack *s, smx_instant now);
+void tcp_icmp_error(struct tcp_stack *s, smx_instant now, const struct icmpv4_repr *icmp);
+
+/* ---- Listening and connecting ---- */
+
+/* addr 0: any of our addresses. backlog: connections being opened plus ones waiting in accept. */
+struct tcp_listener *tcp_listen(struct tcp_stack *s, ipv4_addr addr, uint16_t port, uint32_t backlog,
+				void *user, enum tcp_err *err);
+/* Resets connections still waiting to be accepted and frees the listener. */
+void tcp_listener_close(struct tcp_stack *s, struct tcp_listener *l);
+/* The next established connection, or NULL. The app owns it until tcp_close or tcp_abort. */
+struct tcp_conn *tcp_accept(struct tcp_stack *s, struct tcp_listener *l);
+
+struct tcp_connect_opts {
+	ipv4_addr local_addr; /* required: one of the interface's addresses */
+	uint16_t local_port;  /* 0: an ephemeral port (RFC 6056) */
+	ipv4_addr remote_addr;
+	uint16_t remote_port;
+	void *user;
+};
+/* Active open: the SYN goes out on the next tcp_output. */
+struct tcp_conn *tcp_connect(struct tcp_stack *s, const struct tcp_connect_opts *o, enum tcp_err *err);
+
+/* ---- Data ---- */
+
+/* Copy in up to len bytes; returns how many were queued (0 when the buffer is full). */
+size_t tcp_send(struct tcp_stack *s, struct tcp_conn *c, const void *data, size_t len);
+/* Zero copy: a contiguous free span of the send buffer to write into, then commit what was written. */
+size_t tcp_send_buf(struct tcp_stack *s, struct tcp_conn *c, uint8_t **span);
+void tcp_send_commit(struct tcp_stack *s, struct tcp_conn *c, size_t n);
+/* Copy out up to cap bytes of in-order data; returns how many (0: nothing yet, or EOF: tcp_eof). */
+size_t tcp_recv(struct tcp_stack *s, struct tcp_conn *c, void *buf, size_t cap);
+/* Zero copy: a contiguous span of received data, then consume what was used. */
+size_t tcp_recv_peek(struct tcp_stack *s, struct tcp_conn *c, const uint8_t **span);
+void tcp_recv_consume(struct tcp_stack *s, struct tcp_conn *c, size_t n);
+size_t tcp_recv_avail(const struct tcp_conn *c);
+size_t tcp_send_space(const struct tcp_conn *c); /* 0 also once the send side is shut */
+bool tcp_eof(const struct tcp_conn *c); /* the peer's FIN arrived and all data before it was read */
+
+/* ---- Ending ---- */
+
+/* Half-close: FIN after the queued data; receiving goes on. */
+enum tcp_err tcp_shutdown(struct tcp_stack *s, struct tcp_conn *c);
+/* Graceful close and release: the handle is invalid afterwards; the stack finishes the close alone.
+ * Unread data (or data arriving later) resets the connection (RFC 1122 4.2.2.13). */
+void tcp_close(struct tcp_stack *s, struct tcp_conn *c);
+/* Reset (RFC 9293 3.10.5 ABORT) and release. */
+void tcp_abort(struct tcp_stack *s, struct tcp_conn *c);
+
+/* ---- Events: what changed, without scanning connections ---- */
+
+enum tcp_event_flag {
+	TCP_EV_CONNECTED = 1u << 0,   /* an active open completed */
+	TCP_EV_READABLE = 1u << 1,    /* new in-order data */
+	TCP_EV_WRITABLE = 1u << 2,    /* send buffer space was freed */
+	TCP_EV_PEER_CLOSED = 1u << 3, /* the peer's FIN arrived */
+	TCP_EV_CLOSED = 1u << 4,      /* the connection ended (see tcp_conn_error); release it */
+	TCP_EV_ACCEPTABLE = 1u << 5,  /* listener: a connection waits in tcp_accept */
+};
+
+struct tcp_event {
+	struct tcp_conn *conn;         /* NULL for a listener event */
+	struct tcp_listener *listener; /* NULL for a connection event */
+	void *user;
+	uint32_t flags; /* enum tcp_event_flag, coalesced since the last event for this object */
+};
+
+/* Pops the next pending event; false when none. Events are edge-triggered: read or write until the
+ * calls return 0 before relying on the next event. */
+bool tcp_next_event(struct tcp_stack *s, struct tcp_event *ev);
+
+/* ---- Options and introspection ---- */
+
+void tcp_set_nodelay(struct tcp_stack *s, struct tcp_conn *c, bool nodelay); /* true: Nagle off */
+void tcp_set_keepalive(struct tcp_stack *s, struct tcp_conn *c, bool on);
+void tcp_set_user_timeout(struct tcp_stack *s, struct tcp_conn *c, uint64_t us);
+void tcp_conn_set_user(struct tcp_conn *c, void *user);
+void *tcp_conn_user(const struct tcp_conn *c);
+
+enum tcp_state tcp_conn_state(const struct tcp_conn *c);
+enum tcp_error tcp_conn_error(const struct tcp_conn *c);
+const char *tcp_state_name(enum tcp_state st); /* "ESTABLISHED", "SYN-SENT", ... */
+const char *tcp_error_name(enum tcp_error e);
+
+struct tcp_endpoints {
+	ipv4_addr local_addr;
+	uint16_t local_port;
+	ipv4_addr remote_addr;
+	uint16_t remote_port;
+};
+void tcp_conn_endpoints(const struct tcp_conn *c, struct tcp_endpoints *ep);
+
+struct tcp_conn_stats {
+	uint64_t segs_in, segs_out;
+	uint64_t bytes_in, bytes_out; /* payload delivered in order / first transmissions */
+	uint64_t retransmits;         /* segments sent again, for any reason */
+	uint64_t fast_retransmits;
+	uint64_t timeouts;            /* RTO expiries */
+	uint64_t dup_acks;            /* duplicate ACKs received (RFC 5681 2) */
+	uint64_t ooo_segs;            /* segments held out of order */
+	uint64_t zero_window_probes;
+	uint32_t srtt_us, rttvar_us, rto_us; /* srtt 0 until the first sample */
+	uint32_t cwnd, ssthresh, snd_mss;
+};
+void tcp_conn_stats(const struct tcp_conn *c, struct tcp_conn_stats *st);
+
+/* Stack-wide counters: one per drop reason and a few totals. */
+struct tcp_stats {
+	uint64_t rx_segs;
+	uint64_t tx_segs;
+	uint64_t rx_malformed;
+	uint64_t rx_bad_checksum;
+	uint64_t rx_no_conn;         /* to a closed port: answered with RST */
+	uint64_t rx_listen_drop;     /* SYN dropped: backlog full or no connection slot */
+	uint64_t rx_out_of_window;   /* unacceptable segments (RFC 9293 3.10.7.4 first check) */
+	uint64_t rx_ooo_drop;        /* out-of-order segment with no room to keep it */
+	uint64_t rx_bad_ack;         /* ACK outside RFC 5961 5.2's range, or of unsent data */
+	uint64_t rst_sent;
+	uint64_t challenge_acks;
+	uint64_t challenge_acks_limited;
+	uint64_t retransmits;
+	uint64_t timeouts;
+	uint64_t tx_no_buffer;       /* the IP sender had no frame: retried later */
+	uint64_t conns_opened;       /* active + passive opens reaching ESTABLISHED */
+	uint64_t conns_reset;
+	uint64_t conns_timed_out;
+	uint64_t time_wait_recycled; /* TIME-WAIT slots taken for new connections */
+	uint64_t icmp_errors;
+};
+const struct tcp_stats *tcp_stack_stats(const struct tcp_stack *s);
+uint32_t tcp_conn_count(const struct tcp_stack *s); /* slots in use */
+
+#endif

@@ -1,0 +1,159 @@
+/* RTT estimation and the retransmission timeout (RFC 6298), and NewReno congestion control:
+ * slow start and congestion avoidance (RFC 5681 3.1), fast retransmit and fast recovery (RFC 5681
+ * 3.2) with NewReno's partial-ACK handling (RFC 6582 3.2), and the loss window after a timeout. */
+#include "tcp_internal.h"
+
+/* RFC 6298 2.2 and 2.3, with RTO = SRTT + max(G, 4 * RTTVAR), clamped by 2.4 and 2.5. */
+void tcp_rtt_sample(struct tcp_stack *s, struct tcp_conn *c, uint32_t r)
+{
+	uint64_t rto;
+
+	if (c->srtt == 0) {
+		c->srtt = r > 0 ? r : 1;
+		c->rttvar = r / 2;
+	} else {
+		uint32_t delta = c->srtt > r ? c->srtt - r : r - c->srtt;
+
+		/* RTTVAR <- (1 - beta) * RTTVAR + beta * |SRTT - R'|, beta = 1/4; then
+		 * SRTT <- (1 - alpha) * SRTT + alpha * R', alpha = 1/8 (in that order, 2.3). */
+		c->rttvar = c->rttvar - c->rttvar / 4 + delta / 4;
+		c->srtt = c->srtt - c->srtt / 8 + r / 8;
+		if (c->srtt == 0)
+			c->srtt = 1;
+	}
+	rto = (uint64_t)c->srtt + SMX_MAX((uint64_t)TCP_CLOCK_GRANULARITY, 4ull * c->rttvar);
+	if (rto < s->cfg.rto_min)
+		rto = s->cfg.rto_min;
+	if (rto > s->cfg.rto_max)
+		rto = s->cfg.rto_max;
+	c->rto = (uint32_t)rto;
+	/* A fresh sample ends any backoff (RFC 6298 5.7 keeps it only until then). */
+	c->backoff = 0;
+	c->st.srtt_us = c->srtt;
+	c->st.rttvar_us = c->rttvar;
+	c->st.rto_us = c->rto;
+}
+
+/* RFC 6298 5.5: the timer backs off by doubling, up to the maximum. */
+uint32_t tcp_rto_backed_off(const struct tcp_stack *s, const struct tcp_conn *c)
+{
+	uint64_t rto = c->rto;
+
+	for (uint32_t i = 0; i < c->backoff && rto < s->cfg.rto_max; i++)
+		rto *= 2;
+	return (uint32_t)SMX_MIN(rto, s->cfg.rto_max);
+}
+
+uint32_t tcp_flight_size(const struct tcp_conn *c)
+{
+	return c->snd_max - c->snd_una;
+}
+
+/* RFC 5681 3.1: the initial window, by the sender's MSS. */
+void tcp_cc_init(struct tcp_conn *c)
+{
+	uint32_t mss = c->snd_mss;
+
+	if (mss > 2190)
+		c->cwnd = 2 * mss;
+	else if (mss > 1095)
+		c->cwnd = 3 * mss;
+	else
+		c->cwnd = 4 * mss;
+	c->ssthresh = UINT32_MAX / 2; /* "arbitrarily high" (RFC 5681 3.1) */
+	c->st.cwnd = c->cwnd;
+	c->st.ssthresh = c->ssthresh;
+}
+
+static void tcp_cc_stats(struct tcp_conn *c)
+{
+	c->st.cwnd = c->cwnd;
+	c->st.ssthresh = c->ssthresh;
+}
+
+/* RFC 5681 3.1 eq. 4: ssthresh = max(FlightSize / 2, 2 * SMSS). */
+static uint32_t tcp_cc_half_flight(const struct tcp_conn *c)
+{
+	return SMX_MAX(tcp_flight_size(c) / 2, 2u * c->snd_mss);
+}
+
+/* An ACK that acknowledged `acked` new bytes, snd_una already moved. */
+void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
+{
+	uint32_t mss = c->snd_mss;
+
+	c->dupacks = 0;
+	if (c->flags & TCP_CF_IN_RECOVERY) {
+		if (tcp_seq_ge(c->snd_una, c->recover)) {
+			/* RFC 6582 3.2 step 3 full ACK: deflate to min(ssthresh, FlightSize + SMSS). */
+			c->cwnd = SMX_MIN(c->ssthresh, SMX_MAX(tcp_flight_size(c), mss) + mss);
+			c->flags &= ~(uint32_t)TCP_CF_IN_RECOVERY;
+		} else {
+			/* RFC 6582 3.2 step 4 partial ACK: retransmit the next hole, deflate by the amount
+			 * acknowledged, add back one SMSS if at least that much was acknowledged. */
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+			if (acked >= mss)
+				c->cwnd += mss;
+			if (c->cwnd < mss)
+				c->cwnd = mss;
+			c->flags |= TCP_CF_FAST_RTX;
+		}
+	} else if (c->cwnd < c->ssthresh) {
+		/* Slow start, RFC 5681 3.1 eq. 2 (byte counting with L = 1 SMSS, RFC 3465). */
+		c->cwnd += SMX_MIN(acked, mss);
+	} else {
+		/* Congestion avoidance, RFC 5681 3.1 eq. 3. */
+		uint32_t inc = (uint32_t)((uint64_t)mss * mss / c->cwnd);
+
+		c->cwnd += inc > 0 ? inc : 1;
+	}
+	/* Keep `recover` within reach of sequence comparison on long loss-free runs. */
+	if (!(c->flags & TCP_CF_IN_RECOVERY) && c->snd_una - c->recover > 0x40000000u)
+		c->recover = c->snd_una - 1;
+	/* The window need not grow past what the peer could ever accept (no scaling yet). */
+	if (c->cwnd > 4u * TCP_MAX_WINDOW)
+		c->cwnd = 4u * TCP_MAX_WINDOW;
+	tcp_cc_stats(c);
+}
+
+/* A duplicate ACK as RFC 5681 2 defines it (the caller checked). */
+void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c)
+{
+	uint32_t mss = c->snd_mss;
+
+	c->st.dup_acks++;
+	if (c->flags & TCP_CF_IN_RECOVERY) {
+		/* RFC 5681 3.2 step 4: each further duplicate inflates the window by one SMSS. */
+		c->cwnd += mss;
+		tcp_cc_stats(c);
+		tcp_conn_ready(s, c);
+		return;
+	}
+	if (c->dupacks < 255)
+		c->dupacks++;
+	if (c->dupacks != 3)
+		return;
+	/* RFC 6582 3.2 step 2: only when the ACK covers more than `recover`, so duplicates caused by
+	 * our own retransmissions after a timeout do not start a second recovery. */
+	if (!tcp_seq_gt(c->snd_una, c->recover))
+		return;
+	c->ssthresh = tcp_cc_half_flight(c);
+	c->recover = c->snd_max;
+	c->cwnd = c->ssthresh + 3 * mss;
+	c->flags |= TCP_CF_IN_RECOVERY | TCP_CF_FAST_RTX;
+	c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING; /* Karn */
+	c->st.fast_retransmits++;
+	tcp_cc_stats(c);
+	tcp_conn_ready(s, c);
+}
+
+/* RFC 5681 3.1 eq. 4 and the loss window; RFC 6582 4 records recover at the highest sent. */
+void tcp_cc_on_timeout(struct tcp_conn *c)
+{
+	if (c->backoff <= 1)
+		c->ssthresh = tcp_cc_half_flight(c);
+	c->cwnd = c->snd_mss;
+	c->recover = c->snd_max;
+	c->flags &= ~(uint32_t)TCP_CF_IN_RECOVERY;
+	tcp_cc_stats(c);
+}

@@ -1,0 +1,642 @@
+/* Segment arrival (RFC 9293 3.10.7): closed ports and listeners, SYN-SENT, and the eight steps for
+ * every other state, with RFC 5961's defences against blind resets, SYNs and ACK injection. */
+#include "tcp_internal.h"
+
+static uint32_t tcp_seg_len(const struct tcp_repr *r)
+{
+	return (uint32_t)r->payload_len + ((r->flags & TCP_SYN) ? 1 : 0) + ((r->flags & TCP_FIN) ? 1 : 0);
+}
+
+static void tcp_send_rst(struct tcp_stack *s, ipv4_addr src, ipv4_addr dst, uint16_t sport, uint16_t dport,
+			 uint32_t seq, uint32_t ack, uint8_t flags, const struct ip_sender *tx)
+{
+	struct tcp_repr r;
+	struct ip_tx t;
+	size_t n;
+
+	memset(&r, 0, sizeof(r));
+	r.src_port = sport;
+	r.dst_port = dport;
+	r.seq = seq;
+	r.ack = ack;
+	r.flags = flags;
+	if (!tx || tx->begin(tx->ctx, src, dst, IP_PROTO_TCP, TCP_HEADER_LEN, &t) != IP_TX_OK) {
+		s->stats.tx_no_buffer++;
+		return;
+	}
+	n = tcp_emit(&r, t.src, t.dst, t.l4, t.l4_cap);
+	if (n == 0) {
+		tx->abort(tx->ctx, &t);
+		return;
+	}
+	tx->commit(tx->ctx, &t, n);
+	s->stats.rst_sent++;
+	s->stats.tx_segs++;
+}
+
+/* RFC 9293 3.10.7.1: the answer to a segment for no connection. */
+void tcp_send_rst_reply(struct tcp_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg,
+			const struct ip_sender *tx)
+{
+	if (seg->flags & TCP_RST)
+		return;
+	if (!tcp_addr_unicast(ip->src))
+		return;
+	if (seg->flags & TCP_ACK)
+		tcp_send_rst(s, ip->dst, ip->src, seg->dst_port, seg->src_port, seg->ack, 0, TCP_RST, tx);
+	else
+		tcp_send_rst(s, ip->dst, ip->src, seg->dst_port, seg->src_port, 0, seg->seq + tcp_seg_len(seg),
+			     TCP_RST | TCP_ACK, tx);
+}
+
+/* RFC 5961 7: challenge ACKs are limited per second across all connections. */
+static void tcp_challenge_ack(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
+{
+	if (now - s->chal_window >= 1000000 || now < s->chal_window) {
+		s->chal_window = now;
+		s->chal_count = 0;
+	}
+	if (s->chal_count >= s->cfg.challenge_ack_limit) {
+		s->stats.challenge_acks_limited++;
+		return;
+	}
+	s->chal_count++;
+	s->stats.challenge_acks++;
+	c->flags |= TCP_CF_ACK_NOW;
+	tcp_conn_ready(s, c);
+}
+
+static uint16_t tcp_our_mss(const struct tcp_stack *s, const struct ip_sender *tx)
+{
+	uint32_t mtu = tx && tx->mtu >= 576 ? tx->mtu : 1500;
+	uint32_t mss = mtu - 40;
+
+	if (s->cfg.mss && s->cfg.mss < mss)
+		mss = s->cfg.mss;
+	return (uint16_t)mss;
+}
+
+/* The peer's MSS option (RFC 9293 3.7.1), capped by what our own MTU lets us send. */
+static void tcp_take_peer_mss(const struct tcp_stack *s, struct tcp_conn *c, const struct tcp_repr *r,
+			      const struct ip_sender *tx)
+{
+	uint32_t peer = r->opts.has_mss ? r->opts.mss : TCP_DEFAULT_MSS;
+	uint32_t ours = tx && tx->mtu >= 576 ? tx->mtu - 40u : 1460u;
+
+	if (peer < 64)
+		peer = 64; /* a tiny MSS would only make us spray segments */
+	c->snd_mss = (uint16_t)SMX_MIN(peer, ours);
+	c->st.snd_mss = c->snd_mss;
+	tcp_cc_init(c);
+}
+
+/* The window fields from a SYN (never scaled, RFC 7323 2.2). */
+static void tcp_take_syn(struct tcp_conn *c, const struct tcp_repr *r)
+{
+	c->irs = r->seq;
+	c->rcv_nxt = r->seq + 1;
+	/* The window our SYN (or SYN-ACK) offers, counted from here. */
+	c->rcv_adv = c->rcv_nxt + SMX_MIN(tcp_ring_free(&c->rx), TCP_MAX_WINDOW);
+	c->snd_wnd = r->window;
+	c->max_snd_wnd = r->window;
+	c->snd_wl1 = r->seq;
+	c->snd_wl2 = r->ack;
+}
+
+/* ---- LISTEN (RFC 9293 3.10.7.2) ---- */
+
+static void tcp_listen_input(struct tcp_stack *s, struct tcp_listener *l, const struct ipv4_repr *ip,
+			     const struct tcp_repr *r, smx_instant now, const struct ip_sender *tx)
+{
+	struct tcp_conn *c;
+
+	if (r->flags & TCP_RST)
+		return;
+	if (r->flags & TCP_ACK) {
+		tcp_send_rst_reply(s, ip, r, tx);
+		return;
+	}
+	if (!(r->flags & TCP_SYN) || !tcp_addr_unicast(ip->src))
+		return;
+	if (l->pending >= l->backlog) {
+		s->stats.rx_listen_drop++;
+		return;
+	}
+	c = tcp_conn_alloc(s);
+	if (!c) {
+		s->stats.rx_listen_drop++;
+		return;
+	}
+	c->local_addr = ip->dst;
+	c->local_port = r->dst_port;
+	c->remote_addr = ip->src;
+	c->remote_port = r->src_port;
+	c->listener = l;
+	l->pending++;
+	c->flags |= TCP_CF_PASSIVE;
+	c->iss = tcp_isn(s, c->local_addr, c->local_port, c->remote_addr, c->remote_port, now);
+	tcp_conn_setup(s, c);
+	tcp_take_syn(c, r);
+	c->rcv_mss = tcp_our_mss(s, tx);
+	tcp_take_peer_mss(s, c, r, tx);
+	/* Text on a SYN is not queued (RFC 9293 3.10.7.2 allows either): the peer sends it again. */
+	tcp_set_state(s, c, TCP_SYN_RECEIVED);
+	tcp_conn_hash_insert(s, c);
+	tcp_conn_ready(s, c);
+}
+
+/* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
+
+static void tcp_established(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
+static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struct tcp_repr *r, uint32_t seq,
+			    smx_instant now);
+
+static void tcp_syn_sent_input(struct tcp_stack *s, struct tcp_conn *c, const struct ipv4_repr *ip,
+			       const struct tcp_repr *r, smx_instant now, const struct ip_sender *tx)
+{
+	if (r->flags & TCP_ACK) {
+		/* First: an ACK of something we never sent is answered with a reset. */
+		if (tcp_seq_le(r->ack, c->iss) || tcp_seq_gt(r->ack, c->snd_max)) {
+			if (!(r->flags & TCP_RST))
+				tcp_send_rst_reply(s, ip, r, tx);
+			s->stats.rx_bad_ack++;
+			return;
+		}
+	}
+	if (r->flags & TCP_RST) {
+		/* Second: a reset counts only with an acceptable ACK (also RFC 5961 3.2's rule). */
+		if (r->flags & TCP_ACK)
+			tcp_conn_terminate(s, c, TCP_ERROR_REFUSED);
+		return;
+	}
+	if (!(r->flags & TCP_SYN))
+		return;
+	tcp_take_syn(c, r);
+	tcp_take_peer_mss(s, c, r, tx);
+	c->last_rx = now;
+	if (r->flags & TCP_ACK) {
+		c->snd_una = r->ack;
+		if (c->flags & TCP_CF_RTT_TIMING) {
+			tcp_rtt_sample(s, c, (uint32_t)(now - c->rtt_start));
+			c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING;
+		}
+		c->rtx_at = SMX_INSTANT_NEVER;
+		tcp_established(s, c, now);
+		c->flags |= TCP_CF_ACK_NOW;
+		tcp_conn_ready(s, c);
+		tcp_rx_text_fin(s, c, r, r->seq + 1, now);
+		return;
+	}
+	/* Simultaneous open: SYN-RECEIVED, and our SYN goes out again carrying the ACK. */
+	tcp_set_state(s, c, TCP_SYN_RECEIVED);
+	c->snd_nxt = c->iss;
+	tcp_conn_ready(s, c);
+}
+
+/* ---- The other states (RFC 9293 3.10.7.4) ---- */
+
+static void tcp_established(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
+{
+	/* A close the app asked for while opening takes effect now (RFC 9293 3.10.4). */
+	tcp_set_state(s, c, (c->flags & TCP_CF_FIN_QUEUED) ? TCP_FIN_WAIT_1 : TCP_ESTABLISHED);
+	s->stats.conns_opened++;
+	c->una_since = now;
+	/* RFC 6298 5.7: a SYN that timed out leaves the RTO at no less than 3 s for the data. */
+	if ((c->flags & TCP_CF_SYN_RTX) && c->srtt == 0 && c->rto < TCP_SYN_RTO_RESET)
+		c->rto = TCP_SYN_RTO_RESET;
+	c->backoff = 0;
+	if (c->flags & TCP_CF_KEEPALIVE) {
+		c->keep_at = now + s->cfg.keepalive_idle;
+		tcp_timer_arm(s, c, c->keep_at);
+	}
+	if (c->listener) {
+		tcp_conn_set_aux(s, c, TCP_AUX_ACCEPT);
+		tcp_listener_event(s, c->listener, TCP_EV_ACCEPTABLE);
+	} else {
+		tcp_conn_event(s, c, TCP_EV_CONNECTED | TCP_EV_WRITABLE);
+	}
+}
+
+/* First step: is any of the segment inside the receive window? */
+static bool tcp_seq_acceptable(const struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	uint32_t wnd = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	bool start_in = seq - c->rcv_nxt < wnd;
+
+	if (len == 0)
+		return wnd == 0 ? seq == c->rcv_nxt : start_in;
+	if (wnd == 0)
+		return false;
+	return start_in || (seq + len - 1) - c->rcv_nxt < wnd;
+}
+
+/* Second step, with RFC 5961 3.2: only an exact sequence match resets; anything else in the window
+ * earns a challenge ACK. */
+static void tcp_rx_rst(struct tcp_stack *s, struct tcp_conn *c, const struct tcp_repr *r, smx_instant now)
+{
+	if (r->seq != c->rcv_nxt) {
+		tcp_challenge_ack(s, c, now);
+		return;
+	}
+	switch (c->state) {
+	case TCP_SYN_RECEIVED:
+		/* Passive: back to LISTEN, which for us means the slot goes away. */
+		tcp_conn_terminate(s, c, (c->flags & TCP_CF_PASSIVE) ? TCP_ERROR_RESET : TCP_ERROR_REFUSED);
+		break;
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT_1:
+	case TCP_FIN_WAIT_2:
+	case TCP_CLOSE_WAIT:
+		tcp_conn_terminate(s, c, TCP_ERROR_RESET);
+		break;
+	case TCP_TIME_WAIT:
+		/* RFC 1337: a reset must not cut TIME-WAIT short (TIME-WAIT assassination). */
+		break;
+	default:
+		/* CLOSING, LAST-ACK: the app already closed; just go. */
+		tcp_conn_terminate(s, c, TCP_ERROR_NONE);
+		break;
+	}
+}
+
+static bool tcp_fin_acked(const struct tcp_conn *c)
+{
+	return (c->flags & TCP_CF_FIN_QUEUED) && tcp_seq_gt(c->snd_una, c->snd_fin_seq);
+}
+
+/* snd_una moves to ack: free acknowledged data, time the RTT, feed congestion control. */
+static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, smx_instant now)
+{
+	uint32_t data_seq = tcp_snd_data_seq(c);
+	uint32_t acked = ack - c->snd_una;
+	uint32_t data_acked = tcp_seq_gt(ack, data_seq) ? SMX_MIN(ack - data_seq, c->tx.len) : 0;
+
+	tcp_ring_consume(&c->tx, data_acked);
+	c->snd_una = ack;
+	if (tcp_seq_lt(c->snd_nxt, ack))
+		c->snd_nxt = ack;
+	/* RFC 6298 3 (Karn): only segments sent once are timed, and timing stops on any retransmit. */
+	if ((c->flags & TCP_CF_RTT_TIMING) && tcp_seq_gt(ack, c->rtt_seq)) {
+		tcp_rtt_sample(s, c, (uint32_t)(now - c->rtt_start));
+		c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING;
+	}
+	c->backoff = 0;
+	c->una_since = now;
+	tcp_cc_on_ack(c, acked);
+	/* RFC 6298 5.2 and 5.3. */
+	if (c->snd_una == c->snd_max) {
+		if (!(c->flags & TCP_CF_PERSIST))
+			c->rtx_at = SMX_INSTANT_NEVER;
+	} else {
+		tcp_rtx_start(s, c, now);
+	}
+	if (data_acked > 0 && !(c->flags & TCP_CF_FIN_QUEUED))
+		tcp_conn_event(s, c, TCP_EV_WRITABLE);
+}
+
+/* Fifth step. Returns false when processing stops here. */
+static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv4_repr *ip,
+		       const struct tcp_repr *r, smx_instant now, const struct ip_sender *tx)
+{
+	uint32_t ack = r->ack;
+
+	if (c->state == TCP_SYN_RECEIVED) {
+		if (!tcp_seq_gt(ack, c->snd_una) || tcp_seq_gt(ack, c->snd_max)) {
+			tcp_send_rst_reply(s, ip, r, tx);
+			return false;
+		}
+		c->snd_wnd = r->window;
+		c->max_snd_wnd = SMX_MAX(c->max_snd_wnd, c->snd_wnd);
+		c->snd_wl1 = r->seq;
+		c->snd_wl2 = ack;
+		tcp_established(s, c, now);
+	}
+	/* RFC 5961 5.2: acceptable only in [SND.UNA - MAX.SND.WND, SND.NXT]; otherwise a (limited)
+	 * challenge ACK. RFC 9293 answers an ACK of unsent data with an ACK as well. */
+	if (tcp_seq_gt(ack, c->snd_max) || tcp_seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
+		s->stats.rx_bad_ack++;
+		tcp_challenge_ack(s, c, now);
+		return false;
+	}
+	if (tcp_seq_gt(ack, c->snd_una)) {
+		tcp_ack_new(s, c, ack, now);
+		tcp_conn_ready(s, c);
+	} else if (ack == c->snd_una && r->payload_len == 0 && !(r->flags & (TCP_SYN | TCP_FIN)) &&
+		   r->window == c->snd_wnd && c->snd_max != c->snd_una) {
+		/* RFC 5681 2: a duplicate ACK. */
+		tcp_cc_on_dupack(s, c);
+	}
+	/* Window update, guarded by SND.WL1/WL2 against old segments (RFC 9293 3.10.7.4). */
+	if (tcp_seq_lt(c->snd_wl1, r->seq) || (c->snd_wl1 == r->seq && tcp_seq_le(c->snd_wl2, ack))) {
+		if (r->window > c->snd_wnd)
+			tcp_conn_ready(s, c);
+		c->snd_wnd = r->window;
+		c->snd_wl1 = r->seq;
+		c->snd_wl2 = ack;
+		c->max_snd_wnd = SMX_MAX(c->max_snd_wnd, c->snd_wnd);
+		if (c->snd_wnd > 0 && (c->flags & TCP_CF_PERSIST)) {
+			/* The window opened: leave persist; outstanding probe data is timed normally. */
+			c->flags &= ~(uint32_t)TCP_CF_PERSIST;
+			c->rtx_at = SMX_INSTANT_NEVER;
+			c->backoff = 0;
+			if (c->snd_una != c->snd_max)
+				tcp_rtx_start(s, c, now);
+			tcp_conn_ready(s, c);
+		}
+	}
+	switch (c->state) {
+	case TCP_FIN_WAIT_1:
+		if (tcp_fin_acked(c)) {
+			tcp_set_state(s, c, TCP_FIN_WAIT_2);
+			if (c->flags & TCP_CF_RELEASED) {
+				c->close_at = now + s->cfg.fin_wait2_timeout;
+				tcp_timer_arm(s, c, c->close_at);
+			}
+		}
+		break;
+	case TCP_CLOSING:
+		if (tcp_fin_acked(c))
+			tcp_enter_time_wait(s, c);
+		break;
+	case TCP_LAST_ACK:
+		if (tcp_fin_acked(c)) {
+			tcp_conn_terminate(s, c, TCP_ERROR_NONE);
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* The peer's FIN is in order: eighth step. */
+static void tcp_rx_fin(struct tcp_stack *s, struct tcp_conn *c)
+{
+	c->rcv_nxt++;
+	c->flags |= TCP_CF_FIN_RCVD | TCP_CF_ACK_NOW;
+	c->flags &= ~(uint32_t)TCP_CF_RCV_FIN;
+	tcp_conn_ready(s, c);
+	tcp_conn_event(s, c, TCP_EV_PEER_CLOSED | TCP_EV_READABLE);
+	switch (c->state) {
+	case TCP_SYN_RECEIVED:
+	case TCP_ESTABLISHED:
+		tcp_set_state(s, c, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT_1:
+		if (tcp_fin_acked(c))
+			tcp_enter_time_wait(s, c);
+		else
+			tcp_set_state(s, c, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT_2:
+		c->close_at = SMX_INSTANT_NEVER;
+		tcp_enter_time_wait(s, c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Seventh and eighth steps: text into the receive ring (in order, or held for reassembly), then the
+ * FIN once everything before it has arrived. `seq` is the first text byte's number (after SYN). */
+static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struct tcp_repr *r, uint32_t seq,
+			    smx_instant now)
+{
+	const uint8_t *data = r->payload;
+	uint32_t len = (uint32_t)r->payload_len;
+	bool fin = (r->flags & TCP_FIN) != 0;
+	uint32_t fin_seq = seq + len;
+	bool text_ok = c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
+		       c->state == TCP_FIN_WAIT_2;
+	uint32_t edge = c->rcv_adv;
+
+	/* Trim to the window: the front that was already received, the tail beyond what we offered. */
+	if (tcp_seq_lt(seq, c->rcv_nxt)) {
+		uint32_t skip = c->rcv_nxt - seq;
+
+		if (skip > len) {
+			/* All old, the FIN too if there was one. */
+			fin = false;
+			skip = len;
+		}
+		data += skip;
+		len -= skip;
+		seq += skip;
+	}
+	if (tcp_seq_gt(seq + len, edge)) {
+		len = tcp_seq_gt(edge, seq) ? edge - seq : 0;
+		fin = false;
+	}
+	if (c->flags & TCP_CF_FIN_RCVD) {
+		/* Nothing follows the FIN we already took. */
+		len = 0;
+		fin = false;
+	}
+	if (len > 0 && text_ok) {
+		if (c->flags & TCP_CF_RELEASED) {
+			/* RFC 1122 4.2.2.13: data for an app that closed is lost: say so with a reset. */
+			c->flags |= TCP_CF_SEND_RST;
+			tcp_conn_terminate(s, c, TCP_ERROR_RESET);
+			return;
+		}
+		uint32_t off = seq - c->rcv_nxt;
+
+		if (off + len > tcp_ring_free(&c->rx))
+			len = off < tcp_ring_free(&c->rx) ? tcp_ring_free(&c->rx) - off : 0;
+		tcp_ring_write_at(&c->rx, c->rx.len + off, data, len);
+		if (off == 0) {
+			bool filled = c->ooo.count > 0;
+			uint32_t end = tcp_asm_advance(&c->ooo, c->rcv_nxt + len);
+			uint32_t got = end - c->rcv_nxt;
+
+			tcp_ring_commit(&c->rx, got);
+			c->rcv_nxt = end;
+			c->rcv_unacked += got;
+			c->st.bytes_in += got;
+			tcp_conn_event(s, c, TCP_EV_READABLE);
+			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full-sized segment, at
+			 * once when a hole fills; otherwise within the delayed-ACK time. */
+			if (filled || c->rcv_unacked >= 2u * c->rcv_mss) {
+				c->flags |= TCP_CF_ACK_NOW;
+				tcp_conn_ready(s, c);
+			} else if (c->ack_at == SMX_INSTANT_NEVER) {
+				c->ack_at = now + s->cfg.delayed_ack;
+				tcp_timer_arm(s, c, c->ack_at);
+			}
+		} else if (len > 0) {
+			if (tcp_asm_add(&c->ooo, seq, seq + len))
+				c->st.ooo_segs++;
+			else
+				s->stats.rx_ooo_drop++;
+			/* RFC 5681 4.2: an out-of-order segment gets an immediate duplicate ACK. */
+			c->flags |= TCP_CF_ACK_NOW;
+			tcp_conn_ready(s, c);
+		}
+	}
+	if (fin && text_ok) {
+		c->rcv_fin_seq = fin_seq;
+		c->flags |= TCP_CF_RCV_FIN;
+	}
+	if ((c->flags & TCP_CF_RCV_FIN) && c->rcv_nxt == c->rcv_fin_seq && !(c->flags & TCP_CF_FIN_RCVD))
+		tcp_rx_fin(s, c);
+}
+
+static void tcp_conn_segment(struct tcp_stack *s, struct tcp_conn *c, const struct ipv4_repr *ip,
+			     const struct tcp_repr *r, smx_instant now, const struct ip_sender *tx)
+{
+	if (c->state == TCP_SYN_SENT) {
+		tcp_syn_sent_input(s, c, ip, r, now, tx);
+		return;
+	}
+	/* Our SYN-ACK was lost and the peer sends its SYN again: answer at once. */
+	if (c->state == TCP_SYN_RECEIVED && (r->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
+	    r->seq == c->irs) {
+		c->snd_nxt = c->iss;
+		tcp_conn_ready(s, c);
+		return;
+	}
+	/* Simultaneous open: the peer's SYN-ACK repeats the SYN we already have; its ACK is what
+	 * counts (RFC 9293 figure 8, as Linux takes it). */
+	if (c->state == TCP_SYN_RECEIVED && (r->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == (TCP_SYN | TCP_ACK) &&
+	    r->seq == c->irs && !(c->flags & TCP_CF_PASSIVE)) {
+		struct tcp_repr r2 = *r;
+
+		r2.flags &= (uint8_t)~TCP_SYN;
+		r2.seq = c->irs + 1;
+		c->flags |= TCP_CF_ACK_NOW;
+		tcp_conn_ready(s, c);
+		tcp_conn_segment(s, c, ip, &r2, now, tx);
+		return;
+	}
+	/* TIME-WAIT: a retransmission of the peer's FIN (our last ACK was lost) is acknowledged and
+	 * restarts the 2*MSL wait (RFC 9293 3.10.7.4, eighth step). */
+	if (c->state == TCP_TIME_WAIT && (r->flags & (TCP_FIN | TCP_RST | TCP_SYN)) == TCP_FIN &&
+	    r->seq + tcp_seg_len(r) == c->rcv_nxt) {
+		c->close_at = now + s->cfg.time_wait;
+		tcp_timer_arm(s, c, c->close_at);
+		c->flags |= TCP_CF_ACK_NOW;
+		tcp_conn_ready(s, c);
+		return;
+	}
+	/* First step. */
+	if (!tcp_seq_acceptable(c, r->seq, tcp_seg_len(r))) {
+		s->stats.rx_out_of_window++;
+		if (!(r->flags & TCP_RST)) {
+			c->flags |= TCP_CF_ACK_NOW;
+			tcp_conn_ready(s, c);
+		}
+		return;
+	}
+	c->last_rx = now;
+	c->keep_probes = 0;
+	/* Second step. */
+	if (r->flags & TCP_RST) {
+		tcp_rx_rst(s, c, r, now);
+		return;
+	}
+	/* Fourth step: a SYN in a synchronized state (RFC 5961 4.2: challenge, never reset). */
+	if (r->flags & TCP_SYN) {
+		if (c->state == TCP_SYN_RECEIVED && (c->flags & TCP_CF_PASSIVE)) {
+			tcp_conn_terminate(s, c, TCP_ERROR_RESET);
+			return;
+		}
+		tcp_challenge_ack(s, c, now);
+		return;
+	}
+	/* Fifth step. */
+	if (!(r->flags & TCP_ACK))
+		return;
+	if (!tcp_rx_ack(s, c, ip, r, now, tx))
+		return;
+	/* Sixth (URG: RFC 6093, the data is delivered inline like any other), seventh and eighth. */
+	tcp_rx_text_fin(s, c, r, r->seq, now);
+}
+
+static void tcp_conn_input(struct tcp_stack *s, struct tcp_conn *c, const struct ipv4_repr *ip,
+			   const struct tcp_repr *r, smx_instant now, const struct ip_sender *tx)
+{
+	c->st.segs_in++;
+	tcp_conn_segment(s, c, ip, r, now, tx);
+}
+
+void tcp_input(struct tcp_stack *s, smx_instant now, const struct ipv4_repr *ip, const uint8_t *seg,
+	       size_t len, enum wire_csum csum, const struct ip_sender *tx)
+{
+	struct tcp_repr r;
+	struct tcp_conn *c;
+	struct tcp_listener *l;
+	enum wire_err err;
+
+	if (now > s->now)
+		s->now = now;
+	s->stats.rx_segs++;
+	err = tcp_parse(seg, len, ip->src, ip->dst, csum, &r);
+	if (err == WIRE_BAD_CHECKSUM) {
+		s->stats.rx_bad_checksum++;
+		return;
+	}
+	if (err != WIRE_OK || r.src_port == 0 || r.dst_port == 0 || !tcp_addr_unicast(ip->dst)) {
+		s->stats.rx_malformed++;
+		return;
+	}
+	c = tcp_conn_lookup(s, ip->dst, r.dst_port, ip->src, r.src_port);
+	if (c && c->state == TCP_TIME_WAIT && (r.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
+	    tcp_seq_gt(r.seq, c->rcv_nxt) && tcp_listener_lookup(s, ip->dst, r.dst_port)) {
+		/* RFC 9293 3.6.1 (and RFC 6191): a new SYN above the old sequence space may reopen a
+		 * connection still in TIME-WAIT; the old one ends here. */
+		tcp_conn_terminate(s, c, TCP_ERROR_NONE);
+		c = NULL;
+	}
+	if (c) {
+		tcp_conn_input(s, c, ip, &r, now, tx);
+		return;
+	}
+	l = tcp_listener_lookup(s, ip->dst, r.dst_port);
+	if (l) {
+		tcp_listen_input(s, l, ip, &r, now, tx);
+		return;
+	}
+	s->stats.rx_no_conn++;
+	tcp_send_rst_reply(s, ip, &r, tx);
+}
+
+/* RFC 5927 / RFC 1122 4.2.3.9: ICMP errors about our segments. Hard errors end a connection only
+ * while it opens; the quoted sequence number must be in flight (RFC 5927 4.1). */
+void tcp_icmp_error(struct tcp_stack *s, smx_instant now, const struct icmpv4_repr *icmp)
+{
+	struct tcp_conn *c;
+	size_t hl;
+	uint32_t seq;
+
+	if (now > s->now)
+		s->now = now;
+	if (!icmp->has_quote || !icmp->quote_has_ports || icmp->quote_ip.protocol != IP_PROTO_TCP)
+		return;
+	hl = icmp->quote_ip.header_len;
+	if (icmp->data_len < hl + 8)
+		return;
+	s->stats.icmp_errors++;
+	c = tcp_conn_lookup(s, icmp->quote_ip.src, icmp->quote_src_port, icmp->quote_ip.dst,
+			    icmp->quote_dst_port);
+	if (!c)
+		return;
+	seq = (uint32_t)icmp->data[hl + 4] << 24 | (uint32_t)icmp->data[hl + 5] << 16 |
+	      (uint32_t)icmp->data[hl + 6] << 8 | icmp->data[hl + 7];
+	if (tcp_seq_lt(seq, c->snd_una) || tcp_seq_gt(seq, c->snd_max))
+		return;
+	if (icmp->type != ICMPV4_DEST_UNREACH || c->state != TCP_SYN_SENT)
+		return; /* soft errors: retransmission carries on */
+	switch (icmp->code) {
+	case ICMPV4_UNREACH_PORT:
+		tcp_conn_terminate(s, c, TCP_ERROR_REFUSED);
+		break;
+	case ICMPV4_UNREACH_PROTO:
+	case ICMPV4_UNREACH_NET:
+	case ICMPV4_UNREACH_HOST:
+		tcp_conn_terminate(s, c, TCP_ERROR_UNREACHABLE);
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,282 @@
+/* The TCP module's internal layout: connection and listener records, the stack's tables, and the
+ * functions the tcp_*.c files share. Not a public header: apps see only smolxdp/tcp.h. */
+#ifndef SMOLXDP_TCP_INTERNAL_H
+#define SMOLXDP_TCP_INTERNAL_H
+
+#include "smolxdp/tcp.h"
+#include "smolxdp/wire/tcp.h"
+
+#define TCP_NIL UINT32_MAX
+#define TCP_ASM_MAX 8                /* out-of-order ranges held per connection */
+#define TCP_DEFAULT_MSS 536          /* RFC 9293 3.7.1: assumed when the peer sends no MSS option */
+#define TCP_MAX_WINDOW 65535u        /* no window scaling (yet): the 16-bit field is the window */
+#define TCP_CLOCK_GRANULARITY 1000u  /* G in RFC 6298 2.2/2.3, microseconds */
+#define TCP_PERSIST_MAX 60000000u    /* zero-window probe interval cap */
+#define TCP_SYN_RTO_RESET 3000000u   /* RFC 6298 5.7 */
+
+/* A byte ring: `len` bytes readable from `head`; writes beyond len (out-of-order data) are allowed. */
+struct tcp_ring {
+	uint8_t *buf;
+	uint32_t cap;
+	uint32_t head;
+	uint32_t len;
+};
+
+void tcp_ring_init(struct tcp_ring *r, uint8_t *buf, uint32_t cap);
+static inline uint32_t tcp_ring_free(const struct tcp_ring *r) { return r->cap - r->len; }
+/* Copy n bytes in at offset off from head (off + n <= cap); len unchanged. */
+void tcp_ring_write_at(struct tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
+/* Copy n bytes out from offset off (off + n <= len). */
+void tcp_ring_read_at(const struct tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
+void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
+static inline void tcp_ring_commit(struct tcp_ring *r, uint32_t n) { r->len += n; }
+/* Contiguous spans: readable from head, free after the data. */
+uint32_t tcp_ring_read_span(const struct tcp_ring *r, uint8_t **p);
+uint32_t tcp_ring_write_span(const struct tcp_ring *r, uint8_t **p);
+
+/* Out-of-order ranges [left, right) in sequence space, sorted, disjoint, not touching. */
+struct tcp_assembler {
+	uint8_t count;
+	uint32_t left[TCP_ASM_MAX];
+	uint32_t right[TCP_ASM_MAX];
+};
+/* Adds a range, merging; false if it needs a new slot and none is free. */
+bool tcp_asm_add(struct tcp_assembler *a, uint32_t left, uint32_t right);
+/* Removes everything up to `upto` and returns the new in-order end: upto, extended through any
+ * range that starts at or before it. */
+uint32_t tcp_asm_advance(struct tcp_assembler *a, uint32_t upto);
+
+/* Lists are doubly linked by slot index so removal is O(1); every connection has one link per list
+ * kind, and is on at most one list of each kind. */
+enum tcp_list_kind {
+	TCP_LIST_READY = 0, /* has something to send: evaluated by output */
+	TCP_LIST_EVENT,     /* has events for the app */
+	TCP_LIST_AUX,       /* free slots, a listener's accept queue, or TIME-WAIT (oldest first) */
+	TCP_LIST_KINDS,
+};
+
+struct tcp_link {
+	uint32_t prev;
+	uint32_t next;
+};
+
+struct tcp_list {
+	uint32_t head;
+	uint32_t tail;
+	uint32_t count;
+};
+
+enum tcp_aux_owner {
+	TCP_AUX_NONE = 0,
+	TCP_AUX_FREE,
+	TCP_AUX_ACCEPT,
+	TCP_AUX_TIME_WAIT,
+};
+
+/* Flags in tcp_conn.flags. */
+enum tcp_conn_flag {
+	TCP_CF_IN_USE = 1u << 0,
+	TCP_CF_RELEASED = 1u << 1,   /* the app let go (tcp_close/abort) or never had it (not accepted) */
+	TCP_CF_PASSIVE = 1u << 2,    /* opened from a listener */
+	TCP_CF_FIN_QUEUED = 1u << 3, /* the app shut the send side: FIN after the data */
+	TCP_CF_NODELAY = 1u << 4,
+	TCP_CF_KEEPALIVE = 1u << 5,
+	TCP_CF_ACK_NOW = 1u << 6,    /* send an ACK on the next output */
+	TCP_CF_SEND_RST = 1u << 7,   /* abort: send RST on the next output, then free */
+	TCP_CF_FAST_RTX = 1u << 8,   /* retransmit the segment at snd_una on the next output */
+	TCP_CF_PROBE = 1u << 9,      /* send a zero-window probe */
+	TCP_CF_KEEP_PROBE = 1u << 10,/* send a keep-alive probe */
+	TCP_CF_RTT_TIMING = 1u << 11,/* rtt_seq/rtt_start time a segment (RFC 6298 Karn) */
+	TCP_CF_IN_RECOVERY = 1u << 12,
+	TCP_CF_PERSIST = 1u << 13,   /* rtx_at is the persist timer, not the retransmission timer */
+	TCP_CF_RCV_FIN = 1u << 14,   /* a FIN was seen at rcv_fin_seq, maybe not yet in order */
+	TCP_CF_SYN_RTX = 1u << 15,   /* the SYN was retransmitted (RFC 6298 5.7) */
+	TCP_CF_HEAP = 1u << 16,      /* in the timer heap */
+	TCP_CF_HASHED = 1u << 17,    /* in the 4-tuple table */
+	TCP_CF_FIN_RCVD = 1u << 18,  /* the peer's FIN is in order and consumed (rcv_nxt is past it) */
+};
+
+struct tcp_conn {
+	struct tcp_link link[TCP_LIST_KINDS];
+	uint32_t hash_next; /* chain in the 4-tuple table */
+	uint32_t index;
+	uint32_t flags;     /* enum tcp_conn_flag */
+	uint8_t state;      /* enum tcp_state */
+	uint8_t error;      /* enum tcp_error */
+	uint8_t aux_owner;  /* enum tcp_aux_owner */
+	uint8_t dupacks;
+	uint8_t keep_probes;
+	uint8_t on_lists;   /* bit per enum tcp_list_kind */
+	uint16_t snd_mss;   /* effective send MSS: the peer's, capped by our MTU */
+	uint16_t rcv_mss;   /* the MSS we offered */
+	uint32_t ev_flags;  /* pending enum tcp_event_flag */
+	struct tcp_listener *listener; /* passive opens until accepted */
+	void *user;
+
+	ipv4_addr local_addr;
+	ipv4_addr remote_addr;
+	uint16_t local_port;
+	uint16_t remote_port;
+
+	/* Send sequence space (RFC 9293 3.3.1); snd_max is the highest ever sent (snd_nxt goes back on a
+	 * timeout: go-back-N). The send ring holds data from seq snd_data (the first unacked data byte). */
+	uint32_t iss;
+	uint32_t snd_una;
+	uint32_t snd_nxt;
+	uint32_t snd_max;
+	uint32_t snd_wnd;
+	uint32_t snd_wl1;
+	uint32_t snd_wl2;
+	uint32_t max_snd_wnd;
+	uint32_t snd_fin_seq; /* valid with TCP_CF_FIN_QUEUED */
+	/* Receive sequence space. rcv_adv is the right edge we advertised (never moved left). */
+	uint32_t irs;
+	uint32_t rcv_nxt;
+	uint32_t rcv_adv;
+	uint32_t rcv_fin_seq;
+	uint32_t rcv_unacked; /* bytes received since the last ACK we sent (delayed ACK policy) */
+
+	/* Congestion control (RFC 5681, RFC 6582). */
+	uint32_t cwnd;
+	uint32_t ssthresh;
+	uint32_t recover;
+	/* RTT estimation (RFC 6298), microseconds. */
+	uint32_t srtt;
+	uint32_t rttvar;
+	uint32_t rto;
+	uint32_t rtt_seq;
+	smx_instant rtt_start;
+	uint32_t backoff; /* RTO or persist doublings since the last progress */
+
+	/* Timers; SMX_INSTANT_NEVER when off. timer_at is this connection's key in the heap (it may be
+	 * earlier than every timer here: firing early just re-arms). */
+	smx_instant rtx_at;     /* retransmission, or the persist timer when TCP_CF_PERSIST */
+	smx_instant ack_at;     /* delayed ACK */
+	smx_instant close_at;   /* TIME-WAIT end, FIN-WAIT-2 timeout */
+	smx_instant keep_at;    /* next keep-alive check */
+	smx_instant una_since;  /* when the oldest unacknowledged byte or SYN was first sent */
+	smx_instant last_rx;    /* last segment from the peer (keep-alive idle) */
+	smx_instant timer_at;
+	uint32_t heap_idx;
+	uint64_t user_timeout;
+
+	struct tcp_ring rx;
+	struct tcp_ring tx;
+	struct tcp_assembler ooo;
+	struct tcp_conn_stats st;
+};
+
+struct tcp_listener {
+	bool in_use;
+	bool ev_queued;
+	uint32_t ev_flags;
+	ipv4_addr addr;
+	uint16_t port;
+	uint32_t backlog;
+	uint32_t pending; /* SYN-RECEIVED plus accept queue */
+	struct tcp_list accept_q;
+	void *user;
+	uint32_t ev_next;
+};
+
+struct tcp_stack {
+	struct tcp_config cfg;
+	smx_instant now; /* the latest time passed in (for app calls that need a clock) */
+	struct tcp_conn *conns;
+	struct tcp_listener *listeners;
+	uint32_t *buckets;
+	uint32_t bucket_mask;
+	uint32_t *heap; /* slot indices, min-heap on timer_at */
+	uint32_t heap_len;
+	uint32_t used;
+	struct tcp_list lists[TCP_LIST_KINDS]; /* ready, events; AUX here is the free list */
+	struct tcp_list time_wait;
+	uint32_t lev_head; /* listener event queue (singly linked: listeners are few and never freed
+			    * while queued: close removes) */
+	uint32_t lev_tail;
+	uint32_t port_counter; /* RFC 6056 algorithm 3's `next_ephemeral` */
+	smx_instant chal_window; /* start of the current one-second challenge-ACK window */
+	uint32_t chal_count;
+	struct tcp_stats stats;
+};
+
+/* tcp_list.c-style helpers in tcp_stack.c */
+void tcp_list_push(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k, struct tcp_conn *c);
+void tcp_list_remove(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k, struct tcp_conn *c);
+struct tcp_conn *tcp_list_pop(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k);
+static inline bool tcp_list_has(const struct tcp_conn *c, enum tcp_list_kind k)
+{
+	return (c->on_lists >> k) & 1;
+}
+
+/* tcp_stack.c: slots, the 4-tuple table, scheduling */
+struct tcp_conn *tcp_conn_alloc(struct tcp_stack *s);
+void tcp_conn_free(struct tcp_stack *s, struct tcp_conn *c);
+struct tcp_conn *tcp_conn_lookup(struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
+				 uint16_t rport);
+void tcp_conn_hash_insert(struct tcp_stack *s, struct tcp_conn *c);
+void tcp_conn_hash_remove(struct tcp_stack *s, struct tcp_conn *c);
+void tcp_conn_set_aux(struct tcp_stack *s, struct tcp_conn *c, enum tcp_aux_owner owner);
+struct tcp_listener *tcp_listener_lookup(struct tcp_stack *s, ipv4_addr addr, uint16_t port);
+void tcp_conn_ready(struct tcp_stack *s, struct tcp_conn *c);
+void tcp_conn_event(struct tcp_stack *s, struct tcp_conn *c, uint32_t flags);
+void tcp_listener_event(struct tcp_stack *s, struct tcp_listener *l, uint32_t flags);
+bool tcp_conn_valid(const struct tcp_stack *s, const struct tcp_conn *c);
+
+/* tcp_state.c: transitions with their side effects */
+void tcp_set_state(struct tcp_stack *s, struct tcp_conn *c, enum tcp_state st);
+/* The connection is over: error for the app (or quietly freed if the app is gone). */
+void tcp_conn_terminate(struct tcp_stack *s, struct tcp_conn *c, enum tcp_error err);
+void tcp_enter_time_wait(struct tcp_stack *s, struct tcp_conn *c);
+/* Set up a fresh slot's sequence state for an open. */
+void tcp_conn_setup(struct tcp_stack *s, struct tcp_conn *c);
+static inline bool tcp_state_synchronized(uint8_t st)
+{
+	return st >= TCP_ESTABLISHED;
+}
+
+/* tcp_timer.c: the heap and firing */
+void tcp_timer_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant when);
+void tcp_timer_remove(struct tcp_stack *s, struct tcp_conn *c);
+void tcp_timers_run(struct tcp_stack *s, smx_instant now);
+void tcp_rtx_start(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
+
+/* tcp_cc.c: RTT estimation (RFC 6298) and congestion control (RFC 5681, 6582) */
+void tcp_rtt_sample(struct tcp_stack *s, struct tcp_conn *c, uint32_t rtt_us);
+uint32_t tcp_rto_backed_off(const struct tcp_stack *s, const struct tcp_conn *c);
+void tcp_cc_init(struct tcp_conn *c);
+void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked);
+void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c);
+void tcp_cc_on_timeout(struct tcp_conn *c);
+uint32_t tcp_flight_size(const struct tcp_conn *c);
+
+/* RFC 1122 4.2.3.10: no segments to or from broadcast or multicast addresses. */
+static inline bool tcp_addr_unicast(ipv4_addr a)
+{
+	return a != 0 && a != 0xffffffffu && (a >> 28) != 0xe;
+}
+
+/* tcp_input.c */
+void tcp_send_rst_reply(struct tcp_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg,
+			const struct ip_sender *tx);
+
+/* tcp_output.c */
+bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, const struct ip_sender *tx,
+		     bool *blocked);
+uint16_t tcp_rcv_window(const struct tcp_conn *c);
+bool tcp_rcv_window_opens(const struct tcp_conn *c);
+/* The sequence number of the first byte in the send ring. */
+static inline uint32_t tcp_snd_data_seq(const struct tcp_conn *c)
+{
+	return tcp_seq_gt(c->snd_una, c->iss) ? c->snd_una : c->iss + 1;
+}
+
+/* tcp_hash.c: SipHash-2-4 and its uses */
+uint64_t tcp_siphash(const uint8_t key[16], const uint8_t *msg, size_t len);
+uint32_t tcp_isn(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
+		 uint16_t rport, smx_instant now);
+uint32_t tcp_tuple_hash(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
+			uint16_t rport);
+uint32_t tcp_port_offset(const struct tcp_stack *s, ipv4_addr laddr, ipv4_addr raddr, uint16_t rport);
+
+#endif

@@ -1,0 +1,362 @@
+/* What a connection sends (RFC 9293 3.8.6, 3.10.7; RFC 5681; RFC 6298 5): SYNs, data cut to the
+ * peer's MSS within the send and congestion windows, Nagle (3.7.4) and sender SWS avoidance
+ * (3.8.6.2.1), FIN, retransmissions, zero-window and keep-alive probes, ACKs and window updates
+ * (receiver SWS avoidance, 3.8.6.2.2). Only connections on the ready list are looked at. */
+#include "tcp_internal.h"
+
+enum tcp_tx_result {
+	TCP_TX_SENT = 0,
+	TCP_TX_LOST,    /* no route or too big: treated as lost in the network, timers retry */
+	TCP_TX_BLOCKED, /* no transmit buffer now: try again on a later poll */
+};
+
+/* RFC 9293 3.8.6.2.2: offer more window only once it grows by min(half the buffer, one MSS). */
+uint16_t tcp_rcv_window(const struct tcp_conn *c)
+{
+	uint32_t free = SMX_MIN(tcp_ring_free(&c->rx), TCP_MAX_WINDOW);
+	uint32_t cur = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t step = SMX_MIN(c->rx.cap / 2, (uint32_t)c->rcv_mss);
+
+	if (free <= cur)
+		return (uint16_t)SMX_MIN(cur, TCP_MAX_WINDOW);
+	return (uint16_t)(free - cur >= step ? free : cur);
+}
+
+/* Whether the app read enough for a window update to be worth a segment of its own. */
+bool tcp_rcv_window_opens(const struct tcp_conn *c)
+{
+	uint32_t cur = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	return tcp_rcv_window(c) > cur;
+}
+
+/* One segment: header, MSS option on SYNs, `len` bytes from the send ring at `off`. */
+static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx,
+					   uint32_t seq, uint8_t flags, uint32_t off, uint32_t len)
+{
+	struct tcp_repr r;
+	struct ip_tx t;
+	enum ip_tx_err e;
+	size_t hlen, n;
+
+	memset(&r, 0, sizeof(r));
+	r.src_port = c->local_port;
+	r.dst_port = c->remote_port;
+	r.seq = seq;
+	r.flags = flags;
+	if (flags & TCP_ACK) {
+		r.ack = c->rcv_nxt;
+		r.window = tcp_rcv_window(c);
+	} else {
+		r.window = (uint16_t)SMX_MIN(tcp_ring_free(&c->rx), TCP_MAX_WINDOW);
+	}
+	if (flags & TCP_SYN) {
+		r.opts.has_mss = true;
+		r.opts.mss = c->rcv_mss;
+	}
+	r.payload_len = len;
+	hlen = tcp_repr_len(&r) - len;
+	e = tx->begin(tx->ctx, c->local_addr, c->remote_addr, IP_PROTO_TCP, hlen + len, &t);
+	if (e == IP_TX_NO_BUFFER) {
+		s->stats.tx_no_buffer++;
+		return TCP_TX_BLOCKED;
+	}
+	if (e != IP_TX_OK)
+		return TCP_TX_LOST;
+	if (len > 0) {
+		/* Straight from the ring into the frame; tcp_emit's memmove then has nothing to move. */
+		tcp_ring_read_at(&c->tx, off, t.l4 + hlen, len);
+		r.payload = t.l4 + hlen;
+	}
+	n = tcp_emit(&r, t.src, t.dst, t.l4, t.l4_cap);
+	if (n == 0) {
+		tx->abort(tx->ctx, &t);
+		return TCP_TX_LOST;
+	}
+	tx->commit(tx->ctx, &t, n);
+	if (flags & TCP_ACK) {
+		/* Every ACK we send carries the latest rcv_nxt and window: delayed-ACK state resets. */
+		if (tcp_seq_gt(c->rcv_nxt + r.window, c->rcv_adv))
+			c->rcv_adv = c->rcv_nxt + r.window;
+		c->rcv_unacked = 0;
+		c->ack_at = SMX_INSTANT_NEVER;
+		c->flags &= ~(uint32_t)TCP_CF_ACK_NOW;
+	}
+	c->st.segs_out++;
+	s->stats.tx_segs++;
+	return TCP_TX_SENT;
+}
+
+static bool tcp_state_sends_data(uint8_t st)
+{
+	return st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_FIN_WAIT_1 || st == TCP_CLOSING ||
+	       st == TCP_LAST_ACK;
+}
+
+/* The sequence number just past the data (where the FIN goes). */
+static uint32_t tcp_data_end(const struct tcp_conn *c)
+{
+	return tcp_snd_data_seq(c) + c->tx.len;
+}
+
+/* Sent [seq, seq + n): bookkeeping shared by new data, retransmissions and probes. */
+static void tcp_sent(struct tcp_stack *s, struct tcp_conn *c, uint32_t seq, uint32_t n, smx_instant now)
+{
+	if (c->snd_una == c->snd_max)
+		c->una_since = now; /* RFC 9293 3.8.3: the user timeout counts from here */
+	if (tcp_seq_ge(seq, c->snd_max)) {
+		/* New data: time one segment at a time (RFC 6298 3). */
+		if (!(c->flags & TCP_CF_RTT_TIMING)) {
+			c->flags |= TCP_CF_RTT_TIMING;
+			c->rtt_seq = seq;
+			c->rtt_start = now;
+		}
+	} else {
+		c->st.retransmits++;
+		s->stats.retransmits++;
+		/* Karn: a retransmitted range makes any sample through it ambiguous. */
+		if ((c->flags & TCP_CF_RTT_TIMING) && tcp_seq_ge(c->rtt_seq, seq))
+			c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING;
+	}
+	if (tcp_seq_gt(seq + n, c->snd_max)) {
+		c->st.bytes_out += (uint32_t)(seq + n - c->snd_max);
+		c->snd_max = seq + n;
+	}
+	/* RFC 6298 5.1: the timer runs whenever data is outstanding. */
+	if (c->rtx_at == SMX_INSTANT_NEVER)
+		tcp_rtx_start(s, c, now);
+}
+
+static enum tcp_tx_result tcp_output_syn(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx,
+					 smx_instant now)
+{
+	uint8_t flags = c->state == TCP_SYN_RECEIVED ? TCP_SYN | TCP_ACK : TCP_SYN;
+	enum tcp_tx_result res;
+
+	if (c->state == TCP_SYN_SENT && c->snd_max == c->iss && tx->mtu >= 576) {
+		/* First SYN of an active open: now we know the MTU to offer an MSS from. */
+		uint32_t mss = tx->mtu - 40u;
+
+		if (s->cfg.mss && s->cfg.mss < mss)
+			mss = s->cfg.mss;
+		c->rcv_mss = (uint16_t)mss;
+	}
+	res = tcp_send_segment(s, c, tx, c->iss, flags, 0, 0);
+	if (res == TCP_TX_BLOCKED)
+		return res;
+	if (c->flags & TCP_CF_SYN_RTX) {
+		c->st.retransmits++;
+		s->stats.retransmits++;
+	} else if (c->snd_max == c->iss) {
+		c->flags |= TCP_CF_RTT_TIMING;
+		c->rtt_seq = c->iss;
+		c->rtt_start = now;
+	}
+	c->snd_nxt = c->iss + 1;
+	if (tcp_seq_gt(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+	if (c->rtx_at == SMX_INSTANT_NEVER)
+		tcp_rtx_start(s, c, now);
+	return res;
+}
+
+/* Fast retransmit or a NewReno partial ACK: the segment at snd_una once more. */
+static enum tcp_tx_result tcp_output_fast_rtx(struct tcp_stack *s, struct tcp_conn *c,
+					      const struct ip_sender *tx, smx_instant now)
+{
+	uint32_t data_seq = tcp_snd_data_seq(c), end = tcp_data_end(c);
+	uint32_t len = tcp_seq_lt(c->snd_una, end) ? SMX_MIN(end - c->snd_una, (uint32_t)c->snd_mss) : 0;
+	bool fin = (c->flags & TCP_CF_FIN_QUEUED) && c->snd_una + len == c->snd_fin_seq &&
+		   tcp_seq_gt(c->snd_max, c->snd_fin_seq);
+	enum tcp_tx_result res;
+
+	c->flags &= ~(uint32_t)TCP_CF_FAST_RTX;
+	if (len == 0 && !fin)
+		return TCP_TX_LOST;
+	res = tcp_send_segment(s, c, tx, c->snd_una, (uint8_t)(TCP_ACK | (fin ? TCP_FIN : 0)),
+			       c->snd_una - data_seq, len);
+	if (res == TCP_TX_BLOCKED) {
+		c->flags |= TCP_CF_FAST_RTX;
+		return res;
+	}
+	tcp_sent(s, c, c->snd_una, len + (fin ? 1 : 0), now);
+	if (tcp_seq_lt(c->snd_nxt, c->snd_una + len + (fin ? 1 : 0)))
+		c->snd_nxt = c->snd_una + len + (fin ? 1 : 0);
+	return res;
+}
+
+/* RFC 9293 3.8.6.1: with the window shut, one byte now and then, backing off. */
+static enum tcp_tx_result tcp_output_probe(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx,
+					   smx_instant now)
+{
+	uint32_t data_seq = tcp_snd_data_seq(c), end = tcp_data_end(c);
+	enum tcp_tx_result res = TCP_TX_LOST;
+
+	c->flags &= ~(uint32_t)TCP_CF_PROBE;
+	if (tcp_seq_lt(c->snd_una, end)) {
+		res = tcp_send_segment(s, c, tx, c->snd_una, TCP_ACK, c->snd_una - data_seq, 1);
+		if (res == TCP_TX_BLOCKED) {
+			c->flags |= TCP_CF_PROBE;
+			return res;
+		}
+		c->st.zero_window_probes++;
+		if (c->snd_una == c->snd_max)
+			c->una_since = now;
+		if (tcp_seq_lt(c->snd_nxt, c->snd_una + 1))
+			c->snd_nxt = c->snd_una + 1;
+		if (tcp_seq_lt(c->snd_max, c->snd_nxt)) {
+			c->st.bytes_out += c->snd_nxt - c->snd_max;
+			c->snd_max = c->snd_nxt;
+		}
+	}
+	if (c->snd_wnd == 0 || tcp_seq_lt(c->snd_nxt, end)) {
+		c->backoff++;
+		c->flags |= TCP_CF_PERSIST;
+		c->rtx_at = now + SMX_MIN(tcp_rto_backed_off(s, c), TCP_PERSIST_MAX);
+		tcp_timer_arm(s, c, c->rtx_at);
+	}
+	return res;
+}
+
+/* New data (and retransmission after a timeout, from snd_nxt), then the FIN. */
+static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx,
+					  smx_instant now, bool *sent)
+{
+	uint32_t data_seq = tcp_snd_data_seq(c), end = tcp_data_end(c);
+	bool fin_q = (c->flags & TCP_CF_FIN_QUEUED) != 0;
+
+	for (;;) {
+		uint32_t avail = tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+		uint32_t wnd = SMX_MIN(c->snd_wnd, c->cwnd);
+		uint32_t inflight = c->snd_nxt - c->snd_una;
+		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+		uint32_t len = SMX_MIN(SMX_MIN(avail, usable), (uint32_t)c->snd_mss);
+		bool fin;
+		enum tcp_tx_result res;
+
+		if (avail == 0 && !(fin_q && c->snd_nxt == c->snd_fin_seq))
+			break;
+		if (avail > 0) {
+			if (len == 0)
+				break;
+			if (len < c->snd_mss && len < avail && len < c->max_snd_wnd / 2)
+				break; /* sender SWS avoidance: wait for a useful window */
+			if (len < c->snd_mss && len == avail && !fin_q && !(c->flags & TCP_CF_NODELAY) &&
+			    c->snd_max != c->snd_una)
+				break; /* Nagle: one small segment outstanding at a time */
+		}
+		fin = fin_q && c->snd_nxt + len == c->snd_fin_seq;
+		res = tcp_send_segment(s, c, tx, c->snd_nxt,
+				       (uint8_t)(TCP_ACK | (len > 0 && len == avail ? TCP_PSH : 0) |
+						 (fin ? TCP_FIN : 0)),
+				       c->snd_nxt - data_seq, len);
+		if (res == TCP_TX_BLOCKED)
+			return res;
+		*sent = true;
+		tcp_sent(s, c, c->snd_nxt, len + (fin ? 1 : 0), now);
+		c->snd_nxt += len + (fin ? 1 : 0);
+		if (fin)
+			break;
+	}
+	/* Unsent data, nothing outstanding, and the window will not take it: probe (persist). */
+	if (tcp_seq_lt(c->snd_nxt, end) && c->snd_max == c->snd_una && !(c->flags & TCP_CF_PERSIST)) {
+		c->flags |= TCP_CF_PERSIST;
+		c->rtx_at = now + SMX_MIN(tcp_rto_backed_off(s, c), TCP_PERSIST_MAX);
+		tcp_timer_arm(s, c, c->rtx_at);
+	}
+	return TCP_TX_SENT;
+}
+
+static enum tcp_tx_result tcp_output_rst(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx)
+{
+	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>, with the ACK Linux also sends. */
+	enum tcp_tx_result res = tcp_send_segment(s, c, tx, c->snd_nxt, TCP_RST | TCP_ACK, 0, 0);
+
+	if (res == TCP_TX_BLOCKED)
+		return res;
+	s->stats.rst_sent++;
+	c->flags &= ~(uint32_t)TCP_CF_SEND_RST;
+	if ((c->flags & TCP_CF_RELEASED) || c->listener)
+		tcp_conn_free(s, c);
+	return res;
+}
+
+bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, const struct ip_sender *tx,
+		     bool *blocked)
+{
+	bool sent = false;
+	enum tcp_tx_result res = TCP_TX_SENT;
+
+	*blocked = false;
+	if (c->flags & TCP_CF_SEND_RST) {
+		res = tcp_output_rst(s, c, tx);
+		*blocked = res == TCP_TX_BLOCKED;
+		return res == TCP_TX_SENT;
+	}
+	if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
+		return false;
+	if ((c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) && c->snd_nxt == c->iss) {
+		res = tcp_output_syn(s, c, tx, now);
+		sent = res == TCP_TX_SENT;
+		goto out;
+	}
+	if (tcp_state_sends_data(c->state)) {
+		if (c->flags & TCP_CF_FAST_RTX) {
+			res = tcp_output_fast_rtx(s, c, tx, now);
+			if (res == TCP_TX_BLOCKED)
+				goto out;
+			sent |= res == TCP_TX_SENT;
+		}
+		if (c->flags & TCP_CF_PROBE) {
+			res = tcp_output_probe(s, c, tx, now);
+			if (res == TCP_TX_BLOCKED)
+				goto out;
+			sent |= res == TCP_TX_SENT;
+		}
+		res = tcp_output_data(s, c, tx, now, &sent);
+		if (res == TCP_TX_BLOCKED)
+			goto out;
+	}
+	if (c->flags & TCP_CF_KEEP_PROBE) {
+		/* RFC 9293 3.8.4: an ACK for an old sequence number draws an ACK from a live peer. */
+		res = tcp_send_segment(s, c, tx, c->snd_una - 1, TCP_ACK, 0, 0);
+		if (res == TCP_TX_BLOCKED)
+			goto out;
+		c->flags &= ~(uint32_t)TCP_CF_KEEP_PROBE;
+		sent = true;
+	}
+	if (c->state == TCP_SYN_SENT)
+		goto out;
+	/* A pure ACK when one is owed, or when the app freed enough space for a window update. */
+	if ((c->flags & TCP_CF_ACK_NOW) || tcp_rcv_window_opens(c)) {
+		res = tcp_send_segment(s, c, tx, c->snd_nxt, TCP_ACK, 0, 0);
+		sent |= res == TCP_TX_SENT;
+	}
+out:
+	*blocked = res == TCP_TX_BLOCKED;
+	return sent;
+}
+
+bool tcp_output(struct tcp_stack *s, smx_instant now, const struct ip_sender *tx)
+{
+	bool any = false;
+	uint32_t n;
+
+	if (now > s->now)
+		s->now = now;
+	tcp_timers_run(s, now);
+	n = s->lists[TCP_LIST_READY].count;
+	while (n-- > 0) {
+		struct tcp_conn *c = tcp_list_pop(s, &s->lists[TCP_LIST_READY], TCP_LIST_READY);
+		bool blocked;
+
+		if (!c)
+			break;
+		any |= tcp_conn_output(s, c, now, tx, &blocked);
+		if (blocked) {
+			tcp_conn_ready(s, c);
+			break;
+		}
+	}
+	return any;
+}

@@ -1,0 +1,527 @@
+/* The TCP stack object: configuration, the memory layout carved at init, connection slots, the
+ * 4-tuple hash table (O(1) lookup for any number of connections), listeners, and the intrusive
+ * lists that let output and the app find work without scanning every connection. */
+#include "smolxdp/mem.h"
+#include "tcp_internal.h"
+
+void tcp_config_default(struct tcp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_conns = 64;
+	cfg->max_listeners = 8;
+	cfg->rx_buf_size = 65535;
+	cfg->tx_buf_size = 65536;
+	cfg->ephemeral_min = 49152;
+	cfg->ephemeral_max = 65535;
+	cfg->rto_initial = 1000000;
+	cfg->rto_min = 200000;
+	cfg->rto_max = 60000000;
+	cfg->delayed_ack = 40000;
+	cfg->user_timeout = 300000000;
+	cfg->time_wait = 60000000;
+	cfg->fin_wait2_timeout = 60000000;
+	cfg->keepalive_idle = 7200000000ull;
+	cfg->keepalive_interval = 75000000;
+	cfg->keepalive_count = 9;
+	cfg->challenge_ack_limit = 100;
+	cfg->nodelay_default = false;
+}
+
+static bool tcp_config_valid(const struct tcp_config *cfg)
+{
+	return cfg->max_conns > 0 && cfg->max_conns < (1u << 24) && cfg->rx_buf_size > 0 &&
+	       cfg->rx_buf_size < (1u << 30) && cfg->tx_buf_size > 0 && cfg->tx_buf_size < (1u << 30) &&
+	       cfg->ephemeral_min > 0 && cfg->ephemeral_min <= cfg->ephemeral_max && cfg->rto_min > 0 &&
+	       cfg->rto_initial >= cfg->rto_min && cfg->rto_max >= cfg->rto_initial &&
+	       cfg->rto_max <= 0xffffffffu && cfg->keepalive_count < 255 &&
+	       (cfg->mss == 0 || cfg->mss >= 64);
+}
+
+static uint32_t tcp_bucket_count(uint32_t max_conns)
+{
+	uint32_t n = 16;
+
+	while (n < max_conns)
+		n <<= 1;
+	return n;
+}
+
+/* One walk both measures (base NULL) and lays out. */
+static struct tcp_stack *tcp_carve(struct smx_carve *cv, const struct tcp_config *cfg, uint8_t **rx,
+				   uint8_t **tx)
+{
+	uint32_t nb = tcp_bucket_count(cfg->max_conns);
+	struct tcp_stack *s = smx_carve_take(cv, sizeof(struct tcp_stack));
+	struct tcp_conn *conns = smx_carve_take(cv, sizeof(struct tcp_conn) * cfg->max_conns);
+	struct tcp_listener *ls = smx_carve_take(cv, sizeof(struct tcp_listener) * (cfg->max_listeners + 1));
+	uint32_t *buckets = smx_carve_take(cv, sizeof(uint32_t) * nb);
+	uint32_t *heap = smx_carve_take(cv, sizeof(uint32_t) * cfg->max_conns);
+
+	*rx = smx_carve_take(cv, (size_t)cfg->rx_buf_size * cfg->max_conns);
+	*tx = smx_carve_take(cv, (size_t)cfg->tx_buf_size * cfg->max_conns);
+	if (!s)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	s->conns = conns;
+	s->listeners = ls;
+	s->buckets = buckets;
+	s->bucket_mask = nb - 1;
+	s->heap = heap;
+	return s;
+}
+
+size_t tcp_mem_size(const struct tcp_config *cfg)
+{
+	struct smx_carve cv;
+	uint8_t *rx, *tx;
+
+	if (!cfg || !tcp_config_valid(cfg))
+		return 0;
+	smx_carve_start(&cv, NULL);
+	tcp_carve(&cv, cfg, &rx, &tx);
+	return smx_carve_total(&cv);
+}
+
+struct tcp_stack *tcp_init(void *mem, size_t len, const struct tcp_config *cfg)
+{
+	struct smx_carve cv;
+	struct tcp_stack *s;
+	uint8_t *rx, *tx;
+
+	if (!mem || !cfg || !tcp_config_valid(cfg) || len < tcp_mem_size(cfg))
+		return NULL;
+	smx_carve_start(&cv, mem);
+	s = tcp_carve(&cv, cfg, &rx, &tx);
+	s->cfg = *cfg;
+	for (int k = 0; k < TCP_LIST_KINDS; k++)
+		s->lists[k] = (struct tcp_list){ TCP_NIL, TCP_NIL, 0 };
+	s->time_wait = (struct tcp_list){ TCP_NIL, TCP_NIL, 0 };
+	s->lev_head = s->lev_tail = TCP_NIL;
+	memset(s->buckets, 0xff, sizeof(uint32_t) * (s->bucket_mask + 1));
+	memset(s->listeners, 0, sizeof(struct tcp_listener) * (cfg->max_listeners + 1));
+	for (uint32_t i = 0; i < cfg->max_conns; i++) {
+		struct tcp_conn *c = &s->conns[i];
+
+		memset(c, 0, sizeof(*c));
+		c->index = i;
+		for (int k = 0; k < TCP_LIST_KINDS; k++)
+			c->link[k] = (struct tcp_link){ TCP_NIL, TCP_NIL };
+		tcp_ring_init(&c->rx, rx + (size_t)i * cfg->rx_buf_size, cfg->rx_buf_size);
+		tcp_ring_init(&c->tx, tx + (size_t)i * cfg->tx_buf_size, cfg->tx_buf_size);
+		c->aux_owner = TCP_AUX_FREE;
+		tcp_list_push(s, &s->lists[TCP_LIST_AUX], TCP_LIST_AUX, c);
+	}
+	return s;
+}
+
+/* ---- Intrusive lists ---- */
+
+void tcp_list_push(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k, struct tcp_conn *c)
+{
+	c->link[k].prev = l->tail;
+	c->link[k].next = TCP_NIL;
+	if (l->tail != TCP_NIL)
+		s->conns[l->tail].link[k].next = c->index;
+	else
+		l->head = c->index;
+	l->tail = c->index;
+	l->count++;
+	c->on_lists |= (uint8_t)(1u << k);
+}
+
+void tcp_list_remove(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k, struct tcp_conn *c)
+{
+	struct tcp_link *lk = &c->link[k];
+
+	if (!tcp_list_has(c, k))
+		return;
+	if (lk->prev != TCP_NIL)
+		s->conns[lk->prev].link[k].next = lk->next;
+	else
+		l->head = lk->next;
+	if (lk->next != TCP_NIL)
+		s->conns[lk->next].link[k].prev = lk->prev;
+	else
+		l->tail = lk->prev;
+	lk->prev = lk->next = TCP_NIL;
+	l->count--;
+	c->on_lists &= (uint8_t)~(1u << k);
+}
+
+struct tcp_conn *tcp_list_pop(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k)
+{
+	struct tcp_conn *c;
+
+	if (l->head == TCP_NIL)
+		return NULL;
+	c = &s->conns[l->head];
+	tcp_list_remove(s, l, k, c);
+	return c;
+}
+
+/* The list a connection's AUX link is on. */
+static struct tcp_list *tcp_aux_list(struct tcp_stack *s, struct tcp_conn *c)
+{
+	switch (c->aux_owner) {
+	case TCP_AUX_FREE:
+		return &s->lists[TCP_LIST_AUX];
+	case TCP_AUX_ACCEPT:
+		return &c->listener->accept_q;
+	case TCP_AUX_TIME_WAIT:
+		return &s->time_wait;
+	default:
+		return NULL;
+	}
+}
+
+static void tcp_aux_remove(struct tcp_stack *s, struct tcp_conn *c)
+{
+	struct tcp_list *l = tcp_aux_list(s, c);
+
+	if (l)
+		tcp_list_remove(s, l, TCP_LIST_AUX, c);
+	c->aux_owner = TCP_AUX_NONE;
+}
+
+/* ---- Slots and the 4-tuple table ---- */
+
+struct tcp_conn *tcp_conn_alloc(struct tcp_stack *s)
+{
+	struct tcp_conn *c = tcp_list_pop(s, &s->lists[TCP_LIST_AUX], TCP_LIST_AUX);
+
+	if (!c) {
+		/* Every slot is busy: a connection in TIME-WAIT only guards against old duplicates, so the
+		 * oldest one yields its slot (as RFC 6191 lets TIME-WAIT yield to a new SYN). */
+		c = s->time_wait.head != TCP_NIL ? &s->conns[s->time_wait.head] : NULL;
+		if (!c || !(c->flags & TCP_CF_RELEASED))
+			return NULL;
+		s->stats.time_wait_recycled++;
+		tcp_conn_free(s, c);
+		c = tcp_list_pop(s, &s->lists[TCP_LIST_AUX], TCP_LIST_AUX);
+	}
+	c->aux_owner = TCP_AUX_NONE;
+	c->flags = TCP_CF_IN_USE;
+	if (s->cfg.nodelay_default)
+		c->flags |= TCP_CF_NODELAY;
+	c->user_timeout = s->cfg.user_timeout;
+	s->used++;
+	return c;
+}
+
+static bool tcp_conn_matches(const struct tcp_conn *c, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
+			     uint16_t rport)
+{
+	return c->local_port == lport && c->remote_port == rport && c->local_addr == laddr &&
+	       c->remote_addr == raddr;
+}
+
+struct tcp_conn *tcp_conn_lookup(struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
+				 uint16_t rport)
+{
+	uint32_t i = s->buckets[tcp_tuple_hash(s, laddr, lport, raddr, rport) & s->bucket_mask];
+
+	while (i != TCP_NIL) {
+		struct tcp_conn *c = &s->conns[i];
+
+		if (tcp_conn_matches(c, laddr, lport, raddr, rport))
+			return c;
+		i = c->hash_next;
+	}
+	return NULL;
+}
+
+void tcp_conn_hash_insert(struct tcp_stack *s, struct tcp_conn *c)
+{
+	uint32_t *b = &s->buckets[tcp_tuple_hash(s, c->local_addr, c->local_port, c->remote_addr,
+						 c->remote_port) & s->bucket_mask];
+
+	c->hash_next = *b;
+	*b = c->index;
+	c->flags |= TCP_CF_HASHED;
+}
+
+void tcp_conn_hash_remove(struct tcp_stack *s, struct tcp_conn *c)
+{
+	uint32_t *p;
+
+	if (!(c->flags & TCP_CF_HASHED))
+		return;
+	c->flags &= ~(uint32_t)TCP_CF_HASHED;
+	p = &s->buckets[tcp_tuple_hash(s, c->local_addr, c->local_port, c->remote_addr,
+						 c->remote_port) & s->bucket_mask];
+
+	while (*p != TCP_NIL) {
+		if (*p == c->index) {
+			*p = c->hash_next;
+			return;
+		}
+		p = &s->conns[*p].hash_next;
+	}
+}
+
+void tcp_conn_free(struct tcp_stack *s, struct tcp_conn *c)
+{
+	if (!(c->flags & TCP_CF_IN_USE))
+		return;
+	tcp_conn_hash_remove(s, c);
+	tcp_list_remove(s, &s->lists[TCP_LIST_READY], TCP_LIST_READY, c);
+	tcp_list_remove(s, &s->lists[TCP_LIST_EVENT], TCP_LIST_EVENT, c);
+	tcp_aux_remove(s, c);
+	tcp_timer_remove(s, c);
+	if (c->listener)
+		c->listener->pending--;
+	uint32_t index = c->index;
+	struct tcp_ring rx = c->rx, tx = c->tx;
+
+	memset(c, 0, sizeof(*c));
+	c->index = index;
+	for (int k = 0; k < TCP_LIST_KINDS; k++)
+		c->link[k] = (struct tcp_link){ TCP_NIL, TCP_NIL };
+	tcp_ring_init(&c->rx, rx.buf, rx.cap);
+	tcp_ring_init(&c->tx, tx.buf, tx.cap);
+	c->aux_owner = TCP_AUX_FREE;
+	tcp_list_push(s, &s->lists[TCP_LIST_AUX], TCP_LIST_AUX, c);
+	s->used--;
+}
+
+bool tcp_conn_valid(const struct tcp_stack *s, const struct tcp_conn *c)
+{
+	uintptr_t off;
+
+	if (!s || !c || c < s->conns || c >= s->conns + s->cfg.max_conns)
+		return false;
+	off = (uintptr_t)c - (uintptr_t)s->conns;
+	if (off % sizeof(struct tcp_conn) != 0)
+		return false;
+	return (c->flags & (TCP_CF_IN_USE | TCP_CF_RELEASED)) == TCP_CF_IN_USE;
+}
+
+void tcp_conn_set_aux(struct tcp_stack *s, struct tcp_conn *c, enum tcp_aux_owner owner)
+{
+	tcp_aux_remove(s, c);
+	c->aux_owner = (uint8_t)owner;
+	if (owner == TCP_AUX_ACCEPT)
+		tcp_list_push(s, &c->listener->accept_q, TCP_LIST_AUX, c);
+	else if (owner == TCP_AUX_TIME_WAIT)
+		tcp_list_push(s, &s->time_wait, TCP_LIST_AUX, c);
+}
+
+/* ---- Listeners ---- */
+
+struct tcp_listener *tcp_listener_lookup(struct tcp_stack *s, ipv4_addr addr, uint16_t port)
+{
+	struct tcp_listener *any = NULL;
+
+	for (uint32_t i = 0; i < s->cfg.max_listeners; i++) {
+		struct tcp_listener *l = &s->listeners[i];
+
+		if (!l->in_use || l->port != port)
+			continue;
+		if (l->addr == addr)
+			return l;
+		if (l->addr == 0)
+			any = l;
+	}
+	return any;
+}
+
+/* ---- Work and event queues ---- */
+
+void tcp_conn_ready(struct tcp_stack *s, struct tcp_conn *c)
+{
+	if (!tcp_list_has(c, TCP_LIST_READY))
+		tcp_list_push(s, &s->lists[TCP_LIST_READY], TCP_LIST_READY, c);
+}
+
+void tcp_conn_event(struct tcp_stack *s, struct tcp_conn *c, uint32_t flags)
+{
+	if (c->flags & TCP_CF_RELEASED)
+		return;
+	c->ev_flags |= flags;
+	/* Not yet accepted: the app learns of it through the listener, and accept queues these. */
+	if (c->listener)
+		return;
+	if (!tcp_list_has(c, TCP_LIST_EVENT))
+		tcp_list_push(s, &s->lists[TCP_LIST_EVENT], TCP_LIST_EVENT, c);
+}
+
+void tcp_listener_event(struct tcp_stack *s, struct tcp_listener *l, uint32_t flags)
+{
+	l->ev_flags |= flags;
+	if (l->ev_queued)
+		return;
+	uint32_t idx = (uint32_t)(l - s->listeners);
+
+	l->ev_queued = true;
+	l->ev_next = TCP_NIL;
+	if (s->lev_tail != TCP_NIL)
+		s->listeners[s->lev_tail].ev_next = idx;
+	else
+		s->lev_head = idx;
+	s->lev_tail = idx;
+}
+
+static void tcp_listener_event_remove(struct tcp_stack *s, struct tcp_listener *l)
+{
+	uint32_t idx = (uint32_t)(l - s->listeners), prev = TCP_NIL;
+
+	if (!l->ev_queued)
+		return;
+	for (uint32_t i = s->lev_head; i != TCP_NIL; prev = i, i = s->listeners[i].ev_next) {
+		if (i != idx)
+			continue;
+		if (prev == TCP_NIL)
+			s->lev_head = l->ev_next;
+		else
+			s->listeners[prev].ev_next = l->ev_next;
+		if (s->lev_tail == idx)
+			s->lev_tail = prev;
+		break;
+	}
+	l->ev_queued = false;
+}
+
+bool tcp_next_event(struct tcp_stack *s, struct tcp_event *ev)
+{
+	if (s->lev_head != TCP_NIL) {
+		struct tcp_listener *l = &s->listeners[s->lev_head];
+
+		tcp_listener_event_remove(s, l);
+		*ev = (struct tcp_event){ NULL, l, l->user, l->ev_flags };
+		l->ev_flags = 0;
+		return true;
+	}
+	struct tcp_conn *c = tcp_list_pop(s, &s->lists[TCP_LIST_EVENT], TCP_LIST_EVENT);
+
+	if (!c)
+		return false;
+	*ev = (struct tcp_event){ c, NULL, c->user, c->ev_flags };
+	c->ev_flags = 0;
+	return true;
+}
+
+/* ---- Listener API ---- */
+
+struct tcp_listener *tcp_listen(struct tcp_stack *s, ipv4_addr addr, uint16_t port, uint32_t backlog,
+				void *user, enum tcp_err *err)
+{
+	struct tcp_listener *free_l = NULL;
+	enum tcp_err e = TCP_OK;
+
+	if (!s || port == 0 || backlog == 0) {
+		e = TCP_ERR_INVALID;
+		goto out;
+	}
+	for (uint32_t i = 0; i < s->cfg.max_listeners; i++) {
+		struct tcp_listener *l = &s->listeners[i];
+
+		if (l->in_use && l->port == port && (l->addr == addr || l->addr == 0 || addr == 0)) {
+			e = TCP_ERR_ADDR_IN_USE;
+			goto out;
+		}
+		if (!l->in_use && !free_l)
+			free_l = l;
+	}
+	if (!free_l) {
+		e = TCP_ERR_NO_MEMORY;
+		goto out;
+	}
+	memset(free_l, 0, sizeof(*free_l));
+	free_l->in_use = true;
+	free_l->addr = addr;
+	free_l->port = port;
+	free_l->backlog = backlog;
+	free_l->user = user;
+	free_l->accept_q = (struct tcp_list){ TCP_NIL, TCP_NIL, 0 };
+	free_l->ev_next = TCP_NIL;
+out:
+	if (err)
+		*err = e;
+	return e == TCP_OK ? free_l : NULL;
+}
+
+static bool tcp_listener_valid(const struct tcp_stack *s, const struct tcp_listener *l)
+{
+	return s && l && l >= s->listeners && l < s->listeners + s->cfg.max_listeners && l->in_use;
+}
+
+void tcp_listener_close(struct tcp_stack *s, struct tcp_listener *l)
+{
+	if (!tcp_listener_valid(s, l))
+		return;
+	/* Connections not yet accepted belong to the listener: reset them (RFC 9293 3.10.5 ABORT). */
+	for (uint32_t i = 0; i < s->cfg.max_conns && l->pending > 0; i++) {
+		struct tcp_conn *c = &s->conns[i];
+
+		if ((c->flags & TCP_CF_IN_USE) && c->listener == l) {
+			tcp_conn_set_aux(s, c, TCP_AUX_NONE);
+			c->listener = NULL;
+			l->pending--;
+			c->flags |= TCP_CF_RELEASED | TCP_CF_SEND_RST;
+			tcp_conn_ready(s, c);
+		}
+	}
+	tcp_listener_event_remove(s, l);
+	l->in_use = false;
+}
+
+struct tcp_conn *tcp_accept(struct tcp_stack *s, struct tcp_listener *l)
+{
+	struct tcp_conn *c;
+
+	if (!tcp_listener_valid(s, l))
+		return NULL;
+	c = tcp_list_pop(s, &l->accept_q, TCP_LIST_AUX);
+	if (!c)
+		return NULL;
+	c->aux_owner = TCP_AUX_NONE;
+	c->listener = NULL;
+	l->pending--;
+	c->user = NULL;
+	/* What happened before the app had it (data, FIN, reset) is reported now. */
+	if (c->ev_flags)
+		tcp_conn_event(s, c, 0);
+	return c;
+}
+
+/* ---- Plugging into the interface ---- */
+
+static void tcp_h_input(void *ctx, smx_instant now, const struct ipv4_repr *ip, const uint8_t *l4, size_t len,
+			enum wire_csum csum, const struct ip_sender *tx)
+{
+	tcp_input(ctx, now, ip, l4, len, csum, tx);
+}
+
+static bool tcp_h_output(void *ctx, smx_instant now, const struct ip_sender *tx)
+{
+	return tcp_output(ctx, now, tx);
+}
+
+static smx_instant tcp_h_poll_at(void *ctx, smx_instant now)
+{
+	return tcp_poll_at(ctx, now);
+}
+
+static void tcp_h_icmp_error(void *ctx, smx_instant now, const struct icmpv4_repr *icmp)
+{
+	tcp_icmp_error(ctx, now, icmp);
+}
+
+void tcp_handler(struct tcp_stack *s, struct l4_handler *h)
+{
+	h->ctx = s;
+	h->input = tcp_h_input;
+	h->output = tcp_h_output;
+	h->poll_at = tcp_h_poll_at;
+	h->icmp_error = tcp_h_icmp_error;
+}
+
+const struct tcp_stats *tcp_stack_stats(const struct tcp_stack *s)
+{
+	return &s->stats;
+}
+
+uint32_t tcp_conn_count(const struct tcp_stack *s)
+{
+	return s->used;
+}

@@ -1,0 +1,202 @@
+/* TCP timers: one min-heap of connections keyed by their earliest deadline, so finding what is due
+ * costs O(1) and re-arming O(log n) however many connections exist. Deadlines are armed lazily: a
+ * deadline pushed later leaves the heap alone and the connection wakes early, finds nothing due and
+ * re-arms. Retransmission (RFC 6298 5), persist (RFC 9293 3.8.6.1), delayed ACK (3.8.6.3),
+ * keep-alive (3.8.4), user timeout (3.8.3) and TIME-WAIT (3.6.1) all fire from here. */
+#include "tcp_internal.h"
+
+static bool tcp_heap_less(const struct tcp_stack *s, uint32_t a, uint32_t b)
+{
+	return s->conns[s->heap[a]].timer_at < s->conns[s->heap[b]].timer_at;
+}
+
+static void tcp_heap_swap(struct tcp_stack *s, uint32_t a, uint32_t b)
+{
+	uint32_t t = s->heap[a];
+
+	s->heap[a] = s->heap[b];
+	s->heap[b] = t;
+	s->conns[s->heap[a]].heap_idx = a;
+	s->conns[s->heap[b]].heap_idx = b;
+}
+
+static void tcp_heap_up(struct tcp_stack *s, uint32_t i)
+{
+	while (i > 0 && tcp_heap_less(s, i, (i - 1) / 2)) {
+		tcp_heap_swap(s, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void tcp_heap_down(struct tcp_stack *s, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < s->heap_len && tcp_heap_less(s, l, m))
+			m = l;
+		if (r < s->heap_len && tcp_heap_less(s, r, m))
+			m = r;
+		if (m == i)
+			return;
+		tcp_heap_swap(s, i, m);
+		i = m;
+	}
+}
+
+void tcp_timer_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant when)
+{
+	if (when == SMX_INSTANT_NEVER)
+		return;
+	if (c->flags & TCP_CF_HEAP) {
+		if (when >= c->timer_at)
+			return;
+		c->timer_at = when;
+		tcp_heap_up(s, c->heap_idx);
+		return;
+	}
+	c->flags |= TCP_CF_HEAP;
+	c->timer_at = when;
+	c->heap_idx = s->heap_len;
+	s->heap[s->heap_len++] = c->index;
+	tcp_heap_up(s, c->heap_idx);
+}
+
+void tcp_timer_remove(struct tcp_stack *s, struct tcp_conn *c)
+{
+	uint32_t i = c->heap_idx;
+
+	if (!(c->flags & TCP_CF_HEAP))
+		return;
+	c->flags &= ~(uint32_t)TCP_CF_HEAP;
+	s->heap_len--;
+	if (i != s->heap_len) {
+		s->heap[i] = s->heap[s->heap_len];
+		s->conns[s->heap[i]].heap_idx = i;
+		tcp_heap_down(s, i);
+		tcp_heap_up(s, i);
+	}
+	c->timer_at = SMX_INSTANT_NEVER;
+}
+
+void tcp_rtx_start(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
+{
+	c->flags &= ~(uint32_t)TCP_CF_PERSIST;
+	c->rtx_at = now + tcp_rto_backed_off(s, c);
+	tcp_timer_arm(s, c, c->rtx_at);
+}
+
+static smx_instant tcp_conn_next_deadline(const struct tcp_conn *c)
+{
+	smx_instant t = c->rtx_at;
+
+	t = SMX_MIN(t, c->ack_at);
+	t = SMX_MIN(t, c->close_at);
+	t = SMX_MIN(t, c->keep_at);
+	return t;
+}
+
+/* RFC 6298 5.4-5.6 plus RFC 5681 3.1 eq. 4 and RFC 6582 4 (in tcp_cc_on_timeout). */
+static void tcp_rtx_timeout(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
+{
+	/* RFC 9293 3.8.3: data (or our SYN) unacknowledged for the user timeout ends the connection. */
+	if (now - c->una_since >= c->user_timeout) {
+		s->stats.conns_timed_out++;
+		tcp_conn_terminate(s, c, TCP_ERROR_TIMED_OUT);
+		return;
+	}
+	s->stats.timeouts++;
+	c->st.timeouts++;
+	c->backoff++;
+	if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
+		c->flags |= TCP_CF_SYN_RTX;
+	else
+		tcp_cc_on_timeout(c);
+	/* Go back N: resend from the oldest unacknowledged byte (Karn: no RTT sample from it). */
+	c->snd_nxt = c->snd_una;
+	c->flags &= ~(uint32_t)(TCP_CF_RTT_TIMING | TCP_CF_FAST_RTX);
+	c->dupacks = 0;
+	tcp_conn_ready(s, c);
+}
+
+/* RFC 1122 4.2.3.6: probes after `idle` without a segment from the peer, every `interval`, until
+ * `count` went unanswered. Any segment from the peer counts as an answer (input zeroes keep_probes). */
+static void tcp_keepalive_check(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
+{
+	smx_instant due;
+
+	c->keep_at = SMX_INSTANT_NEVER;
+	if (!(c->flags & TCP_CF_KEEPALIVE) || !tcp_state_synchronized(c->state) || c->state == TCP_TIME_WAIT)
+		return;
+	due = c->last_rx + s->cfg.keepalive_idle + (smx_instant)c->keep_probes * s->cfg.keepalive_interval;
+	if (now < due) {
+		c->keep_at = due;
+		return;
+	}
+	if (c->keep_probes >= s->cfg.keepalive_count) {
+		s->stats.conns_timed_out++;
+		c->flags |= TCP_CF_SEND_RST;
+		tcp_conn_terminate(s, c, TCP_ERROR_TIMED_OUT);
+		return;
+	}
+	c->keep_probes++;
+	c->flags |= TCP_CF_KEEP_PROBE;
+	c->keep_at = now + s->cfg.keepalive_interval;
+	tcp_conn_ready(s, c);
+}
+
+static void tcp_conn_timers(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
+{
+	if (c->close_at <= now) {
+		/* TIME-WAIT over (RFC 9293 3.10.8), or the FIN-WAIT-2 wait for an app that is gone. */
+		c->close_at = SMX_INSTANT_NEVER;
+		tcp_conn_terminate(s, c, TCP_ERROR_NONE);
+		return;
+	}
+	if (c->rtx_at <= now) {
+		c->rtx_at = SMX_INSTANT_NEVER;
+		if (c->flags & TCP_CF_PERSIST) {
+			c->flags |= TCP_CF_PROBE;
+			tcp_conn_ready(s, c);
+		} else {
+			tcp_rtx_timeout(s, c, now);
+			if (!(c->flags & TCP_CF_IN_USE) || c->state == TCP_CLOSED)
+				return;
+		}
+	}
+	if (c->ack_at <= now) {
+		c->ack_at = SMX_INSTANT_NEVER;
+		c->flags |= TCP_CF_ACK_NOW;
+		tcp_conn_ready(s, c);
+	}
+	if (c->keep_at <= now) {
+		tcp_keepalive_check(s, c, now);
+		if (!(c->flags & TCP_CF_IN_USE) || c->state == TCP_CLOSED)
+			return;
+	}
+}
+
+void tcp_timers_run(struct tcp_stack *s, smx_instant now)
+{
+	while (s->heap_len > 0) {
+		struct tcp_conn *c = &s->conns[s->heap[0]];
+
+		if (c->timer_at > now)
+			break;
+		tcp_timer_remove(s, c);
+		tcp_conn_timers(s, c, now);
+		if ((c->flags & TCP_CF_IN_USE) && c->state != TCP_CLOSED)
+			tcp_timer_arm(s, c, tcp_conn_next_deadline(c));
+	}
+}
+
+smx_instant tcp_poll_at(struct tcp_stack *s, smx_instant now)
+{
+	if (now > s->now)
+		s->now = now;
+	if (s->lists[TCP_LIST_READY].count > 0)
+		return now;
+	if (s->heap_len == 0)
+		return SMX_INSTANT_NEVER;
+	return s->conns[s->heap[0]].timer_at;
+}
