@@ -141,7 +141,7 @@ if [ "$ncpu" -ge 2 ]; then
 else
 	SRV_CPU=0; CLI_CPU=0; SRV_CPUS=0
 fi
-pin_note="server pinned to CPU $SRV_CPU, client to CPU $CLI_CPU (taskset), $ncpu CPUs"
+pin_note="server pinned to CPU $SRV_CPU, client to CPU $CLI_CPU (taskset), $ncpu CPUs, load average at start $(cut -d' ' -f1 /proc/loadavg)"
 echo "bench.sh: $ns_s/$if_s <-> $ns_c/$if_c; $pin_note; $repeats rounds of ${duration}s; results in $out" >&2
 
 # --- the contenders ----------------------------------------------------------------------------------
@@ -267,6 +267,8 @@ if [ -n "$COST" ] && command -v valgrind >/dev/null && want cost; then
 fi
 
 # --- summary -----------------------------------------------------------------------------------------
+# Other work on the machine shows up as spread: say how busy it was.
+pin_note="$pin_note, at end $(cut -d' ' -f1 /proc/loadavg)"
 /usr/bin/python3 "$root/apps/bench/bench_summary.py" --runs "$out/runs" --out "$out" --note "$pin_note" \
 	--repeats "$repeats" --duration "$duration"
 if command -v gnuplot >/dev/null; then
