@@ -31,7 +31,7 @@ static void icmpv4_parse_quote(struct icmpv4_repr *out)
 	out->has_quote = true;
 	size_t hlen = out->quote_ip.header_len;
 	bool first_frag = out->quote_ip.frag_offset == 0;
-	bool ported = out->quote_ip.protocol == 6 || out->quote_ip.protocol == 17;
+	bool ported = out->quote_ip.protocol == IP_PROTO_TCP || out->quote_ip.protocol == IP_PROTO_UDP;
 	if (ported && first_frag && out->data_len >= hlen + 4) {
 		out->quote_has_ports = true;
 		out->quote_src_port = get_be16(out->data + hlen);

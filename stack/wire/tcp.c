@@ -105,6 +105,8 @@ enum wire_err tcp_parse(const uint8_t *buf, size_t len, ipv4_addr src, ipv4_addr
 	memset(out, 0, sizeof(*out));
 	if (len < TCP_HEADER_LEN)
 		return WIRE_TRUNCATED;
+	if (len > 0xffff) /* no IPv4 datagram carries that much; the pseudo-header length could not say it */
+		return WIRE_MALFORMED;
 	size_t hlen = (size_t)(buf[TCP_OFF_DOFF] >> 4) * 4;
 	if (hlen < TCP_HEADER_LEN)
 		return WIRE_MALFORMED;
@@ -124,7 +126,7 @@ enum wire_err tcp_parse(const uint8_t *buf, size_t len, ipv4_addr src, ipv4_addr
 	enum wire_err err = tcp_options_parse(buf + TCP_HEADER_LEN, hlen - TCP_HEADER_LEN, &out->opts);
 	if (err != WIRE_OK)
 		return err;
-	if (csum == WIRE_CSUM_VERIFY && len <= 0xffff) {
+	if (csum == WIRE_CSUM_VERIFY) {
 		uint32_t sum = csum_pseudo_ipv4(src, dst, IP_PROTO_TCP, (uint16_t)len);
 		if (csum_fold(csum_add(sum, buf, len)) != 0xffff)
 			return WIRE_BAD_CHECKSUM;

@@ -221,6 +221,12 @@ static void test_data_offset(void **state)
 		s[12] = (uint8_t)(doff << 4);
 		assert_int_equal(tcp_parse(s, sizeof(s), 1, 2, WIRE_CSUM_IGNORE, &r), WIRE_TRUNCATED);
 	}
+	/* longer than any IPv4 datagram can carry */
+	uint8_t *big = calloc(1, 0x10000);
+	memcpy(big, frame_l4(cap_tcp_rst), 20);
+	assert_int_equal(tcp_parse(big, 0x10000, 1, 2, WIRE_CSUM_VERIFY, &r), WIRE_MALFORMED);
+	assert_int_equal(tcp_parse(big, 0xffff, 1, 2, WIRE_CSUM_IGNORE, &r), WIRE_OK);
+	free(big);
 }
 
 /* Build a 20-byte header plus the given option bytes (padded with EOL to a multiple of 4). */

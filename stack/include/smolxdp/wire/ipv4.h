@@ -31,7 +31,8 @@ struct ipv4_repr {
 
 /* Checks version 4, IHL >= 5, header within len, header_len <= total length <= len (Ethernet padding
  * beyond total length is allowed and ignored), and (unless csum is IGNORE) the header checksum. On
- * WIRE_BAD_CHECKSUM the repr is filled. The payload is buf[header_len .. total_len). */
+ * WIRE_BAD_CHECKSUM the repr is filled; so it is on WIRE_TRUNCATED when only the total length runs past
+ * len (header_len != 0 then), as in ICMP quotes. The payload is buf[header_len .. total_len). */
 enum wire_err ipv4_parse(const uint8_t *buf, size_t len, enum wire_csum csum, struct ipv4_repr *out);
 static inline uint16_t ipv4_payload_len(const struct ipv4_repr *r)
 {
