@@ -32,6 +32,24 @@ static bool icmp_is_error_type(uint8_t type)
 	       type == 4 /* source quench */ || type == 5 /* redirect */;
 }
 
+/* Tokens come back at icmp_errors_per_sec, up to that many; computed only when one is wanted. */
+static bool icmp_token_take(struct iface *ifc)
+{
+	uint32_t rate = ifc->cfg.icmp_errors_per_sec;
+
+	if (ifc->now > ifc->icmp_refill_at) {
+		uint64_t add = (ifc->now - ifc->icmp_refill_at) / ifc->icmp_step;
+		if (add > 0) {
+			ifc->icmp_tokens = (uint32_t)SMX_MIN((uint64_t)ifc->icmp_tokens + add, (uint64_t)rate);
+			ifc->icmp_refill_at = ifc->icmp_tokens == rate ? ifc->now : ifc->icmp_refill_at + add * ifc->icmp_step;
+		}
+	}
+	if (ifc->icmp_tokens == 0)
+		return false;
+	ifc->icmp_tokens--;
+	return true;
+}
+
 void icmp_send_error(struct iface *ifc, const struct rx_ip *rx, uint8_t type, uint8_t code)
 {
 	struct ip_tx tx;
@@ -42,7 +60,7 @@ void icmp_send_error(struct iface *ifc, const struct rx_ip *rx, uint8_t type, ui
 		return;
 	if (rx->ip.protocol == IP_PROTO_ICMP && (rx->l4_len < 1 || icmp_is_error_type(rx->l4[0])))
 		return;
-	if (ifc->icmp_tokens == 0) {
+	if (!icmp_token_take(ifc)) {
 		iface_count(ifc, IFACE_DROP_ICMP_RATE_LIMITED);
 		return;
 	}
@@ -51,7 +69,6 @@ void icmp_send_error(struct iface *ifc, const struct rx_ip *rx, uint8_t type, ui
 	size_t len = icmpv4_repr_len(&err);
 	if (iface_ip_begin(ifc, rx->ip.dst, rx->ip.src, IP_PROTO_ICMP, len, &tx) != IP_TX_OK)
 		return;
-	ifc->icmp_tokens--;
 	icmpv4_emit(&err, tx.l4, tx.l4_cap);
 	iface_ip_commit(ifc, &tx, len);
 	iface_count(ifc, IFACE_ICMP_ERRORS_SENT);

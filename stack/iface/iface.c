@@ -165,23 +165,15 @@ struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *
 	ifc->rng = c.seed ^ 0x736d6f6c786470ull; /* "smolxdp": a zero seed still gives a usable state */
 	ifc->ip_ident = (uint16_t)(ifc->rng >> 17);
 	ifc->icmp_tokens = c.icmp_errors_per_sec;
+	ifc->icmp_step = SMX_MAX(SEC / c.icmp_errors_per_sec, 1ull);
+	for (unsigned i = 0; i < c.addr_count; i++) {
+		uint8_t len = c.addrs[i].prefix_len;
+		uint32_t m = len == 0 ? 0 : 0xffffffffu << (32 - len);
+		/* /31 and /32 subnets have no directed broadcast (RFC 3021): the limited one stands in. */
+		ifc->bcast[i] = len < 31 ? (c.addrs[i].addr & m) | ~m : 0xffffffffu;
+	}
 	iface_sender_setup(ifc);
 	return ifc;
-}
-
-/* ICMP error tokens refill continuously at icmp_errors_per_sec, up to that many. */
-static void icmp_tokens_refill(struct iface *ifc, smx_instant now)
-{
-	uint32_t rate = ifc->cfg.icmp_errors_per_sec;
-	smx_instant step = SMX_MAX(SEC / rate, 1ull);
-
-	if (now <= ifc->icmp_refill_at)
-		return;
-	uint64_t add = (now - ifc->icmp_refill_at) / step;
-	if (add == 0)
-		return;
-	ifc->icmp_tokens = (uint32_t)SMX_MIN((uint64_t)ifc->icmp_tokens + add, (uint64_t)rate);
-	ifc->icmp_refill_at = ifc->icmp_tokens == rate ? now : ifc->icmp_refill_at + add * step;
 }
 
 void iface_release(struct iface *ifc)
@@ -200,7 +192,6 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 	ifc->now = now;
 	/* The previous batch is given back now: views not read yet are copied to their slots first. */
 	iface_release(ifc);
-	icmp_tokens_refill(ifc, now);
 	if (!ifc->announced) {
 		ifc->announced = true;
 		arp_announce(ifc);

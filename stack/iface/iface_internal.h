@@ -128,9 +128,11 @@ struct iface {
 	uint32_t udp_bound;
 	struct udp_socket *udp_view_list;
 	struct udp_socket *udp_tx_list;
-	/* ICMP error rate limit: a token bucket */
+	/* ICMP error rate limit: a token bucket, refilled when an error is about to be sent */
 	uint32_t icmp_tokens;
+	smx_instant icmp_step; /* one token per step */
 	smx_instant icmp_refill_at;
+	ipv4_addr bcast[IFACE_MAX_ADDRS]; /* each address's directed broadcast, computed at init */
 	/* transports and hooks */
 	struct l4_handler tcp;
 	bool has_tcp;

@@ -22,12 +22,9 @@ bool iface_is_broadcast_addr(const struct iface *ifc, ipv4_addr a)
 {
 	if (a == 0xffffffffu)
 		return true;
-	for (unsigned i = 0; i < ifc->cfg.addr_count; i++) {
-		const struct iface_cidr *c = &ifc->cfg.addrs[i];
-		uint32_t m = prefix_mask(c->prefix_len);
-		if (c->prefix_len < 31 && a == ((c->addr & m) | ~m))
+	for (unsigned i = 0; i < ifc->cfg.addr_count; i++)
+		if (a == ifc->bcast[i])
 			return true;
-	}
 	return false;
 }
 

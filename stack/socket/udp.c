@@ -222,7 +222,8 @@ static enum udp_err udp_pop(struct udp_socket *s, const uint8_t **data, size_t *
 		p->view = NULL;
 		s->rx_views--;
 	}
-	s->rx_head = (s->rx_head + 1) % s->cfg.rx_slots;
+	if (++s->rx_head == s->cfg.rx_slots)
+		s->rx_head = 0;
 	s->rx_count--;
 	return UDP_OK;
 }

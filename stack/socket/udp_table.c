@@ -145,7 +145,10 @@ void udp_input(struct iface *ifc, const struct rx_ip *rx)
 		return;
 	}
 	/* No copy now: the descriptor points into the frame, held until the next poll. */
-	struct udp_pkt *p = &s->rx[(s->rx_head + s->rx_count) % s->cfg.rx_slots];
+	uint32_t slot = s->rx_head + s->rx_count;
+	if (slot >= s->cfg.rx_slots)
+		slot -= s->cfg.rx_slots;
+	struct udp_pkt *p = &s->rx[slot];
 	p->remote_addr = rx->ip.src;
 	p->remote_port = u.src_port;
 	p->local_addr = rx->ip.dst;
