@@ -1,6 +1,8 @@
 /* The network interface: one Ethernet device, its IPv4 addresses, ARP (RFC 826), IPv4 (RFC 791) and
  * ICMP (RFC 792), UDP sockets (smolxdp/udp.h) and a hook for TCP (smolxdp/l4_handler.h). Event-driven:
- * the app calls iface_poll with the current time and sleeps (or spins) until iface_poll_delay. */
+ * the app calls iface_poll with the current time and sleeps (or spins) until iface_poll_delay.
+ * Checksums are verified on receive unless the device says DEV_CSUM_RX_VERIFIED, and always computed on
+ * send (DEV_CSUM_TX_OFFLOAD is not used yet). */
 #ifndef SMOLXDP_IFACE_H
 #define SMOLXDP_IFACE_H
 
