@@ -35,7 +35,9 @@ struct {
 } smx_counters SEC(".maps");
 
 /* Who attached this program (struct smx_steer_owner), so a later start can tell a live owner from
- * a program left behind by a killed process. */
+ * a program left behind by a killed process. Until the loader has written it, nothing is steered:
+ * a copy loaded by other means never takes the host's traffic. (Reading it here also makes the
+ * kernel list the map among the program's maps, which is how the loader finds it again.) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -54,6 +56,14 @@ static __always_inline void count(__u32 which)
 
 	if (c)
 		*c += 1;
+}
+
+static __always_inline int owned(void)
+{
+	__u32 zero = 0;
+	struct smx_steer_owner *o = bpf_map_lookup_elem(&smx_owner, &zero);
+
+	return o && o->pid != 0;
 }
 
 static __always_inline int is_ours(__u32 addr_be)
@@ -122,7 +132,7 @@ int smx_steer(struct xdp_md *ctx)
 		count(SMX_STEER_MALFORMED);
 		return XDP_PASS;
 	}
-	if (verdict == 0) {
+	if (verdict == 0 || !owned()) {
 		count(SMX_STEER_PASSED);
 		return XDP_PASS;
 	}

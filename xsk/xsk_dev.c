@@ -165,13 +165,22 @@ static int bind_socket(struct xsk_dev *xd, uint32_t queue, uint32_t rx_size, uin
 		.xdp_flags = 0,
 		.bind_flags = (uint16_t)(mode_flag | (xd->need_wakeup ? XDP_USE_NEED_WAKEUP : 0)),
 	};
+	int tries;
 	int err;
 
 	err = create_umem(xd);
 	*umem_refused = err != 0;
 	if (err)
 		return err;
-	err = xsk_socket__create(&xd->xsk, xd->ifname, queue, xd->umem, &xd->rx, &xd->tx, &cfg);
+	/* A socket just closed on this queue releases it from a kernel work item, so a quick
+	 * re-open may see EBUSY for a moment: retry briefly before calling the queue taken. */
+	for (tries = 0; tries < 25; tries++) {
+		err = xsk_socket__create(&xd->xsk, xd->ifname, queue, xd->umem, &xd->rx, &xd->tx,
+					 &cfg);
+		if (err != -EBUSY)
+			break;
+		usleep(10000);
+	}
 	if (err) {
 		/* A failed bind leaves the UMEM's rings half set up: start over with a fresh one. */
 		xd->xsk = NULL;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/if_link.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -69,7 +71,8 @@ static uint64_t proc_start_time(uint32_t pid)
 	p = strrchr(buf, ')');
 	if (!p)
 		return 0;
-	for (field = 2; *p && field < 21; p++)
+	/* p is at the end of field 2; each space starts the next field. Stop at the start of 22. */
+	for (field = 2; *p && field < 22; p++)
 		if (*p == ' ')
 			field++;
 	if (sscanf(p, " %llu", &start) != 1)
@@ -110,88 +113,117 @@ static int read_owner(int prog_fd, struct smx_steer_owner *own)
 
 static bool owner_alive(const struct smx_steer_owner *own)
 {
+	uint64_t start;
+
 	if (own->pid == 0)
 		return false;
-	return proc_start_time(own->pid) == own->start_time;
-}
-
-static bool is_ours(const struct xdp_program *prog)
-{
-	const char *name = xdp_program__name(prog);
-
-	return name && strcmp(name, SMX_STEER_PROG_NAME) == 0;
+	start = proc_start_time(own->pid);
+	return start != 0 && start == own->start_time;
 }
 
 /* Detach one of our programs found on the interface, unless its owner still runs (and !force).
- * Returns 1 removed, 0 kept because alive (message set in *busy), or a negative errno. */
+ * prog_fd/prog_id: the program; mp: the dispatcher holding it, or NULL if attached alone in `flags`
+ * mode. Returns 1 removed, 0 kept because alive (message in busy), or a negative errno. */
 static int sweep_one(const struct xsk_logger *lg, struct xdp_multiprog *mp, struct xdp_program *prog,
-		     int ifindex, const char *ifname, bool force, char *busy, size_t busy_cap)
+		     int prog_fd, __u32 prog_id, __u32 flags, int ifindex, const char *ifname,
+		     bool force, char *busy, size_t busy_cap)
 {
+	LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = prog_fd);
 	struct smx_steer_owner own;
 	int err;
 
-	read_owner(xdp_program__fd(prog), &own);
+	read_owner(prog_fd, &own);
 	if (!force && owner_alive(&own)) {
 		snprintf(busy, busy_cap, "smolxdp (pid %u) is already attached to %s (program id %u); "
-			 "share its xsk_prog or stop it first", own.pid, ifname, xdp_program__id(prog));
+			 "share its xsk_prog or stop it first", own.pid, ifname, prog_id);
 		return 0;
 	}
-	if (xdp_multiprog__is_legacy(mp))
-		err = xdp_multiprog__detach(mp);
-	else
+	if (mp)
 		err = xdp_program__detach(prog, ifindex, xdp_multiprog__attach_mode(mp), 0);
+	else /* only if it is still the one attached (XDP_FLAGS_REPLACE) */
+		err = bpf_xdp_detach(ifindex, flags, &ao);
 	if (err)
 		return xsk_fail(lg, -err, "cannot remove the stale smolxdp program (id %u) from %s: %s",
-				xdp_program__id(prog), ifname, strerror(-err));
+				prog_id, ifname, strerror(-err));
 	xsk_say(lg, XSK_LOG_WARN, "removed a smolxdp program (id %u) left on %s by pid %u, which %s",
-		xdp_program__id(prog), ifname, own.pid, force ? "was forced off" : "no longer runs");
+		prog_id, ifname, own.pid, force ? "was forced off" : "no longer runs");
 	return 1;
+}
+
+/* Our programs inside libxdp's dispatcher. */
+static int sweep_dispatcher(const struct xsk_logger *lg, int ifindex, const char *ifname, bool force,
+			    char *busy, size_t busy_cap)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *prog = NULL;
+	long err = libxdp_get_error(mp);
+	int removed = 0;
+
+	if (err)
+		return xsk_fail(lg, (int)-err, "cannot query the XDP dispatcher on %s: %s", ifname,
+				strerror((int)-err));
+	while ((prog = xdp_multiprog__next_prog(prog, mp)) != NULL) {
+		const char *name = xdp_program__name(prog);
+
+		if (!name || strcmp(name, SMX_STEER_PROG_NAME) != 0)
+			continue;
+		err = sweep_one(lg, mp, prog, xdp_program__fd(prog), xdp_program__id(prog), 0, ifindex,
+				ifname, force, busy, busy_cap);
+		if (err < 0)
+			break;
+		removed += err > 0;
+	}
+	xdp_multiprog__close(mp);
+	return err < 0 ? (int)err : removed;
 }
 
 /* Remove our programs whose owners are gone (all of ours if force). With check_foreign, a single
  * (non-dispatcher) program of someone else's is reported, since ours cannot be added beside it.
- * Returns how many were removed, or a negative errno with the message set. */
+ * Returns how many were removed, or a negative errno with the message set. A lone program is
+ * examined with plain libbpf calls (libxdp 1.3's multiprog query leaks a descriptor per call). */
 static int sweep(const struct xsk_logger *lg, int ifindex, const char *ifname, bool force,
 		 bool check_foreign)
 {
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-	struct xdp_program *prog = NULL;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
 	char busy[200] = "";
-	int removed = 0;
-	long err = libxdp_get_error(mp);
+	__u32 flags;
+	int fd, err;
 
-	if (err == -ENOENT || (!err && !mp))
-		return 0; /* nothing attached */
-	if (err)
-		return xsk_fail(lg, (int)-err, "cannot query the XDP programs of %s: %s", ifname,
-				strerror((int)-err));
-	if (xdp_multiprog__is_legacy(mp)) {
-		prog = xdp_multiprog__main_prog(mp);
-		if (prog && is_ours(prog)) {
-			err = sweep_one(lg, mp, prog, ifindex, ifname, force, busy, sizeof(busy));
-			removed += err > 0;
-		} else if (prog && check_foreign) {
-			err = xsk_fail(lg, EBUSY, "another XDP program is attached to %s: %s (id %u, %s "
-				       "mode); remove it first (xdp-loader unload %s --all)", ifname,
-				       xdp_program__name(prog), xdp_program__id(prog),
-				       mode_name(xdp_multiprog__attach_mode(mp)), ifname);
-		}
+	if (bpf_xdp_query(ifindex, 0, &q) != 0)
+		return xsk_fail(lg, errno, "cannot query the XDP program of %s: %s", ifname,
+				strerror(errno));
+	if (q.attach_mode == XDP_ATTACHED_NONE || q.prog_id == 0)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd < 0)
+		return 0; /* gone meanwhile */
+	memset(&info, 0, sizeof(info));
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (err) {
+		err = xsk_fail(lg, errno, "cannot inspect XDP program %u on %s: %s", q.prog_id, ifname,
+			       strerror(errno));
+	} else if (strcmp(info.name, "xdp_dispatcher") == 0) {
+		err = sweep_dispatcher(lg, ifindex, ifname, force, busy, sizeof(busy));
+	} else if (strcmp(info.name, SMX_STEER_PROG_NAME) == 0) {
+		flags = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
+			q.attach_mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
+		err = sweep_one(lg, NULL, NULL, fd, q.prog_id, flags, ifindex, ifname, force, busy,
+				sizeof(busy));
+	} else if (check_foreign) {
+		err = xsk_fail(lg, EBUSY, "another XDP program is attached to %s: %s (id %u, %s mode); "
+			       "remove it first (xdp-loader unload %s --all)", ifname, info.name,
+			       q.prog_id, q.attach_mode == XDP_ATTACHED_SKB ? "skb" : "native", ifname);
 	} else {
-		while ((prog = xdp_multiprog__next_prog(prog, mp)) != NULL) {
-			if (!is_ours(prog))
-				continue;
-			err = sweep_one(lg, mp, prog, ifindex, ifname, force, busy, sizeof(busy));
-			if (err < 0)
-				break;
-			removed += err > 0;
-		}
+		err = 0;
 	}
-	xdp_multiprog__close(mp);
+	close(fd);
 	if (err < 0)
-		return (int)err;
+		return err;
 	if (busy[0])
 		return xsk_fail(lg, EBUSY, "%s", busy);
-	return removed;
+	return err;
 }
 
 static void close_objects(struct xsk_prog *p)
@@ -262,7 +294,7 @@ static int attach_fail(struct xsk_prog *p, int err)
 
 static int finish_attach(struct xsk_prog *p)
 {
-	struct xdp_multiprog *mp;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct smx_steer_owner own = { .pid = (__u32)getpid(), .pad = 0, .start_time = 0 };
 	__u32 key = 0;
 
@@ -278,11 +310,9 @@ static int finish_attach(struct xsk_prog *p)
 	if (bpf_map_update_elem(p->owner_fd, &key, &own, BPF_ANY) != 0)
 		return xsk_fail(&p->log, errno, "cannot record the owner in the steering program: %s",
 				strerror(errno));
-	mp = xdp_multiprog__get_from_ifindex(p->ifindex);
-	if (!libxdp_get_error(mp) && mp) {
-		p->dispatcher = !xdp_multiprog__is_legacy(mp);
-		xdp_multiprog__close(mp);
-	}
+	/* Alone on the interface, or behind libxdp's dispatcher? */
+	if (bpf_xdp_query(p->ifindex, 0, &q) == 0)
+		p->dispatcher = q.prog_id != xdp_program__id(p->xprog);
 	return 0;
 }
 
@@ -350,7 +380,12 @@ void xsk_prog_detach(struct xsk_prog *p)
 		return;
 	xsk_lib_log_begin(&p->log);
 	if (p->xprog && p->mode != XDP_MODE_UNSPEC) {
-		int err = xdp_program__detach(p->xprog, p->ifindex, p->mode, 0);
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = xdp_program__fd(p->xprog));
+		__u32 flags = p->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+		/* Alone: detach only if it is still ours that is attached (XDP_FLAGS_REPLACE), with
+		 * plain libbpf (libxdp 1.3's detach leaks a descriptor per call). */
+		int err = p->dispatcher ? xdp_program__detach(p->xprog, p->ifindex, p->mode, 0) :
+					  bpf_xdp_detach(p->ifindex, flags, &ao);
 
 		if (err)
 			xsk_say(&p->log, XSK_LOG_WARN, "detaching the XDP program from %s failed: %s "

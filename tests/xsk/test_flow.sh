@@ -21,7 +21,7 @@ peer_recv() {
 }
 
 # 1. Kernel -> device: N frames, content and order checked by the device.
-start_tool c1 count -i "$IFB" -a $IPS -e $N -w 3000 || exit 1
+start_tool c1 count -i "$IFB" -a $IPS -e $N -w 3000 || fatal "could not start xsk_tool"
 P=$LASTPID
 ina $PY "$HERE/peer.py" send $IPS $N >/dev/null
 wait_pid $P
@@ -30,7 +30,7 @@ check "kernel -> device: frames recycled" recycled "$TMP/c1.out"
 
 # 2. Device -> kernel: N frames built in reserved TX frames.
 peer_recv p2 $N
-start_tool s2 send -i "$IFB" -a $IPS -d $IPA -m "$MACA" -n $N -w 1000 || exit 1
+start_tool s2 send -i "$IFB" -a $IPS -d $IPA -m "$MACA" -n $N -w 1000 || fatal "could not start xsk_tool"
 P=$LASTPID
 wait $LASTPY
 wait_pid $P
@@ -39,13 +39,13 @@ check "device -> kernel: frames recycled" recycled "$TMP/s2.out"
 check "device -> kernel: $N transmitted" test "$(val "$TMP/s2.out" tx_frames)" -eq $N
 
 # 3. A single frame each way.
-start_tool c3 count -i "$IFB" -a $IPS -e 1 -w 3000 || exit 1
+start_tool c3 count -i "$IFB" -a $IPS -e 1 -w 3000 || fatal "could not start xsk_tool"
 P=$LASTPID
 ina $PY "$HERE/peer.py" send $IPS 1 >/dev/null
 wait_pid $P
 check "single frame kernel -> device" grep -q "rx=1 ok=1 ooo=0 bad=0" "$TMP/c3.out"
 peer_recv p3 1
-start_tool s3 send -i "$IFB" -a $IPS -d $IPA -m "$MACA" -n 1 || exit 1
+start_tool s3 send -i "$IFB" -a $IPS -d $IPA -m "$MACA" -n 1 || fatal "could not start xsk_tool"
 P=$LASTPID
 wait $LASTPY
 wait_pid $P
@@ -54,7 +54,7 @@ check "single frame: recycled" recycled "$TMP/s3.out"
 
 # 4. Both directions at once.
 peer_recv p4 $N
-start_tool d4 send -i "$IFB" -a $IPS -d $IPA -m "$MACA" -n $N -e $N -w 3000 || exit 1
+start_tool d4 send -i "$IFB" -a $IPS -d $IPA -m "$MACA" -n $N -e $N -w 3000 || fatal "could not start xsk_tool"
 P=$LASTPID
 ina $PY "$HERE/peer.py" send $IPS $N >/dev/null
 wait $LASTPY
@@ -65,7 +65,7 @@ check "both ways: recycled" recycled "$TMP/d4.out"
 
 # 5. The reflector: in place, by copy into reserved frames, without need_wakeup, busy polling.
 for variant in "" "-C" "-N" "-b -s"; do
-	start_tool r5 reflect -i "$IFB" -a $IPS $variant || exit 1
+	start_tool r5 reflect -i "$IFB" -a $IPS $variant || fatal "could not start xsk_tool"
 	P=$LASTPID
 	ina $PY "$HERE/peer.py" echo $IPS $N 64 >"$TMP/e5.out"
 	kill -TERM $P

@@ -11,7 +11,7 @@ FLOWS=16
 
 # Kernel sockets spread flows over the veth's two TX queues by hash, which become the peer's RX
 # queues.
-start_tool q2 count -i "$IFB" -a $IPS -q 0,1 -w 1500 || exit 1
+start_tool q2 count -i "$IFB" -a $IPS -q 0,1 -w 1500 || fatal "could not start xsk_tool"
 P=$LASTPID
 ina $PY "$HERE/peer.py" send $IPS $N $FLOWS >/dev/null
 wait_pid $P
@@ -30,7 +30,7 @@ check "no steered frame lacked a socket" test "$(val "$O" no_socket)" -eq 0
 check "steered count matches the sockets' frames" test "$(val "$O" steered)" -eq $N
 
 # Only queue 0 has a socket: queue 1's frames go to the kernel, counted.
-start_tool q1 count -i "$IFB" -a $IPS -q 0 -w 1500 || exit 1
+start_tool q1 count -i "$IFB" -a $IPS -q 0 -w 1500 || fatal "could not start xsk_tool"
 P=$LASTPID
 ina $PY "$HERE/peer.py" send $IPS $N $FLOWS >/dev/null
 wait_pid $P

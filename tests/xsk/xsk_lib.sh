@@ -53,11 +53,12 @@ static_neigh() { ip -n "$NSA" neigh replace $IPS lladdr "$MACB" dev "$IFA" nud p
 ina() { ip netns exec "$NSA" "$@"; }
 inb() { ip netns exec "$NSB" "$@"; }
 
-# start_tool NAME ARGS...: xsk_tool in $NSB in the background; output in $TMP/NAME.out/.err.
+# start_tool NAME ARGS...: xsk_tool in $NSB in the background (under $TOOL_WRAP, if set, e.g.
+# valgrind); output in $TMP/NAME.out/.err; its PID in $LASTPID.
 # Waits until it is ready (or has exited).
 start_tool() {
 	local name=$1; shift
-	ip netns exec "$NSB" "$TOOL" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	ip netns exec "$NSB" ${TOOL_WRAP:-} "$TOOL" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
 	LASTPID=$!
 	PIDS="$PIDS $LASTPID"
 	local i
@@ -98,6 +99,8 @@ check() { # check DESCRIPTION COMMAND...
 
 xdp_attached() { inb ip link show dev "$IFB" | grep -q 'xdp'; }
 no_xdp() { ! xdp_attached; }
+
+fatal() { echo "FAIL $*"; FAILS=$((FAILS + 1)); finish; }
 
 finish() {
 	if [ "$FAILS" -ne 0 ]; then
