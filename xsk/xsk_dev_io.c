@@ -46,7 +46,7 @@ void xsk_dev_fill_top_up(struct xsk_dev *xd)
 	if (xsk_ring_prod__reserve(&xd->fill, n, &idx) != n)
 		return;
 	for (i = 0; i < n; i++) {
-		uint64_t addr;
+		uint64_t addr = 0;
 
 		xsk_pool_take(&xd->pool, &addr, 1, XSK_FRAME_RX_KERNEL);
 		*xsk_ring_prod__fill_addr(&xd->fill, idx + i) = addr;
@@ -193,7 +193,7 @@ static void xsk_rx_release(struct dev *dev, const struct dev_frame *frames, size
 static bool xsk_tx_reserve(struct dev *dev, struct dev_frame *frame, smx_instant now)
 {
 	struct xsk_dev *xd = to_xsk(dev);
-	uint64_t addr;
+	uint64_t addr = 0;
 
 	(void)now;
 	if (xd->pool.nfree == 0 && xsk_dev_reclaim(xd) == 0) {

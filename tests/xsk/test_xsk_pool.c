@@ -67,7 +67,7 @@ static void test_take_all_then_empty(void **state)
 static void test_lifecycle_rx_and_tx(void **state)
 {
 	struct xsk_pool p;
-	uint64_t a;
+	uint64_t a = 0;
 
 	(void)state;
 	xsk_pool_init(&p, mem, NFRAMES, FRAME);
@@ -94,7 +94,7 @@ static void test_lifecycle_rx_and_tx(void **state)
 static void test_refuses_bad_moves(void **state)
 {
 	struct xsk_pool p;
-	uint64_t a;
+	uint64_t a = 0;
 
 	(void)state;
 	xsk_pool_init(&p, mem, NFRAMES, FRAME);
