@@ -143,6 +143,7 @@ void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c)
 	c->flags |= TCP_CF_IN_RECOVERY | TCP_CF_FAST_RTX;
 	c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING; /* Karn */
 	c->st.fast_retransmits++;
+	s->stats.fast_retransmits++;
 	tcp_cc_stats(c);
 	tcp_conn_ready(s, c);
 }

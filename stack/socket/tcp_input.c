@@ -322,8 +322,8 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 		tcp_ack_new(s, c, ack, now);
 		tcp_conn_ready(s, c);
 	} else if (ack == c->snd_una && r->payload_len == 0 && !(r->flags & (TCP_SYN | TCP_FIN)) &&
-		   r->window == c->snd_wnd && c->snd_max != c->snd_una) {
-		/* RFC 5681 2: a duplicate ACK. */
+		   r->window == c->snd_wnd && c->snd_max != c->snd_una && !(c->flags & TCP_CF_PERSIST)) {
+		/* RFC 5681 2: a duplicate ACK (answers to zero-window probes are not: nothing was lost). */
 		tcp_cc_on_dupack(s, c);
 	}
 	/* Window update, guarded by SND.WL1/WL2 against old segments (RFC 9293 3.10.7.4). */
@@ -335,12 +335,12 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 		c->snd_wl2 = ack;
 		c->max_snd_wnd = SMX_MAX(c->max_snd_wnd, c->snd_wnd);
 		if (c->snd_wnd > 0 && (c->flags & TCP_CF_PERSIST)) {
-			/* The window opened: leave persist; outstanding probe data is timed normally. */
+			/* The window opened: leave persist and send from snd_una again (a probe byte the
+			 * peer did not take goes out with the rest). */
 			c->flags &= ~(uint32_t)TCP_CF_PERSIST;
 			c->rtx_at = SMX_INSTANT_NEVER;
 			c->backoff = 0;
-			if (c->snd_una != c->snd_max)
-				tcp_rtx_start(s, c, now);
+			c->snd_nxt = c->snd_una;
 			tcp_conn_ready(s, c);
 		}
 	}
@@ -558,6 +558,7 @@ static void tcp_conn_input(struct tcp_stack *s, struct tcp_conn *c, const struct
 {
 	c->st.segs_in++;
 	tcp_conn_segment(s, c, ip, r, now, tx);
+	tcp_conn_ack_now(s, c, tx);
 }
 
 void tcp_input(struct tcp_stack *s, smx_instant now, const struct ipv4_repr *ip, const uint8_t *seg,

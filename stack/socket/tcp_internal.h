@@ -265,6 +265,7 @@ bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, c
 		     bool *blocked);
 uint16_t tcp_rcv_window(const struct tcp_conn *c);
 bool tcp_rcv_window_opens(const struct tcp_conn *c);
+void tcp_conn_ack_now(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx);
 /* The sequence number of the first byte in the send ring. */
 static inline uint32_t tcp_snd_data_seq(const struct tcp_conn *c)
 {

@@ -242,7 +242,7 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 			if (len < c->snd_mss && len < avail && len < c->max_snd_wnd / 2)
 				break; /* sender SWS avoidance: wait for a useful window */
 			if (len < c->snd_mss && len == avail && !fin_q && !(c->flags & TCP_CF_NODELAY) &&
-			    c->snd_max != c->snd_una)
+			    c->snd_nxt != c->snd_una)
 				break; /* Nagle: one small segment outstanding at a time */
 		}
 		fin = fin_q && c->snd_nxt + len == c->snd_fin_seq;
@@ -269,8 +269,9 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 
 static enum tcp_tx_result tcp_output_rst(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx)
 {
-	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>, with the ACK Linux also sends. */
-	enum tcp_tx_result res = tcp_send_segment(s, c, tx, c->snd_nxt, TCP_RST | TCP_ACK, 0, 0);
+	/* RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> (our snd_max: the highest sent, which is what
+	 * the peer expects next), with the ACK Linux also sends. */
+	enum tcp_tx_result res = tcp_send_segment(s, c, tx, c->snd_max, TCP_RST | TCP_ACK, 0, 0);
 
 	if (res == TCP_TX_BLOCKED)
 		return res;
@@ -329,12 +330,27 @@ bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, c
 		goto out;
 	/* A pure ACK when one is owed, or when the app freed enough space for a window update. */
 	if ((c->flags & TCP_CF_ACK_NOW) || tcp_rcv_window_opens(c)) {
-		res = tcp_send_segment(s, c, tx, c->snd_nxt, TCP_ACK, 0, 0);
+		/* At snd_max, not snd_nxt: while going back after a timeout, snd_nxt may lie below what
+		 * the peer already has, and a segment left of its window is dropped ACK and all (the
+		 * same choice BSD makes). */
+		res = tcp_send_segment(s, c, tx, c->snd_max, TCP_ACK, 0, 0);
 		sent |= res == TCP_TX_SENT;
 	}
 out:
 	*blocked = res == TCP_TX_BLOCKED;
 	return sent;
+}
+
+/* An ACK owed at once, sent from input (RFC 5681 4.2: out-of-order segments and every second
+ * full-sized segment), so a batch of received frames still yields one ACK per event rather than
+ * one per batch: the peer's fast retransmit counts duplicate ACKs, slow start counts ACKs. */
+void tcp_conn_ack_now(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx)
+{
+	if (!tx || !(c->flags & TCP_CF_IN_USE) || !(c->flags & TCP_CF_ACK_NOW) || (c->flags & TCP_CF_SEND_RST))
+		return;
+	if (c->state < TCP_SYN_RECEIVED || (c->state == TCP_SYN_RECEIVED && c->snd_nxt == c->iss))
+		return;
+	tcp_send_segment(s, c, tx, c->snd_max, TCP_ACK, 0, 0);
 }
 
 bool tcp_output(struct tcp_stack *s, smx_instant now, const struct ip_sender *tx)

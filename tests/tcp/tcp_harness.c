@@ -249,7 +249,7 @@ void th_set_iss(struct th *t, uint32_t iss)
 	c->recover = iss;
 }
 
-static void th_connect(struct th *t)
+void th_connect(struct th *t)
 {
 	struct tcp_connect_opts o = { TH_LOCAL, TH_RPORT - 1, TH_REMOTE, 5000, NULL };
 	enum tcp_err err;

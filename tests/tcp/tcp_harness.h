@@ -84,6 +84,8 @@ void th_send_at(struct th *t, uint32_t seq, uint8_t flags, const void *data, siz
 void th_listen(struct th *t, uint32_t backlog);
 void th_open_passive(struct th *t, uint32_t peer_isn, uint16_t peer_mss);
 void th_open_active(struct th *t, uint32_t peer_isn, uint16_t peer_mss);
+/* Active open from our side: tcp_connect to the peer (port 5000) from port TH_RPORT - 1. */
+void th_connect(struct th *t);
 /* Force our ISN before the SYN goes out (active open only). */
 void th_set_iss(struct th *t, uint32_t iss);
 void th_reach_state(struct th *t, enum tcp_state st);

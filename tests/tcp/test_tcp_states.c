@@ -390,7 +390,11 @@ static void test_simultaneous_open(void **state)
 	th_send_raw(t, t->rport, t->lport, 3000, iss + 1, TCP_SYN | TCP_ACK, 4000, NULL, 0, 1000);
 	th_assert_state(t, TCP_ESTABLISHED);
 	assert_int_equal(th_events(t, t->c, NULL), TCP_EV_CONNECTED | TCP_EV_WRITABLE);
-	/* Data flows both ways. */
+	th_expect(t, &seg); /* an ACK of it */
+	assert_int_equal(seg.r.flags, TCP_ACK);
+	assert_int_equal(seg.r.seq, iss + 1);
+	assert_int_equal(seg.r.ack, 3001);
+	/* Data flows. */
 	assert_int_equal(tcp_send(t->s, t->c, "hi", 2), 2);
 	th_expect(t, &seg);
 	assert_int_equal(seg.r.seq, iss + 1);

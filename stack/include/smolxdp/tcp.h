@@ -208,6 +208,7 @@ struct tcp_stats {
 	uint64_t challenge_acks;
 	uint64_t challenge_acks_limited;
 	uint64_t retransmits;
+	uint64_t fast_retransmits;
 	uint64_t timeouts;
 	uint64_t tx_no_buffer;       /* the IP sender had no frame: retried later */
 	uint64_t conns_opened;       /* active + passive opens reaching ESTABLISHED */
