@@ -72,6 +72,10 @@ check "  ... and the host has its traffic back" no_xdp
 err_of() { inb "$@" >/dev/null 2>"$TMP/e.err"; test $? -ne 0 && cat "$TMP/e.err"; }
 e=$(err_of "$TOOL" reflect -i nosuch$$ -a $IPS)
 check "error: no such interface" test "$e" = "smolxdp: error: no such interface: nosuch$$"
+e=$(err_of "$TOOL" reflect -i "$IFB" -a $IPS -c zc)
+check "error: zero-copy demanded on veth" \
+	test "$e" = "smolxdp: error: zero-copy mode unsupported on $IFB queue 0"
+check "  ... and nothing left attached" no_xdp
 e=$(err_of setpriv --bounding-set -net_admin,-bpf,-sys_admin,-net_raw "$TOOL" reflect -i "$IFB" -a $IPS)
 check "error: missing privileges, named" \
 	test "$e" = "smolxdp: error: permission denied: AF_XDP needs root or CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW (missing: CAP_NET_ADMIN CAP_BPF)"

@@ -28,6 +28,8 @@ both=$(comm -12 <(echo "$f0" | tr , '\n' | sort) <(echo "$f1" | tr , '\n' | sort
 check "each flow stayed on one queue" test "$both" -eq 0
 check "no steered frame lacked a socket" test "$(val "$O" no_socket)" -eq 0
 check "steered count matches the sockets' frames" test "$(val "$O" steered)" -eq $N
+check "zero-copy fallback said once for the two sockets" \
+	test "$(grep -c 'zero-copy unsupported on' "$TMP/q2.err")" -eq 1
 
 # Only queue 0 has a socket: queue 1's frames go to the kernel, counted.
 start_tool q1 count -i "$IFB" -a $IPS -q 0 -w 1500 || fatal "could not start xsk_tool"
