@@ -1,0 +1,311 @@
+/* TCP against blind and off-path attacks and unpredictability: RFC 5961 (in-window RST and SYN draw
+ * challenge ACKs, ACK range checks, the rate limit), RFC 6528 ISNs, RFC 6056 ephemeral ports, and
+ * the pieces underneath (SipHash-2-4 vectors, the byte ring, the reassembly ranges). */
+#include "tcp_harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int setup(void **state)
+{
+	struct tcp_config cfg;
+
+	th_config(&cfg);
+	*state = th_new(&cfg);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	th_free(*state);
+	return 0;
+}
+
+/* RFC 5961 3.2: exact RCV.NXT resets; elsewhere in the window: challenge ACK; outside: nothing. */
+static void test_rst_in_window_challenged(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+
+	th_open_passive(t, 1000, 1000);
+	th_send_at(t, t->peer_seq + 100, TCP_RST, NULL, 0);
+	th_assert_state(t, TCP_ESTABLISHED);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.flags, TCP_ACK);
+	assert_int_equal(seg.r.ack, t->peer_seq);
+	assert_int_equal(tcp_stack_stats(t->s)->challenge_acks, 1);
+	/* Out of the window: silently dropped (first check; no ACK for a RST). */
+	th_send_at(t, t->peer_seq + 100000, TCP_RST, NULL, 0);
+	th_send_at(t, t->peer_seq - 1, TCP_RST, NULL, 0);
+	th_expect_none(t);
+	th_assert_state(t, TCP_ESTABLISHED);
+	/* The challenge's answer, a RST at exactly RCV.NXT, is believed. */
+	th_send_at(t, t->peer_seq, TCP_RST, NULL, 0);
+	th_assert_state(t, TCP_CLOSED);
+	assert_int_equal(tcp_conn_error(t->c), TCP_ERROR_RESET);
+}
+
+/* RFC 5961 4.2: a SYN in a synchronized state, wherever it falls, is challenged, never obeyed. */
+static void test_syn_in_established_challenged(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+
+	th_open_passive(t, 1000, 1000);
+	th_send_at(t, t->peer_seq + 10, TCP_SYN, NULL, 0);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.flags, TCP_ACK);
+	assert_int_equal(seg.r.ack, t->peer_seq);
+	th_assert_state(t, TCP_ESTABLISHED);
+	/* Out of window: the first check answers with an ACK too; still no reset. */
+	th_send_at(t, t->peer_seq + 1000000, TCP_SYN, NULL, 0);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.flags, TCP_ACK);
+	th_assert_state(t, TCP_ESTABLISHED);
+	assert_int_equal(tcp_stack_stats(t->s)->challenge_acks, 1);
+	assert_int_equal(tcp_stack_stats(t->s)->rst_sent, 0);
+}
+
+/* RFC 5961 5.2: ACKs outside [SND.UNA - MAX.SND.WND, SND.NXT] are dropped, data and all. */
+static void test_ack_range_checked(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	uint32_t una = t->peer_ack;
+	char buf[16];
+
+	th_open_passive(t, 1000, 1000);
+	una = t->peer_ack;
+	/* Acknowledging data never sent. */
+	th_send_raw(t, t->rport, t->lport, t->peer_seq, una + 5000, TCP_ACK | TCP_PSH, 65535, "evil", 4, 0);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.flags, TCP_ACK);
+	assert_int_equal(seg.r.ack, t->peer_seq); /* the data was not taken */
+	assert_int_equal(tcp_recv_avail(t->c), 0);
+	/* Too old: more than the largest window the peer ever offered (65535) below SND.UNA. */
+	th_send_raw(t, t->rport, t->lport, t->peer_seq, una - 70000, TCP_ACK | TCP_PSH, 65535, "evil", 4, 0);
+	th_expect(t, &seg);
+	assert_int_equal(tcp_recv_avail(t->c), 0);
+	assert_int_equal(tcp_stack_stats(t->s)->rx_bad_ack, 2);
+	/* Old but within the range: an ordinary old duplicate, the data is taken. */
+	th_send_raw(t, t->rport, t->lport, t->peer_seq, una - 1000, TCP_ACK | TCP_PSH, 65535, "fine", 4, 0);
+	assert_int_equal(tcp_recv(t->s, t->c, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "fine", 4);
+	th_assert_state(t, TCP_ESTABLISHED);
+}
+
+/* RFC 5961 7: challenge ACKs are rate-limited across connections. */
+static void test_challenge_ack_rate_limit(void **state)
+{
+	struct tcp_config cfg;
+	struct th *t;
+	struct th_seg seg;
+	int n = 0;
+
+	(void)state;
+	th_config(&cfg);
+	cfg.challenge_ack_limit = 3;
+	t = th_new(&cfg);
+	th_open_passive(t, 1000, 1000);
+	for (int i = 0; i < 10; i++)
+		th_send_at(t, t->peer_seq + 1 + (uint32_t)i, TCP_RST, NULL, 0);
+	while (th_next(t, &seg))
+		n++;
+	assert_int_equal(n, 3);
+	assert_int_equal(tcp_stack_stats(t->s)->challenge_acks_limited, 7);
+	th_advance(t, 1000000);
+	th_send_at(t, t->peer_seq + 1, TCP_SYN, NULL, 0);
+	th_expect(t, &seg);
+	th_assert_state(t, TCP_ESTABLISHED);
+	th_free(t);
+}
+
+/* A blind RST guessing RCV.NXT on the wrong port pair goes nowhere; on SYN-SENT only an acceptable
+ * ACK makes a RST count (RFC 9293 3.10.7.3, RFC 5961 3.2). */
+static void test_syn_sent_rst_needs_ack(void **state)
+{
+	struct th *t = *state;
+
+	th_reach_state(t, TCP_SYN_SENT);
+	th_send_raw(t, t->rport, t->lport, 0, 0, TCP_RST, 0, NULL, 0, 0);
+	th_assert_state(t, TCP_SYN_SENT);
+	th_send_raw(t, t->rport, t->lport, 0, t->peer_ack - 1, TCP_RST | TCP_ACK, 0, NULL, 0, 0);
+	th_assert_state(t, TCP_SYN_SENT);
+}
+
+/* RFC 6528: keyed by the 4-tuple, advancing with a 4 us clock. */
+static void test_isn(void **state)
+{
+	struct th *t = *state;
+	uint32_t a = tcp_isn(t->s, TH_LOCAL, 80, TH_REMOTE, 1000, 0);
+	uint32_t b = tcp_isn(t->s, TH_LOCAL, 80, TH_REMOTE, 1001, 0);
+	uint32_t c = tcp_isn(t->s, TH_LOCAL, 80, TH_REMOTE, 1000, 4000000);
+	struct tcp_config cfg;
+	struct th *t2;
+
+	assert_int_not_equal(a, b);
+	assert_int_equal(c - a, 1000000);
+	th_config(&cfg);
+	cfg.secret[3] ^= 1;
+	t2 = th_new(&cfg);
+	assert_int_not_equal(tcp_isn(t2->s, TH_LOCAL, 80, TH_REMOTE, 1000, 0), a);
+	th_free(t2);
+	/* Two passive opens from the same peer get unrelated ISNs. */
+	struct th_seg s1, s2;
+	th_listen(t, 8);
+	th_send_raw(t, 1111, TH_LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, 0);
+	th_expect(t, &s1);
+	th_send_raw(t, 1112, TH_LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, 0);
+	th_expect(t, &s2);
+	assert_true(s2.r.seq - s1.r.seq > 1000000 && s1.r.seq - s2.r.seq > 1000000);
+}
+
+/* RFC 6056 algorithm 3: ports in range, distinct per destination, hash-offset per destination. */
+static void test_ephemeral_ports(void **state)
+{
+	struct tcp_config cfg;
+	struct th *t;
+	static bool used[65536];
+	struct tcp_connect_opts o = { TH_LOCAL, 0, TH_REMOTE, 80, NULL };
+	enum tcp_err err;
+	uint16_t first_a, first_b;
+	struct tcp_endpoints ep;
+
+	(void)state;
+	th_config(&cfg);
+	cfg.max_conns = 200;
+	cfg.ephemeral_min = 50000;
+	cfg.ephemeral_max = 50149;
+	t = th_new(&cfg);
+	memset(used, 0, sizeof(used));
+	for (int i = 0; i < 150; i++) {
+		struct tcp_conn *c = tcp_connect(t->s, &o, &err);
+
+		assert_non_null(c);
+		tcp_conn_endpoints(c, &ep);
+		assert_true(ep.local_port >= 50000 && ep.local_port <= 50149);
+		assert_false(used[ep.local_port]);
+		used[ep.local_port] = true;
+		if (i == 0)
+			first_a = ep.local_port;
+	}
+	/* The range is exhausted for this destination. */
+	assert_null(tcp_connect(t->s, &o, &err));
+	assert_int_equal(err, TCP_ERR_NO_PORT);
+	/* Another destination port has its own 4-tuples (and its own offset). */
+	o.remote_port = 81;
+	struct tcp_conn *c = tcp_connect(t->s, &o, &err);
+	assert_non_null(c);
+	tcp_conn_endpoints(c, &ep);
+	first_b = ep.local_port;
+	(void)first_a;
+	(void)first_b;
+	/* An explicit port that is taken is refused. */
+	o.local_port = ep.local_port;
+	assert_null(tcp_connect(t->s, &o, &err));
+	assert_int_equal(err, TCP_ERR_ADDR_IN_USE);
+	th_free(t);
+}
+
+static void test_port_offsets_differ(void **state)
+{
+	struct th *t = *state;
+	int same = 0;
+
+	for (uint16_t p = 1; p < 100; p++)
+		same += tcp_port_offset(t->s, TH_LOCAL, TH_REMOTE, p) == tcp_port_offset(t->s, TH_LOCAL, TH_REMOTE, 1);
+	assert_int_equal(same, 1);
+}
+
+/* SipHash-2-4 reference vectors (the paper's appendix: key 00..0f, message 00..0e; and the empty
+ * message from the reference implementation's vectors.h). */
+static void test_siphash_vectors(void **state)
+{
+	uint8_t key[16], msg[64];
+
+	(void)state;
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (int i = 0; i < 64; i++)
+		msg[i] = (uint8_t)i;
+	assert_true(tcp_siphash(key, msg, 15) == 0xa129ca6149be45e5ull);
+	assert_true(tcp_siphash(key, msg, 0) == 0x726fdb47dd0e0e31ull);
+	assert_true(tcp_siphash(key, msg, 8) == 0x93f5f5799a932462ull);
+	assert_true(tcp_siphash(key, msg, 63) == 0x958a324ceb064572ull);
+}
+
+static void test_ring(void **state)
+{
+	uint8_t mem[10], out[10];
+	struct tcp_ring r;
+	uint8_t *span;
+
+	(void)state;
+	tcp_ring_init(&r, mem, sizeof(mem));
+	tcp_ring_write_at(&r, 0, (const uint8_t *)"abcdefg", 7);
+	tcp_ring_commit(&r, 7);
+	tcp_ring_consume(&r, 5);
+	assert_int_equal(r.len, 2);
+	/* Wraps: 8 bytes from position 7. */
+	tcp_ring_write_at(&r, r.len, (const uint8_t *)"12345678", 8);
+	tcp_ring_commit(&r, 8);
+	assert_int_equal(tcp_ring_free(&r), 0);
+	tcp_ring_read_at(&r, 0, out, 10);
+	assert_memory_equal(out, "fg12345678", 10);
+	assert_int_equal(tcp_ring_read_span(&r, &span), 5);
+	assert_memory_equal(span, "fg123", 5);
+	assert_int_equal(tcp_ring_write_span(&r, &span), 0);
+	tcp_ring_consume(&r, 4);
+	assert_int_equal(tcp_ring_write_span(&r, &span), 4);
+	assert_ptr_equal(span, mem + 5);
+	tcp_ring_read_at(&r, 3, out, 3);
+	assert_memory_equal(out, "678", 3); /* "345678" remain */
+}
+
+static void test_assembler(void **state)
+{
+	struct tcp_assembler a;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	/* Ranges near the wrap point. */
+	uint32_t b = 0xfffffff0u;
+	assert_true(tcp_asm_add(&a, b + 30, b + 40));
+	assert_true(tcp_asm_add(&a, b + 10, b + 20));
+	assert_true(tcp_asm_add(&a, b + 50, b + 60));
+	assert_int_equal(a.count, 3);
+	assert_true(tcp_asm_add(&a, b + 20, b + 30)); /* joins the first two */
+	assert_int_equal(a.count, 2);
+	assert_int_equal(a.left[0], b + 10);
+	assert_int_equal(a.right[0], b + 40);
+	assert_true(tcp_asm_add(&a, b + 5, b + 70)); /* swallows all */
+	assert_int_equal(a.count, 1);
+	assert_int_equal(tcp_asm_advance(&a, b + 4), b + 4); /* a hole before it */
+	assert_int_equal(tcp_asm_advance(&a, b + 5), b + 70);
+	assert_int_equal(a.count, 0);
+	/* Full: a range needing a new slot is refused, one that merges is not. */
+	for (uint32_t i = 0; i < TCP_ASM_MAX; i++)
+		assert_true(tcp_asm_add(&a, 100 * i, 100 * i + 10));
+	assert_false(tcp_asm_add(&a, 50, 60));
+	assert_true(tcp_asm_add(&a, 10, 20));
+	assert_int_equal(tcp_asm_advance(&a, 0), 20);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rst_in_window_challenged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syn_in_established_challenged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_range_checked, setup, teardown),
+		cmocka_unit_test(test_challenge_ack_rate_limit),
+		cmocka_unit_test_setup_teardown(test_syn_sent_rst_needs_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_isn, setup, teardown),
+		cmocka_unit_test(test_ephemeral_ports),
+		cmocka_unit_test_setup_teardown(test_port_offsets_differ, setup, teardown),
+		cmocka_unit_test(test_siphash_vectors),
+		cmocka_unit_test(test_ring),
+		cmocka_unit_test(test_assembler),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
