@@ -240,7 +240,9 @@ for rep in $(seq "$repeats"); do
 					run_client icmp-spin "$pname" stack "$rep" "$addr" --proto icmp --wait spin
 				fi
 			fi
-			run_client rate "$name" stack "$rep" "$addr" --rate --flows $rate_flows --window $rate_window
+			# Against the two-queue server the stack client runs a stack per queue too (flows alternate).
+			qs=(); [ $is_2q -eq 1 ] && qs=(--queues 2)
+			run_client rate "$name" stack "$rep" "$addr" --rate --flows $rate_flows --window $rate_window "${qs[@]}"
 		fi
 		stop_server
 	done
