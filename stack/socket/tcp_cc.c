@@ -1,6 +1,7 @@
 /* RTT estimation and the retransmission timeout (RFC 6298), and NewReno congestion control:
  * slow start and congestion avoidance (RFC 5681 3.1), fast retransmit and fast recovery (RFC 5681
- * 3.2) with NewReno's partial-ACK handling (RFC 6582 3.2), and the loss window after a timeout. */
+ * 3.2) with NewReno's partial-ACK handling (RFC 6582 3.2), limited transmit (RFC 3042), and the loss
+ * window after a timeout. */
 #include "tcp_internal.h"
 
 /* RFC 6298 2.2 and 2.3, with RTO = SRTT + max(G, 4 * RTTVAR), clamped by 2.4 and 2.5. */
@@ -42,6 +43,15 @@ uint32_t tcp_rto_backed_off(const struct tcp_stack *s, const struct tcp_conn *c)
 	for (uint32_t i = 0; i < c->backoff && rto < s->cfg.rto_max; i++)
 		rto *= 2;
 	return (uint32_t)SMX_MIN(rto, s->cfg.rto_max);
+}
+
+/* The congestion window output may use now: cwnd, plus RFC 3042's allowance after one or two
+ * duplicate ACKs outside recovery. */
+uint32_t tcp_cc_send_window(const struct tcp_conn *c)
+{
+	if (!(c->flags & TCP_CF_IN_RECOVERY) && c->dupacks > 0 && c->dupacks < 3)
+		return c->cwnd + (uint32_t)c->dupacks * c->snd_mss;
+	return c->cwnd;
 }
 
 uint32_t tcp_flight_size(const struct tcp_conn *c)
@@ -131,6 +141,12 @@ void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c)
 	}
 	if (c->dupacks < 255)
 		c->dupacks++;
+	if (c->dupacks < 3) {
+		/* RFC 3042 limited transmit: the first two duplicates each let one new segment out, so
+		 * small windows still produce the third duplicate instead of waiting for the RTO. */
+		tcp_conn_ready(s, c);
+		return;
+	}
 	if (c->dupacks != 3)
 		return;
 	/* RFC 6582 3.2 step 2: only when the ACK covers more than `recover`, so duplicates caused by

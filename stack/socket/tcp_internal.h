@@ -249,6 +249,7 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked);
 void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c);
 void tcp_cc_on_timeout(struct tcp_conn *c);
 uint32_t tcp_flight_size(const struct tcp_conn *c);
+uint32_t tcp_cc_send_window(const struct tcp_conn *c);
 
 /* RFC 1122 4.2.3.10: no segments to or from broadcast or multicast addresses. */
 static inline bool tcp_addr_unicast(ipv4_addr a)

@@ -227,7 +227,7 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 
 	for (;;) {
 		uint32_t avail = tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
-		uint32_t wnd = SMX_MIN(c->snd_wnd, c->cwnd);
+		uint32_t wnd = SMX_MIN(c->snd_wnd, tcp_cc_send_window(c));
 		uint32_t inflight = c->snd_nxt - c->snd_una;
 		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
 		uint32_t len = SMX_MIN(SMX_MIN(avail, usable), (uint32_t)c->snd_mss);

@@ -362,3 +362,55 @@ void th_reach_state(struct th *t, enum tcp_state st)
 	th_expect_none(t);
 	th_events(t, NULL, NULL);
 }
+
+uint8_t th_bulk_byte(uint32_t i, int dir)
+{
+	uint32_t x = i * 2654435761u + (uint32_t)dir * 977u;
+
+	return (uint8_t)(x >> 24 ^ i);
+}
+
+void th_bulk_pump(struct tcp_stack *s, struct th_bulk *b)
+{
+	uint8_t buf[8192];
+	size_t n;
+
+	if (!b->c || b->closed)
+		return;
+	while (b->sent < b->send_total) {
+		uint8_t *span;
+		size_t room = tcp_send_buf(s, b->c, &span);
+
+		if (room == 0)
+			break;
+		room = SMX_MIN(room, (size_t)(b->send_total - b->sent));
+		for (size_t k = 0; k < room; k++)
+			span[k] = th_bulk_byte(b->sent + (uint32_t)k, b->dir);
+		tcp_send_commit(s, b->c, room);
+		b->sent += (uint32_t)room;
+	}
+	if (b->sent == b->send_total && !b->shut) {
+		assert_int_equal(tcp_shutdown(s, b->c), TCP_OK);
+		b->shut = true;
+	}
+	while ((n = tcp_recv(s, b->c, buf, sizeof(buf))) > 0) {
+		for (size_t k = 0; k < n; k++) {
+			if (buf[k] != th_bulk_byte(b->recvd + (uint32_t)k, 1 - b->dir))
+				fail_msg("byte %u differs", b->recvd + (unsigned)k);
+		}
+		b->recvd += (uint32_t)n;
+	}
+	if (tcp_eof(b->c) && !b->eof) {
+		b->eof = true;
+		if (b->recvd != b->recv_total)
+			fail_msg("side %d: EOF after %u bytes, state %s, error %s", b->dir, b->recvd,
+				 tcp_state_name(tcp_conn_state(b->c)), tcp_error_name(tcp_conn_error(b->c)));
+	}
+	if (b->eof && b->shut &&
+	    (tcp_conn_state(b->c) == TCP_TIME_WAIT || tcp_conn_state(b->c) == TCP_CLOSED ||
+	     tcp_conn_state(b->c) == TCP_LAST_ACK)) {
+		assert_int_equal(tcp_conn_error(b->c), TCP_ERROR_NONE);
+		tcp_close(s, b->c);
+		b->closed = true;
+	}
+}

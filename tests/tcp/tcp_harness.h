@@ -93,6 +93,18 @@ void th_reach_state(struct th *t, enum tcp_state st);
 /* Drain the event queue; returns the OR of flags for conn c (or listener l when c is NULL). */
 uint32_t th_events(struct th *t, const struct tcp_conn *c, const struct tcp_listener *l);
 
+/* Bulk transfer between two stacks: each side sends send_total bytes of its pattern (dir 0 or 1),
+ * shuts down, reads and checks the other's pattern (recv_total bytes) until EOF, then closes. */
+struct th_bulk {
+	struct tcp_conn *c;
+	uint32_t send_total, recv_total;
+	uint32_t sent, recvd;
+	bool shut, eof, closed;
+	int dir;
+};
+uint8_t th_bulk_byte(uint32_t i, int dir);
+void th_bulk_pump(struct tcp_stack *s, struct th_bulk *b);
+
 #define th_assert_state(t, st) assert_string_equal(tcp_state_name(tcp_conn_state((t)->c)), tcp_state_name(st))
 
 #endif

@@ -363,10 +363,13 @@ static void test_fast_retransmit_newreno(void **state)
 		assert_int_equal(rel(t, seg.r.seq), 9000 + 1000u * i);
 	}
 	th_expect_none(t);
-	/* 9000 and 11000 lost: three duplicate ACKs for 9000 trigger fast retransmit (RFC 5681 3.2). */
+	/* 9000 and 11000 lost. The first duplicate ACK lets one new segment out (RFC 3042 limited
+	 * transmit); the third triggers fast retransmit (RFC 5681 3.2). */
 	th_send(t, TCP_ACK, NULL, 0);
+	th_expect(t, &seg);
+	assert_int_equal(rel(t, seg.r.seq), 15000);
 	th_send(t, TCP_ACK, NULL, 0);
-	th_expect_none(t);
+	th_expect_none(t); /* nothing new left to send */
 	th_send(t, TCP_ACK, NULL, 0);
 	th_expect(t, &seg);
 	assert_int_equal(rel(t, seg.r.seq), 9000);
@@ -374,14 +377,14 @@ static void test_fast_retransmit_newreno(void **state)
 	assert_memory_equal(seg.data, data + 9000, 1000);
 	th_expect_none(t);
 	tcp_conn_stats(t->c, &st);
-	assert_int_equal(st.ssthresh, 3000);
-	assert_int_equal(st.cwnd, 6000);
+	assert_int_equal(st.ssthresh, 3500); /* FlightSize 7000 / 2 */
+	assert_int_equal(st.cwnd, 6500);     /* ssthresh + 3 SMSS */
 	assert_int_equal(st.fast_retransmits, 1);
 	assert_int_equal(st.dup_acks, 3);
-	/* Each further duplicate inflates cwnd by one SMSS; past the flight, new data goes out. */
+	/* Each further duplicate inflates cwnd by one SMSS. */
 	th_send(t, TCP_ACK, NULL, 0);
-	th_expect(t, &seg);
-	assert_int_equal(rel(t, seg.r.seq), 15000);
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.cwnd, 7500);
 	th_expect_none(t);
 	/* Partial ACK (RFC 6582 3.2 step 4): the next hole goes out at once. */
 	peer_ack_to(t, 11000);
