@@ -43,6 +43,11 @@ static bool route_find(const struct iface *ifc, ipv4_addr src, ipv4_addr dst, st
 	r->src = src ? src : addrs[0].addr;
 	if (src && !iface_is_our_addr(ifc, src))
 		return false;
+	/* RFC 1122 3.2.1.3: {0, <any>} and {127, <any>} never go on the wire as a destination; class D
+	 * needs group membership we do not have and class E is reserved. Without this check, a reply
+	 * to a booting host's 0.0.0.0 (or to a forged 127.0.0.1) would be sent via the gateway. */
+	if (dst != 0xffffffffu && ((dst >> 24) == 0 || (dst >> 24) == 127 || (dst >> 28) >= 0xe))
+		return false;
 	if (dst == 0xffffffffu) {
 		r->broadcast = true;
 		return true;

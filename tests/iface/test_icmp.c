@@ -363,6 +363,46 @@ static void test_tcp_handler(void **state)
 	fix_free(&f);
 }
 
+/* RFC 1122 3.2.1.3: nothing is ever sent to 0.0.0.0, 127/8, multicast or class E, even with a gateway
+ * that would take it: not an echo reply or RST to a booting host's 0.0.0.0, not a datagram. */
+static void test_no_send_to_unroutable(void **state)
+{
+	struct fix f;
+	struct fix_opts o = {0};
+	struct rx_pkt p;
+	uint8_t frame[2048], l4[64], data[8] = {0};
+
+	o.cfg_a.gateway = FIX_IP_RAW;
+	setup_raw(&f, &o);
+	struct icmpv4_repr er = {.type = ICMPV4_ECHO_REQUEST, .ident = 1, .seq = 1, .data = data, .data_len = 8};
+	size_t n = icmpv4_emit(&er, l4, sizeof(l4));
+	raw_send(&f, frame, raw_build_ip(frame, &FIX_MAC_A, 0, FIX_IP_A, IP_PROTO_ICMP, l4, n));
+	struct tcp_repr syn = {.src_port = 40001, .dst_port = 80, .seq = 1000, .flags = TCP_SYN};
+	n = tcp_emit(&syn, 0, FIX_IP_A, l4, sizeof(l4));
+	raw_send(&f, frame, raw_build_ip(frame, &FIX_MAC_A, 0, FIX_IP_A, IP_PROTO_TCP, l4, n));
+	fix_settle(&f);
+	assert_int_equal(raw_drain(&f), 0);
+	assert_int_equal(fix_count(f.a, IFACE_ICMP_ECHO_REPLIES_SENT), 0);
+	assert_int_equal(fix_count(f.a, IFACE_TCP_RST_SENT), 0);
+
+	struct udp_socket *s = fix_udp_socket(f.a, 5000, 4, 4);
+	static const ipv4_addr bad[] = {IPV4_ADDR(127, 0, 0, 1), IPV4_ADDR(0, 1, 2, 3), IPV4_ADDR(224, 0, 0, 1),
+					IPV4_ADDR(239, 1, 1, 1), IPV4_ADDR(240, 0, 0, 1)};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(udp_socket_send_to(s, "x", 1, bad[i], 7), UDP_ERR_NO_ROUTE);
+	fix_settle(&f);
+	assert_int_equal(raw_drain(&f), 0);
+	/* An off-link unicast address still goes via the gateway. */
+	assert_int_equal(udp_socket_send_to(s, "x", 1, IPV4_ADDR(8, 8, 8, 8), 7), UDP_OK);
+	fix_settle(&f);
+	p.len = raw_recv(&f, p.buf, sizeof(p.buf));
+	assert_true(p.len > 0);
+	assert_int_equal(eth_parse(p.buf, p.len, &p.eth), WIRE_OK);
+	assert_true(eth_addr_eq(&p.eth.dst, &FIX_MAC_RAW));
+	fix_udp_free(s);
+	fix_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_ipv4_checks),
 		cmocka_unit_test(test_tcp_refused_without_handler),
 		cmocka_unit_test(test_tcp_handler),
+		cmocka_unit_test(test_no_send_to_unroutable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
