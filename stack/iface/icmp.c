@@ -55,8 +55,10 @@ void icmp_send_error(struct iface *ifc, const struct rx_ip *rx, uint8_t type, ui
 	struct ip_tx tx;
 
 	/* RFC 1122 3.2.2: never about a broadcast (IP or link layer), a non-initial fragment, a datagram
-	 * whose source is not a unicast host, or another ICMP error. */
-	if (rx->broadcast || rx->link_broadcast || rx->ip.frag_offset != 0 || rx->ip.src == 0)
+	 * whose source is not a unicast host (zero, or class E here: loopback, broadcast and multicast
+	 * sources were dropped on input), or another ICMP error. */
+	if (rx->broadcast || rx->link_broadcast || rx->ip.frag_offset != 0 || rx->ip.src == 0 ||
+	    (rx->ip.src >> 28) == 0xf)
 		return;
 	if (rx->ip.protocol == IP_PROTO_ICMP && (rx->l4_len < 1 || icmp_is_error_type(rx->l4[0])))
 		return;

@@ -5,9 +5,10 @@
 
 static bool bad_source(const struct iface *ifc, ipv4_addr src)
 {
-	/* RFC 1122 3.2.1.3: a broadcast or multicast (class D) source is discarded; so is one of our own
-	 * addresses, which only a loop or a forger sends us. 0.0.0.0 is allowed (a host booting). */
-	return src == 0xffffffffu || (src >> 28) == 0xe || iface_is_broadcast_addr(ifc, src) ||
+	/* RFC 1122 3.2.1.3: a broadcast or multicast (class D) source is discarded, and {127, <any>} "MUST
+	 * NOT appear outside a host"; so is one of our own addresses, which only a loop or a forger sends
+	 * us. 0.0.0.0 is allowed (a host booting). */
+	return src == 0xffffffffu || (src >> 28) == 0xe || (src >> 24) == 127 || iface_is_broadcast_addr(ifc, src) ||
 	       iface_is_our_addr(ifc, src);
 }
 

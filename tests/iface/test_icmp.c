@@ -403,6 +403,39 @@ static void test_no_send_to_unroutable(void **state)
 	fix_free(&f);
 }
 
+/* A loopback source is a martian (RFC 1122 3.2.1.3): dropped, never delivered. A class E source is no
+ * single host (RFC 1122 3.2.2): no ICMP error is even attempted about its datagrams. */
+static void test_martian_sources(void **state)
+{
+	struct fix f;
+	struct fix_opts o = {0};
+	uint8_t frame[2048];
+
+	o.cfg_a.gateway = FIX_IP_RAW;
+	setup_raw(&f, &o);
+	struct udp_socket *s = fix_udp_socket(f.a, 6969, 4, 4);
+	raw_send(&f, frame, raw_build_udp(frame, IPV4_ADDR(127, 0, 0, 1), FIX_IP_A, 40000, 6969,
+					  (const uint8_t *)"abc", 3));
+	fix_settle(&f);
+	assert_int_equal(udp_socket_rx_queued(s), 0);
+	assert_int_equal(fix_count(f.a, IFACE_DROP_IPV4_BAD_SOURCE), 1);
+	raw_send(&f, frame, raw_build_udp(frame, IPV4_ADDR(240, 0, 0, 1), FIX_IP_A, 40000, 9,
+					  (const uint8_t *)"abc", 3));
+	fix_settle(&f);
+	assert_int_equal(fix_count(f.a, IFACE_DROP_UDP_NO_SOCKET), 1);
+	assert_int_equal(fix_count(f.a, IFACE_ICMP_ERRORS_SENT), 0);
+	assert_int_equal(fix_count(f.a, IFACE_DROP_TX_NO_ROUTE), 0);
+	assert_int_equal(raw_drain(&f), 0);
+	/* The same datagram from a unicast source does get its error. */
+	raw_send(&f, frame, raw_build_udp(frame, IPV4_ADDR(8, 8, 8, 8), FIX_IP_A, 40000, 9,
+					  (const uint8_t *)"abc", 3));
+	fix_settle(&f);
+	assert_int_equal(fix_count(f.a, IFACE_ICMP_ERRORS_SENT), 1);
+	assert_int_equal(raw_drain(&f), 1);
+	fix_udp_free(s);
+	fix_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_refused_without_handler),
 		cmocka_unit_test(test_tcp_handler),
 		cmocka_unit_test(test_no_send_to_unroutable),
+		cmocka_unit_test(test_martian_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
