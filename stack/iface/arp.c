@@ -177,10 +177,12 @@ void arp_input(struct iface *ifc, const uint8_t *buf, size_t len)
 	/* Our own announcement looped back (a hub, a loopback wire) is not a request to answer. */
 	bool for_us = iface_is_our_addr(ifc, a.tpa) && !eth_addr_eq(&a.sha, &ifc->cfg.mac);
 	/* RFC 826 "Packet reception": merge the sender into the table if it is there, add it if the
-	 * packet is for us. Probes (sender 0.0.0.0, RFC 5227) and bogus hardware addresses teach nothing. */
+	 * packet is a request for us (we are about to talk to it). A reply we did not ask for only
+	 * updates an entry we have (ours asked: it is INCOMPLETE), so unsolicited replies cannot fill
+	 * the cache. Probes (sender 0.0.0.0, RFC 5227) and bogus hardware addresses teach nothing. */
 	if (a.spa != 0 && !iface_is_our_addr(ifc, a.spa) && !iface_is_broadcast_addr(ifc, a.spa) &&
 	    !eth_addr_is_multicast(&a.sha))
-		neigh_learn(ifc, a.spa, &a.sha, for_us);
+		neigh_learn(ifc, a.spa, &a.sha, for_us && a.op == ARP_OP_REQUEST);
 	if (!for_us) {
 		iface_count(ifc, IFACE_DROP_ARP_NOT_FOR_US);
 		return;

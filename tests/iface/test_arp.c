@@ -246,6 +246,36 @@ static void test_pair_resolves(void **state)
 	fix_free(&f);
 }
 
+/* A reply nobody asked for creates no entry (it could fill the cache or plant a neighbour); once we
+ * have asked, or know the sender, a reply updates the entry (RFC 826 merge). */
+static void test_unsolicited_reply(void **state)
+{
+	struct fix f;
+	struct eth_addr mac;
+	uint8_t buf[64];
+	ipv4_addr stranger = IPV4_ADDR(10, 0, 0, 66);
+
+	fix_init(&f, &(struct fix_opts){.raw_peer = true});
+	fix_settle(&f);
+	raw_drain(&f);
+	raw_send(&f, buf, raw_build_arp(buf, ARP_OP_REPLY, &FIX_MAC_A, stranger, &FIX_MAC_A, FIX_IP_A));
+	fix_settle(&f);
+	assert_false(iface_neighbor_lookup(f.a, stranger, &mac, f.now));
+	assert_int_equal(raw_drain(&f), 0);
+	/* Asked for: the reply is taken. */
+	struct udp_socket *s = fix_udp_socket(f.a, 5000, 4, 4);
+	assert_int_equal(udp_socket_send_to(s, "x", 1, stranger, 7), UDP_OK);
+	fix_settle(&f);
+	assert_int_equal(raw_drain(&f), 1); /* the request */
+	raw_send(&f, buf, raw_build_arp(buf, ARP_OP_REPLY, &FIX_MAC_A, stranger, &FIX_MAC_A, FIX_IP_A));
+	fix_settle(&f);
+	assert_true(iface_neighbor_lookup(f.a, stranger, &mac, f.now));
+	assert_true(eth_addr_eq(&mac, &FIX_MAC_RAW));
+	assert_int_equal(raw_drain(&f), 1); /* the waiting datagram */
+	fix_udp_free(s);
+	fix_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_cache_bounded),
 		cmocka_unit_test(test_pair_resolves),
+		cmocka_unit_test(test_unsolicited_reply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
