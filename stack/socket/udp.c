@@ -190,7 +190,8 @@ void udp_socket_send_commit(struct udp_socket *s, size_t len)
 	if (!s->zc_active)
 		return;
 	s->zc_active = false;
-	if (UDP_HEADER_LEN + len > s->zc.l4_cap) {
+	/* Compared this way round so a huge len cannot wrap past the check (l4_cap >= 8 since begin). */
+	if (len > s->zc.l4_cap - UDP_HEADER_LEN) {
 		iface_ip_abort(s->iface, &s->zc);
 		return;
 	}
