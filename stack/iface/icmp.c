@@ -19,8 +19,11 @@ static void icmp_echo_reply(struct iface *ifc, const struct rx_ip *rx, const str
 	size_t len = icmpv4_repr_len(&rep);
 
 	/* RFC 1122 3.2.2.6: the reply's source is the address the request was sent to. */
-	if (iface_ip_begin(ifc, rx->ip.dst, rx->ip.src, IP_PROTO_ICMP, len, &tx) != IP_TX_OK)
+	enum ip_tx_err e = iface_ip_begin(ifc, rx->ip.dst, rx->ip.src, IP_PROTO_ICMP, len, &tx);
+	if (e != IP_TX_OK) {
+		iface_count_tx_fail(ifc, e);
 		return;
+	}
 	icmpv4_emit(&rep, tx.l4, tx.l4_cap);
 	iface_ip_commit(ifc, &tx, len);
 	iface_count(ifc, IFACE_ICMP_ECHO_REPLIES_SENT);
@@ -69,8 +72,11 @@ void icmp_send_error(struct iface *ifc, const struct rx_ip *rx, uint8_t type, ui
 	size_t quote = SMX_MIN((size_t)rx->ip.total_len, (size_t)ICMP_ERROR_MAX_LEN - ICMPV4_HEADER_LEN);
 	struct icmpv4_repr err = {.type = type, .code = code, .rest = 0, .data = rx->packet, .data_len = quote};
 	size_t len = icmpv4_repr_len(&err);
-	if (iface_ip_begin(ifc, rx->ip.dst, rx->ip.src, IP_PROTO_ICMP, len, &tx) != IP_TX_OK)
+	enum ip_tx_err e = iface_ip_begin(ifc, rx->ip.dst, rx->ip.src, IP_PROTO_ICMP, len, &tx);
+	if (e != IP_TX_OK) {
+		iface_count_tx_fail(ifc, e);
 		return;
+	}
 	icmpv4_emit(&err, tx.l4, tx.l4_cap);
 	iface_ip_commit(ifc, &tx, len);
 	iface_count(ifc, IFACE_ICMP_ERRORS_SENT);

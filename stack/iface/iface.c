@@ -164,6 +164,7 @@ struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *
 	ifc->mtu = c.mtu;
 	ifc->rng = c.seed ^ 0x736d6f6c786470ull; /* "smolxdp": a zero seed still gives a usable state */
 	ifc->ip_ident = (uint16_t)(ifc->rng >> 17);
+	ifc->tx_fail = IFACE_DROP_TX_NO_FRAME;
 	ifc->icmp_tokens = c.icmp_errors_per_sec;
 	ifc->icmp_step = SMX_MAX(SEC / c.icmp_errors_per_sec, 1ull);
 	for (unsigned i = 0; i < c.addr_count; i++) {

@@ -109,6 +109,9 @@ struct iface {
 	uint16_t ip_ident;
 	bool announced;
 	bool activity; /* something sent since the last poll returned */
+	/* Why the latest iface_ip_begin said IP_TX_NO_BUFFER: counted only by a caller that then gives the
+	 * packet up, since a send that is kept and retried on later polls is no drop. */
+	enum iface_counter tx_fail;
 	struct ip_sender sender;
 	/* neighbours */
 	struct neigh *neigh;
@@ -175,6 +178,8 @@ enum ip_tx_err iface_ip_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, u
 			      struct ip_tx *tx);
 void iface_ip_commit(struct iface *ifc, struct ip_tx *tx, size_t l4_len);
 void iface_ip_abort(struct iface *ifc, struct ip_tx *tx);
+/* A packet given up after iface_ip_begin failed with err: counts why, if it was for want of a buffer. */
+void iface_count_tx_fail(struct iface *ifc, enum ip_tx_err err);
 /* Submits a built frame; counts it. */
 void iface_frame_send(struct iface *ifc, struct dev_frame *f);
 

@@ -36,8 +36,11 @@ static void tcp_refuse(struct iface *ifc, const struct rx_ip *rx)
 		rst.flags = TCP_RST | TCP_ACK;
 	}
 	size_t len = tcp_repr_len(&rst);
-	if (iface_ip_begin(ifc, rx->ip.dst, rx->ip.src, IP_PROTO_TCP, len, &tx) != IP_TX_OK)
+	enum ip_tx_err e = iface_ip_begin(ifc, rx->ip.dst, rx->ip.src, IP_PROTO_TCP, len, &tx);
+	if (e != IP_TX_OK) {
+		iface_count_tx_fail(ifc, e);
 		return;
+	}
 	tcp_emit(&rst, tx.src, tx.dst, tx.l4, tx.l4_cap);
 	iface_ip_commit(ifc, &tx, len);
 	iface_count(ifc, IFACE_TCP_RST_SENT);

@@ -82,7 +82,7 @@ static enum ip_tx_err begin_in_frame(struct iface *ifc, const struct eth_addr *m
 	struct dev_frame f;
 
 	if (!dev_tx_reserve(ifc->dev, &f, ifc->now)) {
-		iface_count(ifc, IFACE_DROP_TX_NO_FRAME);
+		ifc->tx_fail = IFACE_DROP_TX_NO_FRAME;
 		return IP_TX_NO_BUFFER;
 	}
 	uint32_t cap = SMX_MIN(f.cap, (uint32_t)(IFACE_L2_LEN + ifc->mtu));
@@ -119,7 +119,7 @@ static enum ip_tx_err begin_in_wait(struct iface *ifc, ipv4_addr next_hop, struc
 		tx->priv_frame = w->frame;
 		return IP_TX_OK;
 	}
-	iface_count(ifc, IFACE_DROP_TX_ARP_QUEUE_FULL);
+	ifc->tx_fail = IFACE_DROP_TX_ARP_QUEUE_FULL;
 	return IP_TX_NO_BUFFER;
 }
 
@@ -148,6 +148,12 @@ enum ip_tx_err iface_ip_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, u
 	tx->dst = dst;
 	tx->proto = proto;
 	return IP_TX_OK;
+}
+
+void iface_count_tx_fail(struct iface *ifc, enum ip_tx_err err)
+{
+	if (err == IP_TX_NO_BUFFER)
+		iface_count(ifc, ifc->tx_fail);
 }
 
 void iface_frame_send(struct iface *ifc, struct dev_frame *f)

@@ -135,8 +135,10 @@ enum udp_err udp_socket_send_to(struct udp_socket *s, const void *data, size_t l
 		if (err != UDP_ERR_WOULD_BLOCK)
 			return err;
 	}
-	if (s->tx_count == s->cfg.tx_slots || len > s->cfg.tx_slot_size)
+	if (s->tx_count == s->cfg.tx_slots || len > s->cfg.tx_slot_size) {
+		iface_count_tx_fail(s->iface, IP_TX_NO_BUFFER); /* refused: neither sent nor kept */
 		return UDP_ERR_WOULD_BLOCK;
+	}
 	uint32_t slot = (s->tx_head + s->tx_count) % s->cfg.tx_slots;
 	s->tx[slot].dst = dst;
 	s->tx[slot].dst_port = dst_port;

@@ -436,6 +436,32 @@ static void test_martian_sources(void **state)
 	fix_free(&f);
 }
 
+/* An echo reply that finds no transmit frame is given up and counted as such. */
+static void test_echo_reply_no_frame(void **state)
+{
+	struct fix f;
+	struct dev_frame held[256];
+	uint8_t frame[2048], data[8] = {0};
+	size_t nheld = 0;
+
+	setup_raw(&f, &(struct fix_opts){0});
+	/* Take every frame of the shared pool but one, which carries the request. */
+	while (dev_loopback_free_frames(f.wire) > 1)
+		assert_true(dev_tx_reserve(f.dev_a, &held[nheld++], f.now));
+	raw_send(&f, frame, build_echo(frame, FIX_IP_A, 7, 1, data, sizeof(data)));
+	fix_settle(&f);
+	assert_int_equal(fix_count(f.a, IFACE_ICMP_ECHO_REPLIES_SENT), 0);
+	assert_int_equal(fix_count(f.a, IFACE_DROP_TX_NO_FRAME), 1);
+	for (size_t i = 0; i < nheld; i++)
+		dev_tx_abort(f.dev_a, &held[i]);
+	assert_int_equal(raw_drain(&f), 0);
+	raw_send(&f, frame, build_echo(frame, FIX_IP_A, 7, 2, data, sizeof(data)));
+	fix_settle(&f);
+	assert_int_equal(fix_count(f.a, IFACE_ICMP_ECHO_REPLIES_SENT), 1);
+	assert_int_equal(fix_count(f.a, IFACE_DROP_TX_NO_FRAME), 1);
+	fix_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_handler),
 		cmocka_unit_test(test_no_send_to_unroutable),
 		cmocka_unit_test(test_martian_sources),
+		cmocka_unit_test(test_echo_reply_no_frame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

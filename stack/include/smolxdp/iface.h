@@ -71,7 +71,8 @@ enum iface_counter {
 	IFACE_DROP_UDP_TOO_BIG, /* larger than the socket's receive slots */
 	IFACE_DROP_TCP_MALFORMED, /* (only checked while no TCP handler is registered) */
 	IFACE_DROP_TCP_NO_HANDLER,
-	/* drops on transmit */
+	/* drops on transmit: packets given up, not sends kept and retried on a later poll (queued UDP
+	 * datagrams, TCP) nor a failed udp_socket_send_begin (the app may fall back to send_to) */
 	IFACE_DROP_TX_NO_FRAME,      /* the device had no transmit frame free */
 	IFACE_DROP_TX_NO_ROUTE,
 	IFACE_DROP_TX_ARP_QUEUE_FULL,
