@@ -196,11 +196,14 @@ static bool xsk_tx_reserve(struct dev *dev, struct dev_frame *frame, smx_instant
 	uint64_t addr = 0;
 
 	(void)now;
-	if (xd->pool.nfree == 0 && xsk_dev_reclaim(xd) == 0) {
+	/* Completions that name no frame of ours are refused by reclaim, so the pool can still be
+	 * empty after it found some: check what was taken, never hand out frame 0 by default. */
+	if (xd->pool.nfree == 0)
+		xsk_dev_reclaim(xd);
+	if (xsk_pool_take(&xd->pool, &addr, 1, XSK_FRAME_TX_HELD) != 1) {
 		xd->st.tx_pool_empty++;
 		return false;
 	}
-	xsk_pool_take(&xd->pool, &addr, 1, XSK_FRAME_TX_HELD);
 	frame->data = xd->area + addr;
 	frame->len = 0;
 	frame->cap = xd->max_frame;
