@@ -14,6 +14,7 @@
 #include "smolxdp/iface.h"
 #include "smolxdp/udp.h"
 #include "smolxdp/xsk_dev.h"
+#include "server_tcp.h"
 
 #define SRV_MAX_QUEUES 16
 
@@ -32,6 +33,8 @@ struct srv_opts {
 	uint64_t seed;
 	unsigned stats_secs; /* 0: only at exit */
 	uint16_t echo_port;
+	uint32_t tcp_conns; /* TCP connection slots per queue (0: no TCP services) */
+	uint32_t tcp_rto_min_ms;
 	int verbose;
 };
 
@@ -50,6 +53,7 @@ struct srv_queue {
 	void *echo_mem;
 	uint64_t echoed;
 	uint64_t echo_dropped; /* no frame and no queue slot for the reply */
+	struct srv_tcp tcp;    /* TCP services (server_tcp.c) */
 	pthread_t thread;
 	int error; /* the thread's exit status */
 };

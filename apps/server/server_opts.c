@@ -27,6 +27,9 @@ static const char usage[] =
 	"  --seed N             seed of the fault injector (default 1)\n"
 	"  --port PORT          UDP echo port (default 6969)\n"
 	"  --stats SECONDS      print counters every SECONDS (always printed at exit)\n"
+	"  --tcp-conns N        TCP connections per queue, 64 KB buffers each way (default 1024; 0: no TCP)\n"
+	"                       TCP services: 6969 hello, 6970 echo, 6971 discard, 6972 source (i mod 256)\n"
+	"  --tcp-rto-min MS     lower bound of the TCP retransmission timeout (default 200, as Linux)\n"
 	"  -v, --verbose        say more about set-up\n"
 	"  -h, --help           this text\n"
 	"Stops cleanly on SIGINT or SIGTERM, detaching its XDP program.\n";
@@ -89,7 +92,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 enum {
 	OPT_IP = 256, OPT_MAC, OPT_GATEWAY, OPT_QUEUE, OPT_QUEUES, OPT_COPY, OPT_ZEROCOPY, OPT_BUSY,
-	OPT_PCAP, OPT_DROP, OPT_CORRUPT, OPT_SEED, OPT_PORT, OPT_STATS,
+	OPT_PCAP, OPT_DROP, OPT_CORRUPT, OPT_SEED, OPT_PORT, OPT_STATS, OPT_TCP_CONNS, OPT_TCP_RTO_MIN,
 };
 
 static const struct option long_opts[] = {
@@ -107,6 +110,8 @@ static const struct option long_opts[] = {
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"port", required_argument, NULL, OPT_PORT},
 	{"stats", required_argument, NULL, OPT_STATS},
+	{"tcp-conns", required_argument, NULL, OPT_TCP_CONNS},
+	{"tcp-rto-min", required_argument, NULL, OPT_TCP_RTO_MIN},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{0},
@@ -166,6 +171,16 @@ static int apply(struct srv_opts *o, int c, const char *arg)
 			return -EINVAL;
 		o->stats_secs = (unsigned)v;
 		return 0;
+	case OPT_TCP_CONNS:
+		if (parse_uint(arg, 1u << 20, &v) < 0)
+			return -EINVAL;
+		o->tcp_conns = (uint32_t)v;
+		return 0;
+	case OPT_TCP_RTO_MIN:
+		if (parse_uint(arg, 1000, &v) < 0 || v == 0)
+			return -EINVAL;
+		o->tcp_rto_min_ms = (uint32_t)v;
+		return 0;
 	case 'v':
 		o->verbose++;
 		return 0;
@@ -192,6 +207,8 @@ int srv_opts_parse(int argc, char **argv, struct srv_opts *o)
 	o->queues = 1;
 	o->seed = 1;
 	o->echo_port = 6969;
+	o->tcp_conns = 1024;
+	o->tcp_rto_min_ms = 200;
 	o->bind_mode = XSK_BIND_AUTO;
 	while ((c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
 		if (c == 'h') {

@@ -105,6 +105,13 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 		fprintf(stderr, "smolxdp-server: cannot bind UDP port %u\n", o->echo_port);
 		return -EINVAL;
 	}
+	if (o->tcp_conns) {
+		err = srv_tcp_open(&q->tcp, q->iface, o->tcp_conns, o->tcp_rto_min_ms);
+		if (err < 0) {
+			fprintf(stderr, "smolxdp-server: cannot start the TCP services: %s\n", strerror(-err));
+			return err;
+		}
+	}
 	if (o->verbose)
 		fprintf(stderr, "smolxdp-server: queue %u open, %s mode, MTU %u\n", queue,
 			xsk_dev_is_zerocopy(q->xd) ? "zero-copy" : "copy", iface_mtu(q->iface));
@@ -142,6 +149,8 @@ void *srv_queue_run(void *arg)
 	while (!srv_stop) {
 		bool active = iface_poll(q->iface, now_us());
 		active |= echo_all(q);
+		if (q->tcp.s)
+			active |= srv_tcp_run(&q->tcp);
 		if (active || q->opts->busy_poll)
 			continue;
 		/* Idle: sleep until a frame arrives or the interface's next timer (ARP retry, TCP). */
@@ -172,6 +181,8 @@ void srv_queue_print_stats(struct srv_queue *q, FILE *out, bool all)
 	if (us->rx_dropped_full || us->rx_dropped_too_big)
 		fprintf(out, "  %-28s %llu\n  %-28s %llu\n", "echo_rx_dropped_full", (unsigned long long)us->rx_dropped_full,
 			"echo_rx_dropped_too_big", (unsigned long long)us->rx_dropped_too_big);
+	if (q->tcp.s)
+		srv_tcp_print_stats(&q->tcp, out);
 	if (q->opts->drop_pct || q->opts->corrupt_pct)
 		fprintf(out, "  fault injector: dropped %llu, corrupted %llu\n", (unsigned long long)q->fault.stats.dropped,
 			(unsigned long long)q->fault.stats.corrupted);
@@ -186,6 +197,7 @@ void srv_queue_close(struct srv_queue *q)
 {
 	if (q->echo)
 		udp_socket_close(q->echo);
+	srv_tcp_close(&q->tcp);
 	if (q->iface)
 		iface_release(q->iface);
 	if (q->xd)

@@ -149,9 +149,10 @@ void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c)
 	}
 	if (c->dupacks != 3)
 		return;
-	/* RFC 6582 3.2 step 2: only when the ACK covers more than `recover`, so duplicates caused by
-	 * our own retransmissions after a timeout do not start a second recovery. */
-	if (!tcp_seq_gt(c->snd_una, c->recover))
+	/* RFC 6582 3.2 step 2: only when the ACK covers more than `recover`, the highest sequence
+	 * number sent when the last recovery began (we keep recover one past it, at that snd_max), so
+	 * duplicates caused by our own retransmissions after a timeout do not start a second one. */
+	if (!tcp_seq_ge(c->snd_una, c->recover))
 		return;
 	c->ssthresh = tcp_cc_half_flight(c);
 	c->recover = c->snd_max;

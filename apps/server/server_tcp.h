@@ -1,0 +1,52 @@
+/* smolxdp-server's TCP services, one TCP stack per queue: 6969 sends "hello\n" and closes, 6970
+ * echoes every byte, 6971 discards and counts, 6972 sends byte i = i mod 256 until the peer closes. */
+#ifndef SMX_SERVER_TCP_H
+#define SMX_SERVER_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "smolxdp/iface.h"
+#include "smolxdp/tcp.h"
+
+enum srv_tcp_service {
+	SRV_TCP_HELLO = 0,
+	SRV_TCP_ECHO,
+	SRV_TCP_DISCARD,
+	SRV_TCP_SOURCE,
+	SRV_TCP_SERVICES,
+};
+
+#define SRV_TCP_FIRST_PORT 6969
+
+/* What the app keeps per connection (the stack keeps the rest). */
+struct srv_tcp_conn {
+	struct tcp_conn *c;
+	uint8_t service;
+	uint32_t next_free;
+	uint64_t pos; /* source: bytes sent so far (the next byte is pos mod 256) */
+};
+
+struct srv_tcp {
+	struct iface *iface;
+	struct tcp_stack *s;
+	void *mem;
+	struct tcp_listener *l[SRV_TCP_SERVICES];
+	struct srv_tcp_conn *conns;
+	uint32_t max_conns;
+	uint32_t free_head;
+	uint64_t accepted[SRV_TCP_SERVICES];
+	uint64_t echoed, discarded, sourced;
+	uint64_t ended_ok, ended_error, accept_full;
+};
+
+/* max_conns: connection slots (each with 64 KB send and receive buffers); rto_min_ms: the floor of
+ * the retransmission timeout (RFC 6298 2.4 asks 1 s; Linux uses 200 ms, on a LAN less makes sense). */
+int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, uint32_t max_conns, uint32_t rto_min_ms);
+/* Serve what the events say; true if anything happened. */
+bool srv_tcp_run(struct srv_tcp *t);
+void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out);
+void srv_tcp_close(struct srv_tcp *t);
+
+#endif
