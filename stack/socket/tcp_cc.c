@@ -126,6 +126,15 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
 	tcp_cc_stats(c);
 }
 
+/* RFC 6582 4.2, the ACK heuristic: below `recover` (after a timeout, go-back-N may resend what the
+ * peer has, and its duplicates mean nothing), duplicates still signal a loss if cwnd is above one
+ * SMSS and the last cumulative ACK advanced by at most 4 SMSS: a resent segment the peer already
+ * had would have made the cumulative ACK jump further. */
+static bool tcp_cc_ack_heuristic(const struct tcp_conn *c)
+{
+	return c->cwnd > c->snd_mss && c->snd_una - c->prev_una <= 4u * c->snd_mss;
+}
+
 /* A duplicate ACK as RFC 5681 2 defines it (the caller checked). */
 void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c)
 {
@@ -152,7 +161,7 @@ void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c)
 	/* RFC 6582 3.2 step 2: only when the ACK covers more than `recover`, the highest sequence
 	 * number sent when the last recovery began (we keep recover one past it, at that snd_max), so
 	 * duplicates caused by our own retransmissions after a timeout do not start a second one. */
-	if (!tcp_seq_ge(c->snd_una, c->recover))
+	if (!tcp_seq_ge(c->snd_una, c->recover) && !tcp_cc_ack_heuristic(c))
 		return;
 	c->ssthresh = tcp_cc_half_flight(c);
 	c->recover = c->snd_max;

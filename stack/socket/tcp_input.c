@@ -272,6 +272,7 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, s
 	uint32_t data_acked = tcp_seq_gt(ack, data_seq) ? SMX_MIN(ack - data_seq, c->tx.len) : 0;
 
 	tcp_ring_consume(&c->tx, data_acked);
+	c->prev_una = c->snd_una;
 	c->snd_una = ack;
 	if (tcp_seq_lt(c->snd_nxt, ack))
 		c->snd_nxt = ack;

@@ -140,6 +140,7 @@ struct tcp_conn {
 	uint32_t cwnd;
 	uint32_t ssthresh;
 	uint32_t recover;
+	uint32_t prev_una; /* snd_una before the latest advance (RFC 6582 4.2's prev_highest_ack) */
 	/* RTT estimation (RFC 6298), microseconds. */
 	uint32_t srtt;
 	uint32_t rttvar;

@@ -9,6 +9,8 @@ SIZE=${SMX_TCP_SIZE:-104857600}
 LOSS_SIZE=${SMX_TCP_LOSS_SIZE:-104857600}
 [ -x "$CLIENT" ] || fail "no smolxdp-tcpclient in $SMX_BUILD"
 smx_setup
+# The same floor for Linux's side of the link (its default is 200 ms), per route.
+C ip route replace 192.168.69.0/24 dev veth1 src "$CLI_IP" rto_min 20ms
 
 # run_pair PORT BYTES: a Linux server in the client namespace, the stack connecting to it from veth0.
 run_pair() {

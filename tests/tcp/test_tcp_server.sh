@@ -18,6 +18,8 @@ smx_setup
 # microseconds, and without SACK (a later issue) a lost retransmission waits for the RTO; the
 # default would make the 5% loss runs take minutes.
 smx_start_server --tcp-rto-min 20
+# The same floor for Linux's side of the link (its default is 200 ms), per route.
+C ip route replace 192.168.69.0/24 dev veth1 src "$CLI_IP" rto_min 20ms
 
 out=$(C timeout 10 nc -N "$SRV_IP" 6969 </dev/null)
 [ "$out" = "hello" ] || fail "greeting: got '$out'"
