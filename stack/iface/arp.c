@@ -128,8 +128,10 @@ static bool wait_send_oldest(struct iface *ifc, ipv4_addr ip, const struct eth_a
 	}
 	if (!oldest)
 		return false;
-	if (!dev_tx_reserve(ifc->dev, &f, ifc->now))
-		return false; /* stays queued; egress retries on the next poll */
+	if (!dev_tx_reserve(ifc->dev, &f, ifc->now)) {
+		iface_tx_starved(ifc); /* stays queued; egress retries on a later poll */
+		return false;
+	}
 	if (f.cap < oldest->len) {
 		dev_tx_abort(ifc->dev, &f);
 		iface_count(ifc, IFACE_DROP_TX_NO_FRAME);
@@ -221,9 +223,14 @@ smx_instant arp_wait_poll_at(struct iface *ifc, smx_instant now)
 			continue;
 		at = SMX_MIN(at, w->queued_at + ifc->cfg.arp_timeout);
 		const struct neigh *n = neigh_find(ifc, w->next_hop);
+		if (n && n->state == NEIGH_VALID && now < n->expires) {
+			/* Resolved but still here: the flush found no frame (else it is due now). */
+			if (!ifc->tx_retry_at)
+				return now;
+			at = SMX_MIN(at, ifc->tx_retry_at);
+			continue;
+		}
 		if (!n || !n->requested)
-			return now;
-		if (n->state == NEIGH_VALID && now < n->expires)
 			return now;
 		at = SMX_MIN(at, n->last_request + SEC);
 	}

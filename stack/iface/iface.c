@@ -191,6 +191,9 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 	size_t n;
 
 	ifc->now = now;
+	/* Egress below tries all blocked work again and notes afresh what still blocks it. */
+	ifc->tx_retry_at = 0;
+	ifc->udp_wait_arp_slot = false;
 	/* The previous batch is given back now: views not read yet are copied to their slots first. */
 	iface_release(ifc);
 	if (!ifc->announced) {
@@ -219,12 +222,26 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 	return active;
 }
 
+/* Queued datagrams can go when what blocked them can change: a transmit frame (retried at tx_retry_at),
+ * or an ARP wait slot, which frees when a reply comes (input wakes the app anyway) or at a timeout that
+ * arp_wait_poll_at reports - or at once if one is free already (a transport gave one back). */
+static smx_instant udp_tx_poll_at(const struct iface *ifc, smx_instant now)
+{
+	if (!ifc->tx_retry_at && !ifc->udp_wait_arp_slot)
+		return now; /* not tried since queued */
+	if (ifc->udp_wait_arp_slot && ifc->wait_used < ifc->wait_slots)
+		return now;
+	return ifc->tx_retry_at ? ifc->tx_retry_at : SMX_INSTANT_NEVER;
+}
+
 smx_instant iface_poll_at(struct iface *ifc, smx_instant now)
 {
 	smx_instant at = SMX_INSTANT_NEVER;
 
-	if (!ifc->announced || ifc->udp_tx_list)
+	if (!ifc->announced)
 		return now;
+	if (ifc->udp_tx_list)
+		at = SMX_MIN(at, udp_tx_poll_at(ifc, now));
 	if (ifc->wait_used > 0)
 		at = SMX_MIN(at, arp_wait_poll_at(ifc, now));
 	if (ifc->has_tcp)

@@ -11,6 +11,10 @@
 #define IFACE_L3_OFF IFACE_L2_LEN
 #define IFACE_L4_OFF (IFACE_L2_LEN + IPV4_HEADER_LEN) /* no options on what we send */
 #define SEC 1000000ull
+/* How soon work blocked for want of a transmit frame is tried again. Frames come back as the device's
+ * completions, which it reclaims only when flushed in a poll: there is no event to wait for, so the
+ * interface asks for a poll this much later - soon next to any peer's timers, but not a busy spin. */
+#define IFACE_TX_RETRY 100ull
 
 enum neigh_state {
 	NEIGH_FREE = 0,
@@ -112,6 +116,10 @@ struct iface {
 	/* Why the latest iface_ip_begin said IP_TX_NO_BUFFER: counted only by a caller that then gives the
 	 * packet up, since a send that is kept and retried on later polls is no drop. */
 	enum iface_counter tx_fail;
+	/* What blocked work (queued datagrams, resolved ARP waiters) waits for, noted as it blocks and
+	 * cleared at each poll, whose egress tries all of it again; read by iface_poll_at. */
+	smx_instant tx_retry_at;   /* no transmit frame: try again then (0: not blocked on one) */
+	bool udp_wait_arp_slot;    /* a queued datagram waits for a free ARP wait slot */
 	struct ip_sender sender;
 	/* neighbours */
 	struct neigh *neigh;
@@ -180,6 +188,11 @@ void iface_ip_commit(struct iface *ifc, struct ip_tx *tx, size_t l4_len);
 void iface_ip_abort(struct iface *ifc, struct ip_tx *tx);
 /* A packet given up after iface_ip_begin failed with err: counts why, if it was for want of a buffer. */
 void iface_count_tx_fail(struct iface *ifc, enum ip_tx_err err);
+/* Notes that work kept for later found no transmit frame (see tx_retry_at). */
+static inline void iface_tx_starved(struct iface *ifc)
+{
+	ifc->tx_retry_at = ifc->now + IFACE_TX_RETRY;
+}
 /* Submits a built frame; counts it. */
 void iface_frame_send(struct iface *ifc, struct dev_frame *f);
 

@@ -104,6 +104,13 @@ static enum udp_err udp_send_now(struct udp_socket *s, const void *data, size_t 
 	struct ip_tx tx;
 	enum ip_tx_err e = iface_ip_begin(s->iface, s->local_addr, dst, IP_PROTO_UDP, UDP_HEADER_LEN + len, &tx);
 
+	if (e == IP_TX_NO_BUFFER) {
+		/* Kept for later (or refused): note what it waits for, so iface_poll_at need not spin. */
+		if (s->iface->tx_fail == IFACE_DROP_TX_NO_FRAME)
+			iface_tx_starved(s->iface);
+		else
+			s->iface->udp_wait_arp_slot = true;
+	}
 	if (e != IP_TX_OK)
 		return udp_err_from_ip(e);
 	memcpy(tx.l4 + UDP_HEADER_LEN, data, len);

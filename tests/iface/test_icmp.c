@@ -38,11 +38,7 @@ static void expect_ip(struct fix *f, struct rx_pkt *p, uint8_t proto)
 
 static void setup_raw(struct fix *f, const struct fix_opts *opts)
 {
-	struct fix_opts o = *opts;
-	o.raw_peer = true;
-	fix_init(f, &o);
-	fix_settle(f);
-	raw_drain(f);
+	fix_init_raw(f, opts);
 	raw_introduce(f);
 }
 

@@ -59,6 +59,15 @@ void fix_init(struct fix *f, const struct fix_opts *opts)
 		f->b = make_iface(f, 1, o.cfg_b, &FIX_MAC_B, FIX_IP_B, f->dev_b);
 }
 
+void fix_init_raw(struct fix *f, const struct fix_opts *opts)
+{
+	struct fix_opts o = *opts;
+	o.raw_peer = true;
+	fix_init(f, &o);
+	fix_settle(f);
+	raw_drain(f);
+}
+
 void fix_free(struct fix *f)
 {
 	iface_release(f->a);

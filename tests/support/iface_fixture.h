@@ -38,6 +38,8 @@ struct fix {
 };
 
 void fix_init(struct fix *f, const struct fix_opts *opts);
+/* With a raw peer (opts->raw_peer implied), settled, and a's announcement drained. */
+void fix_init_raw(struct fix *f, const struct fix_opts *opts);
 void fix_free(struct fix *f);
 /* Polls a (and b) once at f->now; true if anything happened. */
 bool fix_poll(struct fix *f);
