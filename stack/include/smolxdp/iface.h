@@ -93,7 +93,9 @@ struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *
  * interface until the next poll, so receive views handed out meanwhile stay valid. Returns true if
  * anything was received or sent. The first poll sends a gratuitous ARP for each address. */
 bool iface_poll(struct iface *iface, smx_instant now);
-/* When iface_poll next has timed work: an instant (<= now means at once) or SMX_INSTANT_NEVER. */
+/* When iface_poll next has timed work: an instant (<= now means at once) or SMX_INSTANT_NEVER. Blocked
+ * work does not make it "at once": sends waiting for ARP wake at the next request or timeout, and sends
+ * waiting for a transmit frame are retried shortly after (completions come back only in a poll). */
 smx_instant iface_poll_at(struct iface *iface, smx_instant now);
 /* The same as a delay from now: 0 means poll at once; SMX_INSTANT_NEVER means only on input. */
 smx_instant iface_poll_delay(struct iface *iface, smx_instant now);
