@@ -35,8 +35,9 @@ static bool icmp_is_error_type(uint8_t type)
 	       type == 4 /* source quench */ || type == 5 /* redirect */;
 }
 
-/* Tokens come back at icmp_errors_per_sec, up to that many; computed only when one is wanted. */
-static bool icmp_token_take(struct iface *ifc)
+/* Tokens come back at icmp_errors_per_sec, up to that many; computed only when one is wanted. The
+ * caller takes it (icmp_tokens--) only once the error is sent: one that finds no frame costs none. */
+static bool icmp_token_ready(struct iface *ifc)
 {
 	uint32_t rate = ifc->cfg.icmp_errors_per_sec;
 
@@ -47,10 +48,7 @@ static bool icmp_token_take(struct iface *ifc)
 			ifc->icmp_refill_at = ifc->icmp_tokens == rate ? ifc->now : ifc->icmp_refill_at + add * ifc->icmp_step;
 		}
 	}
-	if (ifc->icmp_tokens == 0)
-		return false;
-	ifc->icmp_tokens--;
-	return true;
+	return ifc->icmp_tokens > 0;
 }
 
 void icmp_send_error(struct iface *ifc, const struct rx_ip *rx, uint8_t type, uint8_t code)
@@ -65,7 +63,7 @@ void icmp_send_error(struct iface *ifc, const struct rx_ip *rx, uint8_t type, ui
 		return;
 	if (rx->ip.protocol == IP_PROTO_ICMP && (rx->l4_len < 1 || icmp_is_error_type(rx->l4[0])))
 		return;
-	if (!icmp_token_take(ifc)) {
+	if (!icmp_token_ready(ifc)) {
 		iface_count(ifc, IFACE_DROP_ICMP_RATE_LIMITED);
 		return;
 	}
@@ -79,6 +77,7 @@ void icmp_send_error(struct iface *ifc, const struct rx_ip *rx, uint8_t type, ui
 	}
 	icmpv4_emit(&err, tx.l4, tx.l4_cap);
 	iface_ip_commit(ifc, &tx, len);
+	ifc->icmp_tokens--;
 	iface_count(ifc, IFACE_ICMP_ERRORS_SENT);
 }
 

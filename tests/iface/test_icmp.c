@@ -458,6 +458,39 @@ static void test_echo_reply_no_frame(void **state)
 	fix_free(&f);
 }
 
+/* Errors that find no transmit frame are not sent, so they must not use up the rate limit's tokens. */
+static void test_error_no_frame_keeps_tokens(void **state)
+{
+	struct fix f;
+	struct fix_opts o = {0};
+	struct dev_frame held[256];
+	uint8_t frame[2048];
+	size_t nheld = 0;
+
+	o.cfg_a.icmp_errors_per_sec = 2;
+	setup_raw(&f, &o);
+	/* Every frame of the shared pool but one, which carries each datagram in and is back after. */
+	while (dev_loopback_free_frames(f.wire) > 1)
+		assert_true(dev_tx_reserve(f.dev_a, &held[nheld++], f.now));
+	for (int i = 0; i < 5; i++) {
+		raw_send(&f, frame, raw_build_udp(frame, FIX_IP_RAW, FIX_IP_A, 40000, 9, (const uint8_t *)"x", 1));
+		fix_settle(&f);
+	}
+	assert_int_equal(fix_count(f.a, IFACE_DROP_TX_NO_FRAME), 5);
+	assert_int_equal(fix_count(f.a, IFACE_ICMP_ERRORS_SENT), 0);
+	assert_int_equal(fix_count(f.a, IFACE_DROP_ICMP_RATE_LIMITED), 0);
+	for (size_t i = 0; i < nheld; i++)
+		dev_tx_abort(f.dev_a, &held[i]);
+	/* Same instant, so no refill: both tokens are still there, and only a third error is limited. */
+	for (int i = 0; i < 3; i++)
+		raw_send(&f, frame, raw_build_udp(frame, FIX_IP_RAW, FIX_IP_A, 40000, 9, (const uint8_t *)"x", 1));
+	fix_settle(&f);
+	assert_int_equal(raw_drain(&f), 2);
+	assert_int_equal(fix_count(f.a, IFACE_ICMP_ERRORS_SENT), 2);
+	assert_int_equal(fix_count(f.a, IFACE_DROP_ICMP_RATE_LIMITED), 1);
+	fix_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_no_send_to_unroutable),
 		cmocka_unit_test(test_martian_sources),
 		cmocka_unit_test(test_echo_reply_no_frame),
+		cmocka_unit_test(test_error_no_frame_keeps_tokens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
