@@ -6,6 +6,8 @@
 
 #define NEIGH_PROBES 8 /* open addressing: an address lives within this many slots of its hash */
 
+static const struct eth_addr zero; /* the unknown target address of a request; never a sender */
+
 static uint32_t neigh_hash(const struct iface *ifc, ipv4_addr ip)
 {
 	return ((ip * 2654435761u) >> 7) & ifc->neigh_mask;
@@ -89,7 +91,6 @@ static ipv4_addr arp_source_for(const struct iface *ifc, ipv4_addr ip)
 
 void neigh_solicit(struct iface *ifc, ipv4_addr ip)
 {
-	static const struct eth_addr zero;
 	struct neigh *n = neigh_find(ifc, ip);
 
 	if (!n) {
@@ -106,8 +107,6 @@ void neigh_solicit(struct iface *ifc, ipv4_addr ip)
 
 void arp_announce(struct iface *ifc)
 {
-	static const struct eth_addr zero;
-
 	for (unsigned i = 0; i < ifc->cfg.addr_count; i++) {
 		ipv4_addr a = ifc->cfg.addrs[i].addr;
 		arp_send(ifc, ARP_OP_REQUEST, &ETH_ADDR_BROADCAST, &zero, a, a);
@@ -171,8 +170,10 @@ void arp_input(struct iface *ifc, const uint8_t *buf, size_t len)
 {
 	struct arp_repr a;
 
-	if (arp_parse(buf, len, &a) != WIRE_OK ||
-	    (a.op != ARP_OP_REQUEST && a.op != ARP_OP_REPLY)) {
+	/* No host has a zero or group (multicast, broadcast) hardware address: such a sender is bogus,
+	 * and answering or learning it would send our packets nowhere or to everyone. */
+	if (arp_parse(buf, len, &a) != WIRE_OK || (a.op != ARP_OP_REQUEST && a.op != ARP_OP_REPLY) ||
+	    eth_addr_eq(&a.sha, &zero) || eth_addr_is_multicast(&a.sha)) {
 		iface_count(ifc, IFACE_DROP_ARP_MALFORMED);
 		return;
 	}
@@ -181,15 +182,14 @@ void arp_input(struct iface *ifc, const uint8_t *buf, size_t len)
 	/* RFC 826 "Packet reception": merge the sender into the table if it is there, add it if the
 	 * packet is a request for us (we are about to talk to it). A reply we did not ask for only
 	 * updates an entry we have (ours asked: it is INCOMPLETE), so unsolicited replies cannot fill
-	 * the cache. Probes (sender 0.0.0.0, RFC 5227) and bogus hardware addresses teach nothing. */
-	if (a.spa != 0 && !iface_is_our_addr(ifc, a.spa) && !iface_is_broadcast_addr(ifc, a.spa) &&
-	    !eth_addr_is_multicast(&a.sha))
+	 * the cache. Probes (sender 0.0.0.0, RFC 5227) teach nothing. */
+	if (a.spa != 0 && !iface_is_our_addr(ifc, a.spa) && !iface_is_broadcast_addr(ifc, a.spa))
 		neigh_learn(ifc, a.spa, &a.sha, for_us && a.op == ARP_OP_REQUEST);
 	if (!for_us) {
 		iface_count(ifc, IFACE_DROP_ARP_NOT_FOR_US);
 		return;
 	}
-	if (a.op == ARP_OP_REQUEST && !eth_addr_is_multicast(&a.sha))
+	if (a.op == ARP_OP_REQUEST)
 		arp_send(ifc, ARP_OP_REPLY, &a.sha, &a.sha, a.tpa, a.spa);
 }
 

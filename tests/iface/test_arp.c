@@ -276,6 +276,49 @@ static void test_unsolicited_reply(void **state)
 	fix_free(&f);
 }
 
+/* A sender hardware address no host can have (zero, broadcast, multicast) is bogus: the packet is
+ * dropped and counted, neither answered (a reply to 00:00:00:00:00:00) nor learned, not even to
+ * complete a resolution we asked for. */
+static void test_bogus_sender_mac(void **state)
+{
+	static const struct eth_addr bad[] = {
+		{{0, 0, 0, 0, 0, 0}},
+		{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}},
+		{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}},
+	};
+	struct fix f;
+	struct eth_addr mac;
+	uint8_t buf[64];
+	ipv4_addr stranger = IPV4_ADDR(10, 0, 0, 66);
+
+	fix_init_raw(&f, &(struct fix_opts){0});
+	struct udp_socket *s = fix_udp_socket(f.a, 5000, 4, 4);
+	assert_int_equal(udp_socket_send_to(s, "x", 1, stranger, 7), UDP_OK);
+	fix_settle(&f);
+	assert_int_equal(raw_drain(&f), 1); /* the request for stranger */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = raw_build_arp(buf, ARP_OP_REQUEST, &ETH_ADDR_BROADCAST, FIX_IP_RAW, &ZERO_MAC, FIX_IP_A);
+		memcpy(buf + 14 + 8, bad[i].b, 6); /* the sender hardware address */
+		raw_send(&f, buf, n);
+		n = raw_build_arp(buf, ARP_OP_REPLY, &FIX_MAC_A, stranger, &FIX_MAC_A, FIX_IP_A);
+		memcpy(buf + 14 + 8, bad[i].b, 6);
+		raw_send(&f, buf, n);
+		fix_settle(&f);
+		assert_int_equal(raw_drain(&f), 0);
+		assert_false(iface_neighbor_lookup(f.a, FIX_IP_RAW, &mac, f.now));
+		assert_false(iface_neighbor_lookup(f.a, stranger, &mac, f.now));
+		assert_int_equal(fix_count(f.a, IFACE_DROP_ARP_MALFORMED), 2 * (i + 1));
+	}
+	assert_int_equal(fix_count(f.a, IFACE_ARP_REPLIES_SENT), 0);
+	/* The real reply still resolves it. */
+	raw_send(&f, buf, raw_build_arp(buf, ARP_OP_REPLY, &FIX_MAC_A, stranger, &FIX_MAC_A, FIX_IP_A));
+	fix_settle(&f);
+	assert_true(iface_neighbor_lookup(f.a, stranger, &mac, f.now));
+	assert_int_equal(raw_drain(&f), 1); /* the waiting datagram */
+	fix_udp_free(s);
+	fix_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_cache_bounded),
 		cmocka_unit_test(test_pair_resolves),
 		cmocka_unit_test(test_unsolicited_reply),
+		cmocka_unit_test(test_bogus_sender_mac),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
