@@ -92,6 +92,11 @@ static int check_opts(struct xsk_dev *xd, const struct xsk_dev_opts *o, uint32_t
 	    !is_pow2(*tx_size))
 		return xsk_fail(&xd->log, EINVAL, "ring sizes must be powers of two (fill %u, comp %u, "
 				"rx %u, tx %u)", xd->fill_size, xd->comp_size, *rx_size, *tx_size);
+	/* Every descriptor on the TX ring comes back through the completion ring; a smaller one makes the
+	 * kernel stall transmission whenever it is full, however many frames are free. */
+	if (xd->comp_size < *tx_size)
+		return xsk_fail(&xd->log, EINVAL, "completion ring %u is smaller than the TX ring %u: it must "
+				"be at least as large", xd->comp_size, *tx_size);
 	if (*count <= xd->fill_size)
 		return xsk_fail(&xd->log, EINVAL, "frame count %u must exceed the fill ring size %u, "
 				"or nothing is left to transmit with", *count, xd->fill_size);

@@ -1,9 +1,12 @@
 /* The AF_XDP device's fast path without a socket: fake rings in memory stand in for the kernel's, so
- * what the device does with what the kernel hands it can be checked exactly. */
+ * what the device does with what the kernel hands it can be checked exactly. Also the option checks
+ * xsk_dev_open makes before any system call. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -61,10 +64,47 @@ static void test_reserve_after_bogus_completion(void **state)
 	assert_int_equal(f.handle, held[2].handle);
 }
 
+static int logged_errors;
+static char logged[256];
+
+static void log_capture(void *ctx, enum xsk_log_level level, const char *msg)
+{
+	(void)ctx;
+	if (level == XSK_LOG_ERROR) {
+		logged_errors++;
+		snprintf(logged, sizeof(logged), "%s", msg);
+	}
+}
+
+/* A completion ring smaller than the TX ring could not take back every frame the TX ring holds:
+ * open refuses it with one clear line, before touching any interface (this one does not exist). */
+static void test_open_rejects_small_completion_ring(void **state)
+{
+	struct xsk_dev_opts o = {.comp_size = 512, .tx_size = 1024, .log = log_capture};
+	struct xsk_dev *xd = (struct xsk_dev *)&o; /* must come back NULL */
+	(void)state;
+
+	logged_errors = 0;
+	assert_int_equal(xsk_dev_open("smx-no-such-if", 0, &o, &xd), -EINVAL);
+	assert_null(xd);
+	assert_int_equal(logged_errors, 1);
+	assert_non_null(strstr(logged, "completion ring 512"));
+	assert_non_null(strstr(xsk_last_error(), "TX ring 1024"));
+	/* Equal sizes pass this check: the open fails later, on the missing interface. */
+	o.comp_size = 1024;
+	assert_true(xsk_dev_open("smx-no-such-if", 0, &o, &xd) < 0);
+	assert_null(strstr(xsk_last_error(), "completion ring"));
+	/* Defaults are consistent. */
+	o.comp_size = o.tx_size = 0;
+	assert_true(xsk_dev_open("smx-no-such-if", 0, &o, &xd) < 0);
+	assert_null(strstr(xsk_last_error(), "completion ring"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reserve_after_bogus_completion),
+		cmocka_unit_test(test_open_rejects_small_completion_ring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

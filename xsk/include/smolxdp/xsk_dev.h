@@ -23,7 +23,7 @@ struct xsk_dev_opts {
 	uint32_t frame_size;  /* UMEM frame: 2048 or 4096 (default 4096) */
 	uint32_t frame_count; /* frames in the UMEM (default 4096); must exceed fill_size */
 	uint32_t fill_size;   /* fill ring (default 2048); also caps the frames lent to RX */
-	uint32_t comp_size;   /* completion ring (default 2048) */
+	uint32_t comp_size;   /* completion ring (default 2048); must be >= tx_size */
 	uint32_t rx_size;     /* RX ring (default 2048) */
 	uint32_t tx_size;     /* TX ring (default 2048) */
 	uint32_t batch_size;  /* frames per rx_burst and per ring operation (default 64) */
