@@ -1,12 +1,7 @@
-/* The Internet checksum (RFC 1071) and its incremental update (RFC 1624). The bulk loop sums 64-bit
- * native-order words: RFC 1071 2(B) says the ones' complement sum is byte-order independent, so the
- * folded native sum is byte-swapped once at the end. */
+/* The Internet checksum (RFC 1071) and its incremental update (RFC 1624). The loop sums native-order
+ * words: RFC 1071 2(B) says the ones' complement sum is byte-order independent, so the folded native
+ * sum is byte-swapped once at the end. */
 #include "smolxdp/wire/checksum.h"
-
-static uint16_t swap16(uint16_t v)
-{
-	return (uint16_t)(v << 8 | v >> 8);
-}
 
 static bool host_is_little_endian(void)
 {
@@ -17,70 +12,67 @@ static bool host_is_little_endian(void)
 #endif
 }
 
-/* 2^16 == 1 (mod 0xffff), so carries may be folded back at any width (RFC 1071 2(C)). */
-static uint32_t fold64(uint64_t s)
+/* Ones' complement addition at 64 bits: a carry out of the top wraps around to the bottom (2^64 == 1
+ * mod 0xffff, RFC 1071 2(C)). After a carry the sum is at most 2^64 - 2, so adding it back cannot
+ * carry again. Compilers turn this into add + adc. */
+static uint64_t add_wrap(uint64_t s, uint64_t w)
 {
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	return (uint32_t)s;
+	s += w;
+	return s + (s < w);
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof(w));
+	return w;
 }
 
 uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t native = 0;
-	uint64_t be = sum;
+	uint64_t s = 0;
 
-	/* Loads through memcpy: any alignment, no aliasing games; each add is below 2^33, so the
-	 * 64-bit accumulator cannot overflow for any length a size_t can hold in practice (< 2^31 words). */
+	/* Loads through memcpy: any alignment, no aliasing games. */
 	while (len >= 32) {
-		uint64_t w[4];
-		memcpy(w, p, sizeof(w));
-		native += (w[0] & 0xffffffffu) + (w[0] >> 32);
-		native += (w[1] & 0xffffffffu) + (w[1] >> 32);
-		native += (w[2] & 0xffffffffu) + (w[2] >> 32);
-		native += (w[3] & 0xffffffffu) + (w[3] >> 32);
+		s = add_wrap(s, load64(p));
+		s = add_wrap(s, load64(p + 8));
+		s = add_wrap(s, load64(p + 16));
+		s = add_wrap(s, load64(p + 24));
 		p += 32;
 		len -= 32;
 	}
 	while (len >= 8) {
-		uint64_t w;
-		memcpy(&w, p, sizeof(w));
-		native += (w & 0xffffffffu) + (w >> 32);
+		s = add_wrap(s, load64(p));
 		p += 8;
 		len -= 8;
 	}
-	/* The tail in explicit big-endian words; an odd last byte is the high half of a zero-padded
-	 * word (RFC 1071 4.1). */
-	while (len >= 2) {
-		be += (uint32_t)p[0] << 8 | p[1];
-		p += 2;
-		len -= 2;
+	/* The tail still starts at an even offset, so its words keep their place in the native sum; an
+	 * odd last byte is the high (first) half of a zero-padded word (RFC 1071 4.1). */
+	if (len & 4) {
+		uint32_t w;
+		memcpy(&w, p, sizeof(w));
+		s = add_wrap(s, w);
+		p += 4;
 	}
-	if (len == 1)
-		be += (uint32_t)p[0] << 8;
+	if (len & 2) {
+		uint16_t w;
+		memcpy(&w, p, sizeof(w));
+		s = add_wrap(s, w);
+		p += 2;
+	}
+	if (len & 1)
+		s = add_wrap(s, host_is_little_endian() ? p[0] : (uint64_t)p[0] << 8);
 
-	uint16_t n = csum_fold(fold64(native));
+	/* 64 -> 32 -> 16 bits, each fold adding any carry back in. */
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	uint16_t n = csum_fold((uint32_t)s);
 	if (host_is_little_endian())
-		n = swap16(n);
-	return fold64(be + n);
-}
-
-uint16_t csum_fold(uint32_t sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-uint16_t csum_finish(uint32_t sum)
-{
-	return (uint16_t)~csum_fold(sum);
-}
-
-uint32_t csum_pseudo_ipv4(ipv4_addr src, ipv4_addr dst, uint8_t proto, uint16_t l4_len)
-{
-	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + l4_len;
+		n = (uint16_t)(n << 8 | n >> 8);
+	/* sum + n may carry out of 32 bits: fold that carry back (it cannot carry twice). */
+	uint32_t r = sum + n;
+	return r + (r < n);
 }
 
 uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val)

@@ -9,12 +9,30 @@
 /* Add `len` bytes at `data` (any alignment, any length) to `sum`. When chaining calls, every span
  * but the last must have even length. */
 uint32_t csum_add(uint32_t sum, const void *data, size_t len);
+
+/* The small steps around csum_add are inline: each packet takes several, and a call costs more
+ * than the few additions inside. */
+
 /* Fold the carries into 16 bits (not complemented). */
-uint16_t csum_fold(uint32_t sum);
+static inline uint16_t csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 /* The checksum field value: ~fold(sum). */
-uint16_t csum_finish(uint32_t sum);
+static inline uint16_t csum_finish(uint32_t sum)
+{
+	return (uint16_t)~csum_fold(sum);
+}
+
 /* Raw sum of the IPv4 pseudo-header (RFC 768, RFC 9293 3.1): src, dst, zero, protocol, L4 length. */
-uint32_t csum_pseudo_ipv4(ipv4_addr src, ipv4_addr dst, uint8_t proto, uint16_t l4_len);
+static inline uint32_t csum_pseudo_ipv4(ipv4_addr src, ipv4_addr dst, uint8_t proto, uint16_t l4_len)
+{
+	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + l4_len;
+}
+
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for a 16-bit field changing from old to new. */
 uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);
 uint16_t csum_update32(uint16_t csum, uint32_t old_val, uint32_t new_val);
