@@ -53,7 +53,7 @@ enum wire_err ipv4_parse(const uint8_t *buf, size_t len, enum wire_csum csum, st
 	if (out->total_len > len)
 		return WIRE_TRUNCATED;
 	/* A header that sums (checksum included) to all ones is intact (RFC 1071 1). */
-	if (csum == WIRE_CSUM_VERIFY && csum_fold(csum_add(0, buf, hlen)) != 0xffff)
+	if (csum == WIRE_CSUM_VERIFY && csum_ipv4_header(buf, hlen) != 0xffff)
 		return WIRE_BAD_CHECKSUM;
 	return WIRE_OK;
 }
@@ -94,7 +94,7 @@ size_t ipv4_emit(const struct ipv4_repr *r, uint8_t *buf, size_t cap)
 		else
 			memset(buf + IPV4_HEADER_LEN, 0, hlen - IPV4_HEADER_LEN);
 	}
-	put_be16(buf + IPV4_OFF_CSUM, csum_finish(csum_add(0, buf, hlen)));
+	put_be16(buf + IPV4_OFF_CSUM, (uint16_t)~csum_ipv4_header(buf, hlen));
 	return hlen;
 }
 

@@ -62,6 +62,21 @@ static void test_all_lengths_and_alignments(void **state)
 	free(buf);
 }
 
+/* The IPv4 header sum: every header length (5..15 words) at every alignment, random and all-ones. */
+static void test_ipv4_header_sum(void **state)
+{
+	uint8_t buf[80];
+
+	srand(3);
+	for (int fill = 0; fill < 2; fill++) {
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = fill ? 0xff : (uint8_t)rand();
+		for (size_t off = 0; off < 16; off++)
+			for (size_t hlen = 20; hlen <= 60; hlen += 4)
+				assert_int_equal(csum_ipv4_header(buf + off, hlen), ref_fold(buf + off, hlen));
+	}
+}
+
 static void test_large_buffer_carries(void **state)
 {
 	size_t n = 65535 * 2 + 1;
@@ -172,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_rfc1071_example),
 		cmocka_unit_test(test_small_vectors),
 		cmocka_unit_test(test_all_lengths_and_alignments),
+		cmocka_unit_test(test_ipv4_header_sum),
 		cmocka_unit_test(test_large_buffer_carries),
 		cmocka_unit_test(test_chaining),
 		cmocka_unit_test(test_pseudo_header_on_captured_segments),
