@@ -77,24 +77,28 @@ size_t ipv4_emit(const struct ipv4_repr *r, uint8_t *buf, size_t cap)
 		frag |= IPV4_FLAG_DF;
 	if (r->more_frags)
 		frag |= IPV4_FLAG_MF;
-	buf[IPV4_OFF_VIHL] = (uint8_t)(0x40 | hlen / 4);
-	buf[IPV4_OFF_TOS] = r->tos;
+	uint16_t vihl_tos = (uint16_t)((0x40 | hlen / 4) << 8 | r->tos);
+	uint16_t ttl_proto = (uint16_t)(r->ttl << 8 | r->protocol);
+	put_be16(buf + IPV4_OFF_VIHL, vihl_tos);
 	put_be16(buf + IPV4_OFF_TOTAL_LEN, r->total_len);
 	put_be16(buf + IPV4_OFF_IDENT, r->ident);
 	put_be16(buf + IPV4_OFF_FRAG, frag);
-	buf[IPV4_OFF_TTL] = r->ttl;
-	buf[IPV4_OFF_PROTO] = r->protocol;
-	put_be16(buf + IPV4_OFF_CSUM, 0);
+	put_be16(buf + IPV4_OFF_TTL, ttl_proto);
 	put_be32(buf + IPV4_OFF_SRC, r->src);
 	put_be32(buf + IPV4_OFF_DST, r->dst);
+	/* The checksum is summed from the field values (the header's 16-bit words, checksum zero) rather
+	 * than read back from the buffer. */
+	uint32_t sum = (uint32_t)vihl_tos + r->total_len + r->ident + frag + ttl_proto + (r->src >> 16) +
+		       (r->src & 0xffff) + (r->dst >> 16) + (r->dst & 0xffff);
 	if (hlen > IPV4_HEADER_LEN) {
 		/* Options are opaque bytes to us; without any given, pad with End of Option List (zeros). */
 		if (r->options != NULL)
 			memmove(buf + IPV4_HEADER_LEN, r->options, hlen - IPV4_HEADER_LEN);
 		else
 			memset(buf + IPV4_HEADER_LEN, 0, hlen - IPV4_HEADER_LEN);
+		sum = csum_add(sum, buf + IPV4_HEADER_LEN, hlen - IPV4_HEADER_LEN);
 	}
-	put_be16(buf + IPV4_OFF_CSUM, (uint16_t)~csum_ipv4_header(buf, hlen));
+	put_be16(buf + IPV4_OFF_CSUM, csum_finish(sum));
 	return hlen;
 }
 

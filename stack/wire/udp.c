@@ -47,7 +47,8 @@ size_t udp_emit(const struct udp_repr *r, ipv4_addr src, ipv4_addr dst, uint8_t 
 
 	if (cap < n || n > 0xffff)
 		return 0;
-	if (r->payload_len > 0)
+	/* A payload written in place (a zero-copy send) needs no move. */
+	if (r->payload_len > 0 && r->payload != buf + UDP_HEADER_LEN)
 		memmove(buf + UDP_HEADER_LEN, r->payload, r->payload_len);
 	put_be16(buf + UDP_OFF_SRC, r->src_port);
 	put_be16(buf + UDP_OFF_DST, r->dst_port);
