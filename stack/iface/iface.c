@@ -172,6 +172,7 @@ struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *
 		uint32_t m = len == 0 ? 0 : 0xffffffffu << (32 - len);
 		/* /31 and /32 subnets have no directed broadcast (RFC 3021): the limited one stands in. */
 		ifc->bcast[i] = len < 31 ? (c.addrs[i].addr & m) | ~m : 0xffffffffu;
+		ifc->mask[i] = m;
 	}
 	iface_sender_setup(ifc);
 	return ifc;

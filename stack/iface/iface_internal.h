@@ -144,6 +144,7 @@ struct iface {
 	smx_instant icmp_step; /* one token per step */
 	smx_instant icmp_refill_at;
 	ipv4_addr bcast[IFACE_MAX_ADDRS]; /* each address's directed broadcast, computed at init */
+	uint32_t mask[IFACE_MAX_ADDRS];   /* each address's subnet mask, computed at init */
 	/* transports and hooks */
 	struct l4_handler tcp;
 	bool has_tcp;
@@ -177,9 +178,27 @@ static inline uint32_t eth_pad(uint8_t *frame, uint32_t len, uint32_t cap)
 	return len;
 }
 
-/* address checks (ip_out.c) */
-bool iface_is_our_addr(const struct iface *ifc, ipv4_addr a);
-bool iface_is_broadcast_addr(const struct iface *ifc, ipv4_addr a);
+/* Address checks, inline since every packet takes several (destination, source, the reply's route). */
+static inline bool iface_is_our_addr(const struct iface *ifc, ipv4_addr a)
+{
+	for (unsigned i = 0; i < ifc->cfg.addr_count; i++)
+		if (ifc->cfg.addrs[i].addr == a)
+			return true;
+	return false;
+}
+
+/* The limited broadcast, or the directed broadcast of one of our subnets (RFC 919, RFC 922). /31
+ * and /32 subnets have none (RFC 3021): their bcast[] is the limited one. */
+static inline bool iface_is_broadcast_addr(const struct iface *ifc, ipv4_addr a)
+{
+	if (a == 0xffffffffu)
+		return true;
+	for (unsigned i = 0; i < ifc->cfg.addr_count; i++)
+		if (a == ifc->bcast[i])
+			return true;
+	return false;
+}
+
 /* routing and the ip_sender (ip_out.c) */
 void iface_sender_setup(struct iface *ifc);
 enum ip_tx_err iface_ip_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,

@@ -3,31 +3,6 @@
  * while ARP is still resolving, in a slot of the bounded wait queue (arp.c sends it on the reply). */
 #include "iface_internal.h"
 
-static uint32_t prefix_mask(uint8_t len)
-{
-	return len == 0 ? 0 : 0xffffffffu << (32 - len);
-}
-
-bool iface_is_our_addr(const struct iface *ifc, ipv4_addr a)
-{
-	for (unsigned i = 0; i < ifc->cfg.addr_count; i++)
-		if (ifc->cfg.addrs[i].addr == a)
-			return true;
-	return false;
-}
-
-/* The limited broadcast, or the directed broadcast of one of our subnets (RFC 919, RFC 922). /31
- * and /32 subnets have none (RFC 3021). */
-bool iface_is_broadcast_addr(const struct iface *ifc, ipv4_addr a)
-{
-	if (a == 0xffffffffu)
-		return true;
-	for (unsigned i = 0; i < ifc->cfg.addr_count; i++)
-		if (a == ifc->bcast[i])
-			return true;
-	return false;
-}
-
 struct route {
 	ipv4_addr src;
 	ipv4_addr next_hop;
@@ -53,12 +28,12 @@ static bool route_find(const struct iface *ifc, ipv4_addr src, ipv4_addr dst, st
 		return true;
 	}
 	for (unsigned i = 0; i < ifc->cfg.addr_count; i++) {
-		uint32_t m = prefix_mask(addrs[i].prefix_len);
+		uint32_t m = ifc->mask[i];
 		if ((dst & m) != (addrs[i].addr & m))
 			continue;
 		if (!src)
 			r->src = addrs[i].addr;
-		r->broadcast = addrs[i].prefix_len < 31 && dst == ((addrs[i].addr & m) | ~m);
+		r->broadcast = dst == ifc->bcast[i];
 		return true;
 	}
 	if (ifc->cfg.gateway == 0)
@@ -66,7 +41,7 @@ static bool route_find(const struct iface *ifc, ipv4_addr src, ipv4_addr dst, st
 	r->next_hop = ifc->cfg.gateway;
 	if (!src) {
 		for (unsigned i = 0; i < ifc->cfg.addr_count; i++) {
-			uint32_t m = prefix_mask(addrs[i].prefix_len);
+			uint32_t m = ifc->mask[i];
 			if ((ifc->cfg.gateway & m) == (addrs[i].addr & m)) {
 				r->src = addrs[i].addr;
 				break;

@@ -98,17 +98,7 @@ void eth_print(const struct eth_repr *r, struct strbuf *sb)
 	strbuf_putc(sb, ')');
 }
 
-bool eth_addr_is_broadcast(const struct eth_addr *a)
-{
-	return eth_addr_eq(a, &ETH_ADDR_BROADCAST);
-}
-
 bool eth_addr_is_multicast(const struct eth_addr *a)
 {
 	return (a->b[0] & 0x01) != 0; /* the I/G bit, IEEE 802 clause 8.2 */
-}
-
-bool eth_addr_eq(const struct eth_addr *a, const struct eth_addr *b)
-{
-	return memcmp(a->b, b->b, sizeof(a->b)) == 0;
 }

@@ -32,9 +32,19 @@ size_t eth_emit(const struct eth_repr *r, uint8_t *buf, size_t cap);
 void eth_print(const struct eth_repr *r, struct strbuf *sb);
 const char *eth_type_name(uint16_t ethertype); /* NULL when unknown */
 
-bool eth_addr_is_broadcast(const struct eth_addr *a);
+/* Inline: every received frame is checked against our address and the broadcast one. */
+static inline bool eth_addr_eq(const struct eth_addr *a, const struct eth_addr *b)
+{
+	return memcmp(a->b, b->b, sizeof(a->b)) == 0;
+}
+
+static inline bool eth_addr_is_broadcast(const struct eth_addr *a)
+{
+	static const struct eth_addr all_ones = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+	return eth_addr_eq(a, &all_ones);
+}
+
 bool eth_addr_is_multicast(const struct eth_addr *a);
-bool eth_addr_eq(const struct eth_addr *a, const struct eth_addr *b);
 extern const struct eth_addr ETH_ADDR_BROADCAST;
 
 #endif
