@@ -195,6 +195,7 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 	/* Egress below tries all blocked work again and notes afresh what still blocks it. */
 	ifc->tx_retry_at = 0;
 	ifc->udp_wait_arp_slot = false;
+	ifc->sender_blocked = false;
 	/* The previous batch is given back now: views not read yet are copied to their slots first. */
 	iface_release(ifc);
 	if (!ifc->announced) {
@@ -245,8 +246,15 @@ smx_instant iface_poll_at(struct iface *ifc, smx_instant now)
 		at = SMX_MIN(at, udp_tx_poll_at(ifc, now));
 	if (ifc->wait_used > 0)
 		at = SMX_MIN(at, arp_wait_poll_at(ifc, now));
-	if (ifc->has_tcp)
-		at = SMX_MIN(at, ifc->tcp.poll_at(ifc->tcp.ctx, now));
+	if (ifc->has_tcp) {
+		smx_instant t = ifc->tcp.poll_at(ifc->tcp.ctx, now);
+		/* TCP keeps a segment it could not send and says "now" until it goes, but the interface
+		 * cannot tell that from new work (TCP's output stops at its first blocked segment). While
+		 * its latest output was refused a buffer, it is retried every IFACE_TX_RETRY, not spun on. */
+		if (ifc->sender_blocked && t <= now)
+			t = SMX_MAX(t, ifc->now + IFACE_TX_RETRY);
+		at = SMX_MIN(at, t);
+	}
 	return at;
 }
 

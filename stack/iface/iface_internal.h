@@ -120,6 +120,7 @@ struct iface {
 	 * cleared at each poll, whose egress tries all of it again; read by iface_poll_at. */
 	smx_instant tx_retry_at;   /* no transmit frame: try again then (0: not blocked on one) */
 	bool udp_wait_arp_slot;    /* a queued datagram waits for a free ARP wait slot */
+	bool sender_blocked;       /* the ip_sender (TCP) was refused a buffer */
 	struct ip_sender sender;
 	/* neighbours */
 	struct neigh *neigh;

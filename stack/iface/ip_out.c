@@ -188,7 +188,12 @@ void iface_ip_abort(struct iface *ifc, struct ip_tx *tx)
 static enum ip_tx_err sender_begin(void *ctx, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
 				   struct ip_tx *tx)
 {
-	return iface_ip_begin(ctx, src, dst, proto, l4_len, tx);
+	struct iface *ifc = ctx;
+	enum ip_tx_err e = iface_ip_begin(ifc, src, dst, proto, l4_len, tx);
+
+	if (e == IP_TX_NO_BUFFER)
+		ifc->sender_blocked = true;
+	return e;
 }
 
 static void sender_commit(void *ctx, struct ip_tx *tx, size_t l4_len)

@@ -5,10 +5,12 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "iface_fixture.h"
+#include "smolxdp/tcp.h"
 
 #define SEC 1000000ull
 
@@ -157,12 +159,66 @@ static void test_resolved_waiters_no_frame(void **state)
 	fix_free(&f);
 }
 
+/* A TCP SYN refused a buffer (the one ARP wait slot is taken by a datagram for the same silent
+ * neighbour): TCP says "now" until it goes, yet the interface retries it on a timer, not in a spin;
+ * the SYN takes the slot when the datagram times out, and leaves when the neighbour answers. */
+static void test_tcp_blocked_no_spin(void **state)
+{
+	struct fix f;
+	struct fix_opts o = {0};
+	struct tcp_config tc;
+	struct l4_handler h;
+	enum tcp_err err;
+	size_t out = 0;
+	uint8_t buf[2048];
+
+	o.cfg_a.arp_wait_slots = 1;
+	fix_init_raw(&f, &o);
+	tcp_config_default(&tc);
+	tc.max_conns = 4;
+	tc.max_listeners = 1;
+	size_t n = tcp_mem_size(&tc);
+	void *mem = malloc(n);
+	struct tcp_stack *tcp = tcp_init(mem, n, &tc);
+	assert_non_null(tcp);
+	tcp_handler(tcp, &h);
+	iface_set_tcp_handler(f.a, &h);
+	struct udp_socket *s = fix_udp_socket(f.a, 5000, 4, 4);
+	assert_int_equal(udp_socket_send_to(s, "x", 1, FIX_IP_RAW, 7), UDP_OK);
+	struct tcp_connect_opts co = {.local_addr = FIX_IP_A, .remote_addr = FIX_IP_RAW, .remote_port = 80};
+	struct tcp_conn *c = tcp_connect(tcp, &co, &err);
+	assert_non_null(c);
+	smx_instant t0 = f.now;
+	run_loop(&f, t0 + 5 * SEC, &out);
+	assert_true(tcp_stack_stats(tcp)->tx_no_buffer > 0); /* it was blocked */
+	assert_int_equal(fix_count(f.a, IFACE_DROP_TX_ARP_UNRESOLVED), 1); /* the datagram, at t0+3s */
+	assert_true(out >= 5); /* ARP requests, one a second */
+	raw_send(&f, buf, raw_build_arp(buf, ARP_OP_REPLY, &FIX_MAC_A, FIX_IP_RAW, &FIX_MAC_A, FIX_IP_A));
+	iface_poll(f.a, f.now);
+	struct ipv4_repr ip;
+	struct tcp_repr t;
+	n = raw_recv(&f, buf, sizeof(buf));
+	assert_true(n > 34);
+	assert_int_equal(ipv4_parse(buf + 14, n - 14, WIRE_CSUM_VERIFY, &ip), WIRE_OK);
+	assert_int_equal(ip.protocol, IP_PROTO_TCP);
+	assert_int_equal(tcp_parse(buf + 34, ipv4_payload_len(&ip), ip.src, ip.dst, WIRE_CSUM_VERIFY, &t), WIRE_OK);
+	assert_int_equal(t.flags & (TCP_SYN | TCP_ACK), TCP_SYN);
+	assert_int_equal(t.dst_port, 80);
+	tcp_abort(tcp, c);
+	iface_poll(f.a, f.now);
+	raw_drain(&f);
+	fix_udp_free(s);
+	fix_free(&f);
+	free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arp_queue_full_no_spin),
 		cmocka_unit_test(test_no_frame_no_spin),
 		cmocka_unit_test(test_resolved_waiters_no_frame),
+		cmocka_unit_test(test_tcp_blocked_no_spin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
