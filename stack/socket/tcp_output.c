@@ -258,8 +258,12 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 		if (fin)
 			break;
 	}
-	/* Unsent data, nothing outstanding, and the window will not take it: probe (persist). */
-	if (tcp_seq_lt(c->snd_nxt, end) && c->snd_max == c->snd_una && !(c->flags & TCP_CF_PERSIST)) {
+	/* Unsent data, nothing outstanding, and the window will not take it: probe (persist). After a
+	 * timeout with the window shrunk to zero (RFC 1122 4.2.2.16), snd_nxt went back to snd_una but
+	 * snd_max did not, and no retransmission timer runs: that counts as nothing outstanding too, or
+	 * nothing would ever ask about the window again. */
+	if (tcp_seq_lt(c->snd_nxt, end) && c->snd_nxt == c->snd_una &&
+	    (c->snd_max == c->snd_una || c->rtx_at == SMX_INSTANT_NEVER) && !(c->flags & TCP_CF_PERSIST)) {
 		c->flags |= TCP_CF_PERSIST;
 		c->rtx_at = now + SMX_MIN(tcp_rto_backed_off(s, c), TCP_PERSIST_MAX);
 		tcp_timer_arm(s, c, c->rtx_at);

