@@ -105,6 +105,20 @@ static void tcp_take_syn(struct tcp_conn *c, const struct tcp_repr *r)
 
 /* ---- LISTEN (RFC 9293 3.10.7.2) ---- */
 
+/* RFC 4987 3.5: with the backlog (or every slot) full, the oldest half-open connection yields to a
+ * new SYN, but only once its SYN-ACK went unanswered for a whole RTO: a SYN flood then cannot shut
+ * the listener for the user timeout, while a burst of real clients still completes in order. */
+static bool tcp_listener_recycle(struct tcp_stack *s, struct tcp_listener *l)
+{
+	struct tcp_conn *old = l->syn_q.head != TCP_NIL ? &s->conns[l->syn_q.head] : NULL;
+
+	if (!old || !(old->flags & TCP_CF_SYN_RTX))
+		return false;
+	s->stats.syn_recv_recycled++;
+	tcp_conn_terminate(s, old, TCP_ERROR_NONE);
+	return true;
+}
+
 static void tcp_listen_input(struct tcp_stack *s, struct tcp_listener *l, const struct ipv4_repr *ip,
 			     const struct tcp_repr *r, smx_instant now, const struct ip_sender *tx)
 {
@@ -118,11 +132,13 @@ static void tcp_listen_input(struct tcp_stack *s, struct tcp_listener *l, const 
 	}
 	if (!(r->flags & TCP_SYN) || !tcp_addr_unicast(ip->src))
 		return;
-	if (l->pending >= l->backlog) {
+	if (l->pending >= l->backlog && !tcp_listener_recycle(s, l)) {
 		s->stats.rx_listen_drop++;
 		return;
 	}
 	c = tcp_conn_alloc(s);
+	if (!c && tcp_listener_recycle(s, l))
+		c = tcp_conn_alloc(s);
 	if (!c) {
 		s->stats.rx_listen_drop++;
 		return;
@@ -141,6 +157,7 @@ static void tcp_listen_input(struct tcp_stack *s, struct tcp_listener *l, const 
 	tcp_take_peer_mss(s, c, r, tx);
 	/* Text on a SYN is not queued (RFC 9293 3.10.7.2 allows either): the peer sends it again. */
 	tcp_set_state(s, c, TCP_SYN_RECEIVED);
+	tcp_conn_set_aux(s, c, TCP_AUX_SYN_QUEUE);
 	tcp_conn_hash_insert(s, c);
 	tcp_conn_ready(s, c);
 }

@@ -51,7 +51,7 @@ uint32_t tcp_asm_advance(struct tcp_assembler *a, uint32_t upto);
 enum tcp_list_kind {
 	TCP_LIST_READY = 0, /* has something to send: evaluated by output */
 	TCP_LIST_EVENT,     /* has events for the app */
-	TCP_LIST_AUX,       /* free slots, a listener's accept queue, or TIME-WAIT (oldest first) */
+	TCP_LIST_AUX,       /* free slots, a listener's SYN or accept queue, or TIME-WAIT (oldest first) */
 	TCP_LIST_KINDS,
 };
 
@@ -71,6 +71,7 @@ enum tcp_aux_owner {
 	TCP_AUX_FREE,
 	TCP_AUX_ACCEPT,
 	TCP_AUX_TIME_WAIT,
+	TCP_AUX_SYN_QUEUE, /* a listener's half-open (SYN-RECEIVED) connections, oldest first */
 };
 
 /* Flags in tcp_conn.flags. */
@@ -176,6 +177,7 @@ struct tcp_listener {
 	uint32_t backlog;
 	uint32_t pending; /* SYN-RECEIVED plus accept queue */
 	struct tcp_list accept_q;
+	struct tcp_list syn_q; /* the SYN-RECEIVED ones, oldest first */
 	void *user;
 	uint32_t ev_next;
 };

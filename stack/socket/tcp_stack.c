@@ -169,6 +169,8 @@ static struct tcp_list *tcp_aux_list(struct tcp_stack *s, struct tcp_conn *c)
 		return &c->listener->accept_q;
 	case TCP_AUX_TIME_WAIT:
 		return &s->time_wait;
+	case TCP_AUX_SYN_QUEUE:
+		return &c->listener->syn_q;
 	default:
 		return NULL;
 	}
@@ -304,6 +306,8 @@ void tcp_conn_set_aux(struct tcp_stack *s, struct tcp_conn *c, enum tcp_aux_owne
 		tcp_list_push(s, &c->listener->accept_q, TCP_LIST_AUX, c);
 	else if (owner == TCP_AUX_TIME_WAIT)
 		tcp_list_push(s, &s->time_wait, TCP_LIST_AUX, c);
+	else if (owner == TCP_AUX_SYN_QUEUE)
+		tcp_list_push(s, &c->listener->syn_q, TCP_LIST_AUX, c);
 }
 
 /* ---- Listeners ---- */
@@ -433,6 +437,7 @@ struct tcp_listener *tcp_listen(struct tcp_stack *s, ipv4_addr addr, uint16_t po
 	free_l->backlog = backlog;
 	free_l->user = user;
 	free_l->accept_q = (struct tcp_list){ TCP_NIL, TCP_NIL, 0 };
+	free_l->syn_q = (struct tcp_list){ TCP_NIL, TCP_NIL, 0 };
 	free_l->ev_next = TCP_NIL;
 out:
 	if (err)

@@ -67,10 +67,56 @@ static void test_window_shrunk_to_zero_keeps_probing(void **state)
 	assert_int_equal(seg.r.payload_len, 1000);
 }
 
+/* RFC 4987 3.5: a SYN flood fills the backlog with half-open connections that never complete. Once
+ * their SYN-ACKs went unanswered for an RTO, a real client's SYN takes the oldest one's place instead
+ * of being dropped until the user timeout (minutes) frees the backlog. A burst of fresh SYNs still
+ * sees the backlog full. */
+static void test_syn_flood_recycles_half_open(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+
+	th_listen(t, 3);
+	for (int i = 0; i < 3; i++) {
+		th_send_raw(t, (uint16_t)(3000 + i), TH_LPORT, 7000u * i, 0, TCP_SYN, 1000, NULL, 0, 1000);
+		th_expect(t, &seg);
+		assert_int_equal(seg.r.flags, TCP_SYN | TCP_ACK);
+	}
+	/* Fresh half-open connections are not given up. */
+	th_send_raw(t, 3999, TH_LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, 1000);
+	th_expect_none(t);
+	assert_int_equal(tcp_stack_stats(t->s)->rx_listen_drop, 1);
+	/* The flood's SYN-ACKs go unanswered for an RTO. */
+	th_advance(t, 1500000);
+	while (th_next(t, &seg))
+		assert_int_equal(seg.r.flags, TCP_SYN | TCP_ACK);
+	/* A real client now gets in, and its connection completes. */
+	th_send_raw(t, 4000, TH_LPORT, 90000, 0, TCP_SYN, 1000, NULL, 0, 1000);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(seg.r.ack, 90001);
+	assert_int_equal(tcp_stack_stats(t->s)->syn_recv_recycled, 1);
+	th_send_raw(t, 4000, TH_LPORT, 90001, seg.r.seq + 1, TCP_ACK, 1000, NULL, 0, 0);
+	struct tcp_conn *c = tcp_accept(t->s, t->l);
+	struct tcp_endpoints ep;
+
+	assert_non_null(c);
+	tcp_conn_endpoints(c, &ep);
+	assert_int_equal(ep.remote_port, 4000);
+	assert_int_equal(tcp_conn_state(c), TCP_ESTABLISHED);
+	/* The recycled one (the oldest, port 3000) is gone: its late ACK meets the listener. */
+	assert_int_equal(tcp_conn_count(t->s), 3);
+	th_send_raw(t, 3000, TH_LPORT, 1, 12345, TCP_ACK, 1000, NULL, 0, 0);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.flags, TCP_RST);
+	assert_int_equal(seg.r.seq, 12345);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_window_shrunk_to_zero_keeps_probing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syn_flood_recycles_half_open, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -201,6 +201,7 @@ struct tcp_stats {
 	uint64_t rx_bad_checksum;
 	uint64_t rx_no_conn;         /* to a closed port: answered with RST */
 	uint64_t rx_listen_drop;     /* SYN dropped: backlog full or no connection slot */
+	uint64_t syn_recv_recycled;  /* unanswered half-open connections given up for a new SYN */
 	uint64_t rx_out_of_window;   /* unacceptable segments (RFC 9293 3.10.7.4 first check) */
 	uint64_t rx_ooo_drop;        /* out-of-order segment with no room to keep it */
 	uint64_t rx_bad_ack;         /* ACK outside RFC 5961 5.2's range, or of unsent data */
