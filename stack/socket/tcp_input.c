@@ -445,6 +445,9 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 	if (tcp_seq_gt(seq + len, edge)) {
 		len = tcp_seq_gt(edge, seq) ? edge - seq : 0;
 		fin = false;
+		/* Text dropped for want of window (a probe, RFC 1122 4.2.2.17): say where the window is. */
+		c->flags |= TCP_CF_ACK_NOW;
+		tcp_conn_ready(s, c);
 	}
 	if (c->flags & TCP_CF_FIN_RCVD) {
 		/* Nothing follows the FIN we already took. */
@@ -537,14 +540,18 @@ static void tcp_conn_segment(struct tcp_stack *s, struct tcp_conn *c, const stru
 		tcp_conn_ready(s, c);
 		return;
 	}
-	/* First step. */
+	/* First step. With the window shut, "special allowance should be made to accept valid ACKs,
+	 * URGs, and RSTs": a zero-window probe at RCV.NXT still carries them (its text is dropped and
+	 * answered below, as BSD does); the peer's probes are often the only news of its window. */
 	if (!tcp_seq_acceptable(c, r->seq, tcp_seg_len(r))) {
 		s->stats.rx_out_of_window++;
-		if (!(r->flags & TCP_RST)) {
-			c->flags |= TCP_CF_ACK_NOW;
-			tcp_conn_ready(s, c);
+		if (!(r->seq == c->rcv_nxt && !tcp_seq_gt(c->rcv_adv, c->rcv_nxt))) {
+			if (!(r->flags & TCP_RST)) {
+				c->flags |= TCP_CF_ACK_NOW;
+				tcp_conn_ready(s, c);
+			}
+			return;
 		}
-		return;
 	}
 	c->last_rx = now;
 	c->keep_probes = 0;

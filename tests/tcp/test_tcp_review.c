@@ -112,11 +112,51 @@ static void test_syn_flood_recycles_half_open(void **state)
 	assert_int_equal(seg.r.seq, 12345);
 }
 
+/* The receive window shut by an app that does not read, the peer's zero-window probe (one byte at
+ * RCV.NXT) acknowledges our data: RFC 9293 3.10.7.4 makes "special allowance" for the ACK it carries.
+ * Its byte is dropped and answered with an ACK showing the window still shut. */
+static void test_ack_on_probe_into_zero_window(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	uint8_t data[1000], out[100];
+	uint32_t our_base;
+
+	memset(data, 'p', sizeof(data));
+	memset(out, 'o', sizeof(out));
+	th_open_passive(t, 1000, 1000);
+	our_base = t->peer_ack;
+	/* The peer fills our 8192-byte receive buffer; the app reads none of it. */
+	for (int i = 0; i < 9; i++)
+		th_send(t, TCP_ACK, data, i < 8 ? 1000 : 192);
+	th_advance(t, 100000);
+	while (th_next(t, &seg))
+		;
+	assert_int_equal(tcp_rcv_window(t->c), 0);
+	/* We send; the peer's only segments are probes into our shut window. */
+	assert_int_equal(tcp_send(t->s, t->c, out, sizeof(out)), sizeof(out));
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.seq, our_base);
+	assert_int_equal(seg.r.payload_len, 100);
+	t->peer_ack = our_base + 100;
+	th_send_at(t, t->peer_seq, TCP_ACK, data, 1);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.flags, TCP_ACK);
+	assert_int_equal(seg.r.ack, t->peer_seq);
+	assert_int_equal(seg.r.window, 0);
+	assert_int_equal(tcp_recv_avail(t->c), 8192);
+	/* Our data was taken: nothing is retransmitted, the send buffer is free again. */
+	assert_int_equal(tcp_send_space(t->c), t->cfg.tx_buf_size);
+	th_advance(t, 5000000);
+	th_expect_none(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_window_shrunk_to_zero_keeps_probing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syn_flood_recycles_half_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_on_probe_into_zero_window, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
