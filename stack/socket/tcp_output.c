@@ -286,6 +286,15 @@ static enum tcp_tx_result tcp_output_rst(struct tcp_stack *s, struct tcp_conn *c
 	return res;
 }
 
+/* The sequence number of a pure ACK: snd_max (see below), except while probing a shut window. The
+ * peer acknowledged snd_una with a zero window, so it accepts an empty segment only at SEG.SEQ =
+ * RCV.NXT = snd_una (RFC 9293 3.10.7.4's table); at snd_max, past our probe byte, every window update
+ * we send would be dropped and the peer would learn of our window only from our backed-off probes. */
+static uint32_t tcp_pure_ack_seq(const struct tcp_conn *c)
+{
+	return (c->flags & TCP_CF_PERSIST) && c->snd_wnd == 0 ? c->snd_una : c->snd_max;
+}
+
 bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, const struct ip_sender *tx,
 		     bool *blocked)
 {
@@ -337,7 +346,7 @@ bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, c
 		/* At snd_max, not snd_nxt: while going back after a timeout, snd_nxt may lie below what
 		 * the peer already has, and a segment left of its window is dropped ACK and all (the
 		 * same choice BSD makes). */
-		res = tcp_send_segment(s, c, tx, c->snd_max, TCP_ACK, 0, 0);
+		res = tcp_send_segment(s, c, tx, tcp_pure_ack_seq(c), TCP_ACK, 0, 0);
 		sent |= res == TCP_TX_SENT;
 	}
 out:
@@ -354,7 +363,7 @@ void tcp_conn_ack_now(struct tcp_stack *s, struct tcp_conn *c, const struct ip_s
 		return;
 	if (c->state < TCP_SYN_RECEIVED || (c->state == TCP_SYN_RECEIVED && c->snd_nxt == c->iss))
 		return;
-	tcp_send_segment(s, c, tx, c->snd_max, TCP_ACK, 0, 0);
+	tcp_send_segment(s, c, tx, tcp_pure_ack_seq(c), TCP_ACK, 0, 0);
 }
 
 bool tcp_output(struct tcp_stack *s, smx_instant now, const struct ip_sender *tx)

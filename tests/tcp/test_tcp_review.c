@@ -151,12 +151,54 @@ static void test_ack_on_probe_into_zero_window(void **state)
 	th_expect_none(t);
 }
 
+/* Both windows shut: the peer's (we probe it) and ours (the app has not read). When our app reads,
+ * the window update must be acceptable to a peer whose window is zero: SEG.SEQ = RCV.NXT, the snd_una
+ * the peer acknowledged, not one past the probe byte it refused (Linux and BSD drop that, and would
+ * only learn of our window from our next backed-off probe). */
+static void test_window_update_while_probing(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	uint8_t data[1000], out[100], got[8192];
+	uint32_t our_base;
+
+	memset(data, 'p', sizeof(data));
+	memset(out, 'o', sizeof(out));
+	th_open_passive(t, 1000, 1000);
+	our_base = t->peer_ack;
+	for (int i = 0; i < 9; i++)
+		th_send(t, TCP_ACK, data, i < 8 ? 1000 : 192);
+	th_advance(t, 100000);
+	while (th_next(t, &seg))
+		;
+	assert_int_equal(tcp_rcv_window(t->c), 0);
+	/* The peer's window shuts too; our data waits and we probe. */
+	t->peer_win = 0;
+	th_send(t, TCP_ACK, NULL, 0);
+	assert_int_equal(tcp_send(t->s, t->c, out, sizeof(out)), sizeof(out));
+	th_expect_none(t);
+	th_advance(t, tcp_poll_at(t->s, t->now) - t->now);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.seq, our_base);
+	assert_int_equal(seg.r.payload_len, 1);
+	th_send(t, TCP_ACK, NULL, 0); /* refused: still acknowledges our_base, window 0 */
+	th_expect_none(t);
+	/* Our app reads everything: the window update goes where the peer can take it. */
+	assert_int_equal(tcp_recv(t->s, t->c, got, sizeof(got)), sizeof(got));
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.flags, TCP_ACK);
+	assert_int_equal(seg.r.payload_len, 0);
+	assert_true(seg.r.window > 0);
+	assert_int_equal(seg.r.seq, our_base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_window_shrunk_to_zero_keeps_probing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syn_flood_recycles_half_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_on_probe_into_zero_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_window_update_while_probing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
