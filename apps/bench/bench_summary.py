@@ -25,8 +25,8 @@ REFERENCE = {
     "icmp-block": ["kernel"],
     "rate": ["kernel-block"],
 }
-SERVER_ORDER = ["kernel-block", "kernel-busy", "kernel", "smolxdp-busy", "smolxdp-irq", "smolxdp-2q",
-                "reflector"]
+SERVER_ORDER = ["kernel-block", "kernel-busy", "kernel", "smolxdp-busy", "smolxdp-spin", "smolxdp-irq",
+                "smolxdp-2q", "reflector"]
 TEST_ORDER = ["udp-spin", "udp-block", "icmp-spin", "icmp-block", "rate"]
 TEST_TITLE = {
     "udp-spin": "UDP echo RTT, 64-byte payload, client spinning",

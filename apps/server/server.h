@@ -26,7 +26,8 @@ struct srv_opts {
 	struct eth_addr mac;
 	ipv4_addr gateway;
 	enum xsk_bind_mode bind_mode;
-	bool busy_poll;
+	bool busy_poll; /* spin, with socket busy polling (a syscall on every empty receive) */
+	bool spin;      /* spin on the rings, no syscall but the TX kicks the kernel asks for */
 	const char *pcap_path;
 	uint8_t drop_pct;
 	uint8_t corrupt_pct;

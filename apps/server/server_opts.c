@@ -20,7 +20,10 @@ static const char usage[] =
 	"  --queues N           serve N queues from Q on, one thread and stack each (default 1)\n"
 	"  --copy               force AF_XDP copy mode\n"
 	"  --zero-copy          force zero-copy mode (fails where the driver cannot)\n"
-	"  --busy-poll          spin instead of sleeping, with socket busy polling\n"
+	"  --spin               spin on the rings instead of sleeping (no syscall but the TX kicks\n"
+	"                       the kernel asks for)\n"
+	"  --busy-poll          spin with socket busy polling: SO_PREFER_BUSY_POLL/SO_BUSY_POLL and a\n"
+	"                       recvfrom on every empty receive, to run the driver's NAPI here\n"
 	"  --pcap FILE          record every frame in and out to FILE (pcap)\n"
 	"  --drop-chance PCT    drop PCT%% of frames in each direction (fault injection)\n"
 	"  --corrupt-chance PCT corrupt one byte of PCT%% of frames (fault injection)\n"
@@ -91,7 +94,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 }
 
 enum {
-	OPT_IP = 256, OPT_MAC, OPT_GATEWAY, OPT_QUEUE, OPT_QUEUES, OPT_COPY, OPT_ZEROCOPY, OPT_BUSY,
+	OPT_IP = 256, OPT_MAC, OPT_GATEWAY, OPT_QUEUE, OPT_QUEUES, OPT_COPY, OPT_ZEROCOPY, OPT_BUSY, OPT_SPIN,
 	OPT_PCAP, OPT_DROP, OPT_CORRUPT, OPT_SEED, OPT_PORT, OPT_STATS, OPT_TCP_CONNS, OPT_TCP_RTO_MIN,
 };
 
@@ -104,6 +107,7 @@ static const struct option long_opts[] = {
 	{"copy", no_argument, NULL, OPT_COPY},
 	{"zero-copy", no_argument, NULL, OPT_ZEROCOPY},
 	{"busy-poll", no_argument, NULL, OPT_BUSY},
+	{"spin", no_argument, NULL, OPT_SPIN},
 	{"pcap", required_argument, NULL, OPT_PCAP},
 	{"drop-chance", required_argument, NULL, OPT_DROP},
 	{"corrupt-chance", required_argument, NULL, OPT_CORRUPT},
@@ -146,6 +150,9 @@ static int apply(struct srv_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_BUSY:
 		o->busy_poll = true;
+		return 0;
+	case OPT_SPIN:
+		o->spin = true;
 		return 0;
 	case OPT_PCAP:
 		o->pcap_path = arg;

@@ -1,6 +1,7 @@
 /* One stack instance of smolxdp-server: an AF_XDP device on one RX queue (optionally behind the fault
  * injector and the pcap recorder), an interface, and the UDP echo socket; and its event loop, which
- * spins (--busy-poll) or sleeps in poll() until the interface's next timer or the socket is readable. */
+ * spins (--spin, or --busy-poll with socket busy polling) or sleeps in poll() until the interface's next
+ * timer or the socket is readable. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -151,7 +152,7 @@ void *srv_queue_run(void *arg)
 		active |= echo_all(q);
 		if (q->tcp.s)
 			active |= srv_tcp_run(&q->tcp);
-		if (active || q->opts->busy_poll)
+		if (active || q->opts->busy_poll || q->opts->spin)
 			continue;
 		/* Idle: sleep until a frame arrives or the interface's next timer (ARP retry, TCP). */
 		smx_instant delay = iface_poll_delay(q->iface, now_us());
@@ -187,10 +188,11 @@ void srv_queue_print_stats(struct srv_queue *q, FILE *out, bool all)
 		fprintf(out, "  fault injector: dropped %llu, corrupted %llu\n", (unsigned long long)q->fault.stats.dropped,
 			(unsigned long long)q->fault.stats.corrupted);
 	if (xsk_dev_stats(q->xd, &xs) == 0)
-		fprintf(out, "  xsk: rx %llu, tx %llu, kernel rx_dropped %llu, rx_ring_full %llu, fill_ring_empty %llu, "
-			"tx_ring_full %llu\n", (unsigned long long)xs.rx_frames, (unsigned long long)xs.tx_frames,
-			(unsigned long long)xs.rx_dropped, (unsigned long long)xs.rx_ring_full,
-			(unsigned long long)xs.fill_ring_empty, (unsigned long long)xs.tx_ring_full);
+		fprintf(out, "  xsk: rx %llu, tx %llu, kicks %llu, kernel rx_dropped %llu, rx_ring_full %llu, "
+			"fill_ring_empty %llu, tx_ring_full %llu\n", (unsigned long long)xs.rx_frames,
+			(unsigned long long)xs.tx_frames, (unsigned long long)xs.kicks, (unsigned long long)xs.rx_dropped,
+			(unsigned long long)xs.rx_ring_full, (unsigned long long)xs.fill_ring_empty,
+			(unsigned long long)xs.tx_ring_full);
 }
 
 void srv_queue_close(struct srv_queue *q)

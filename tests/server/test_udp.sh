@@ -52,3 +52,12 @@ ok "closed UDP port: ECONNREFUSED"
 
 smx_stop_server
 grep -Eq "icmp_errors_sent +[1-9]" "$TMP/server.out" || fail "icmp_errors_sent not counted"
+
+# The spinning modes echo too: --spin (no syscall but the TX kicks) and --busy-poll (socket busy polling).
+for mode in --spin --busy-poll; do
+	smx_start_server "$mode"
+	out=$(C timeout 5 socat -t 1 stdio "udp4-connect:$SRV_IP:6969" <<<"echo with $mode")
+	[ "$out" = "echo with $mode" ] || fail "socat echo with $mode returned '$out'"
+	ok "socat echo with $mode"
+	smx_stop_server
+done
