@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include "bench_stack.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app_parse.h"
 #include "smolxdp/iface.h"
 #include "smolxdp/udp.h"
 #include "smolxdp/wire/icmpv4.h"
@@ -52,49 +52,6 @@ static smx_instant now_us(void)
 bool bench_stack_available(void)
 {
 	return true;
-}
-
-static int parse_mac(const char *s, struct eth_addr *mac)
-{
-	unsigned b[6];
-	char extra;
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &extra) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (b[i] > 255)
-			return -EINVAL;
-		mac->b[i] = (uint8_t)b[i];
-	}
-	return 0;
-}
-
-static int parse_ipv4(const char *s, ipv4_addr *addr)
-{
-	struct in_addr a;
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*addr = ntohl(a.s_addr);
-	return 0;
-}
-
-static int parse_cidr(const char *s, struct iface_cidr *c)
-{
-	char buf[64];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	if (n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, n);
-	buf[n] = 0;
-	c->prefix_len = 24;
-	if (slash) {
-		char *e;
-		long p = strtol(slash + 1, &e, 10);
-		if (*e || e == slash + 1 || p < 0 || p > 32)
-			return -EINVAL;
-		c->prefix_len = (uint8_t)p;
-	}
-	return parse_ipv4(buf, &c->addr);
 }
 
 /* Echo replies to our identifiers are parsed straight out of the frame during iface_poll. */
@@ -271,8 +228,8 @@ int bench_stack_open(struct bench_transport *t, const struct bench_opts *o, cons
 	s->ident_base = (uint16_t)(getpid() * 16);
 
 	struct iface_config cfg = { .addr_count = 1, .udp_sockets = o->flows + 1 };
-	if (parse_mac(so->mac, &cfg.mac) < 0 || parse_cidr(so->ip, &cfg.addrs[0]) < 0 ||
-	    parse_ipv4(so->server, &s->server) < 0) {
+	if (app_parse_mac(so->mac, &cfg.mac) < 0 || app_parse_cidr(so->ip, &cfg.addrs[0]) < 0 ||
+	    app_parse_ipv4(so->server, &s->server) < 0) {
 		fprintf(stderr, "smolxdp-bench: bad --mac, --ip or server address\n");
 		err = -EINVAL;
 		goto fail;

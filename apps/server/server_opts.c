@@ -1,11 +1,11 @@
 /* smolxdp-server's command line. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app_parse.h"
 #include "server.h"
 
 static const char usage[] =
@@ -36,51 +36,6 @@ static const char usage[] =
 	"  -v, --verbose        say more about set-up\n"
 	"  -h, --help           this text\n"
 	"Stops cleanly on SIGINT or SIGTERM, detaching its XDP program.\n";
-
-static int parse_ipv4(const char *s, ipv4_addr *out)
-{
-	struct in_addr a;
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*out = ntohl(a.s_addr);
-	return 0;
-}
-
-static int parse_cidr(const char *s, struct iface_cidr *c)
-{
-	char buf[INET_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	if (n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, n);
-	buf[n] = 0;
-	c->prefix_len = 24;
-	if (slash) {
-		char *end;
-		long p = strtol(slash + 1, &end, 10);
-		if (*end || end == slash + 1 || p < 0 || p > 32)
-			return -EINVAL;
-		c->prefix_len = (uint8_t)p;
-	}
-	return parse_ipv4(buf, &c->addr);
-}
-
-static int parse_mac(const char *s, struct eth_addr *mac)
-{
-	unsigned b[6];
-	char extra;
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &extra) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (b[i] > 255)
-			return -EINVAL;
-		mac->b[i] = (uint8_t)b[i];
-	}
-	if (mac->b[0] & 1) /* a group address cannot be a station's */
-		return -EINVAL;
-	return 0;
-}
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -127,11 +82,11 @@ static int apply(struct srv_opts *o, int c, const char *arg)
 	unsigned long v = 0;
 	switch (c) {
 	case OPT_IP:
-		return parse_cidr(arg, &o->ip);
+		return app_parse_cidr(arg, &o->ip);
 	case OPT_MAC:
-		return parse_mac(arg, &o->mac);
+		return app_parse_mac(arg, &o->mac);
 	case OPT_GATEWAY:
-		return parse_ipv4(arg, &o->gateway);
+		return app_parse_ipv4(arg, &o->gateway);
 	case OPT_QUEUE:
 		if (parse_uint(arg, 1023, &v) < 0)
 			return -EINVAL;

@@ -3,7 +3,6 @@
  * checking that it received --expect bytes of the same pattern. Exit status 0 only if every byte was
  * sent and acknowledged and every byte received was right. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -14,6 +13,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "app_parse.h"
 #include "smolxdp/iface.h"
 #include "smolxdp/tcp.h"
 #include "smolxdp/xsk_dev.h"
@@ -78,16 +78,6 @@ static const char usage[] =
 	"  --tcp-rto-min MS     floor of the retransmission timeout (default 200)\n"
 	"  -q, --quiet          only errors\n";
 
-static int parse_ipv4(const char *s, ipv4_addr *out)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*out = ntohl(a.s_addr);
-	return 0;
-}
-
 static int parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
@@ -124,22 +114,15 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 
 		switch (c) {
 		case 'i':
-			p = strchr(optarg, '/');
-			o->ip.prefix_len = 24;
-			if (p) {
-				*p = 0;
-				o->ip.prefix_len = (uint8_t)atoi(p + 1);
-			}
-			if (parse_ipv4(optarg, &o->ip.addr) < 0 || o->ip.prefix_len > 32)
+			if (app_parse_cidr(optarg, &o->ip) < 0)
 				goto bad;
 			break;
 		case 'm':
-			if (sscanf(optarg, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &o->mac.b[0], &o->mac.b[1], &o->mac.b[2],
-				   &o->mac.b[3], &o->mac.b[4], &o->mac.b[5]) != 6)
+			if (app_parse_mac(optarg, &o->mac) < 0)
 				goto bad;
 			break;
 		case 'g':
-			if (parse_ipv4(optarg, &o->gateway) < 0)
+			if (app_parse_ipv4(optarg, &o->gateway) < 0)
 				goto bad;
 			break;
 		case 'C':
@@ -153,7 +136,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 			if (!p)
 				goto bad;
 			*p = 0;
-			if (parse_ipv4(optarg, &o->server) < 0 || parse_u64(p + 1, &v) < 0 || v == 0 || v > 65535)
+			if (app_parse_ipv4(optarg, &o->server) < 0 || parse_u64(p + 1, &v) < 0 || v == 0 || v > 65535)
 				goto bad;
 			o->port = (uint16_t)v;
 			break;
