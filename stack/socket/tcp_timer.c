@@ -156,6 +156,14 @@ static void tcp_conn_timers(struct tcp_stack *s, struct tcp_conn *c, smx_instant
 	if (c->rtx_at <= now) {
 		c->rtx_at = SMX_INSTANT_NEVER;
 		if (c->flags & TCP_CF_PERSIST) {
+			/* RFC 1122 4.2.2.17 keeps probing a zero window as long as the receiver answers
+			 * (RFC 6429); a peer that answers no probe for the user timeout (RFC 9293 3.8.3) is
+			 * gone, and would otherwise hold the slot forever, even after the app closed. */
+			if (now - c->last_rx >= c->user_timeout) {
+				s->stats.conns_timed_out++;
+				tcp_conn_terminate(s, c, TCP_ERROR_TIMED_OUT);
+				return;
+			}
 			c->flags |= TCP_CF_PROBE;
 			tcp_conn_ready(s, c);
 		} else {

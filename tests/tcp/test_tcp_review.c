@@ -67,6 +67,39 @@ static void test_window_shrunk_to_zero_keeps_probing(void **state)
 	assert_int_equal(seg.r.payload_len, 1000);
 }
 
+/* RFC 6429 / RFC 9293 3.8.3: a zero-window peer that answers probes is kept forever (the test above);
+ * one that falls silent is given up after the user timeout, even once the app has closed, instead of
+ * holding its slot with probes for ever. */
+static void test_silent_zero_window_peer_times_out(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	uint8_t data[1000];
+
+	memset(data, 'y', sizeof(data));
+	th_open_passive(t, 1000, 1000);
+	tcp_set_user_timeout(t->s, t->c, 30000000);
+	assert_int_equal(tcp_send(t->s, t->c, data, sizeof(data)), sizeof(data));
+	th_expect(t, &seg);
+	t->peer_win = 0;
+	t->peer_ack = seg.r.seq + (uint32_t)seg.r.payload_len;
+	th_send(t, TCP_ACK, NULL, 0);
+	assert_int_equal(tcp_send(t->s, t->c, data, sizeof(data)), sizeof(data));
+	tcp_close(t->s, t->c);
+	int probes = 0;
+	for (int i = 0; i < 64 && tcp_conn_count(t->s) > 0; i++) {
+		smx_instant at = tcp_poll_at(t->s, t->now);
+
+		assert_true(at != SMX_INSTANT_NEVER);
+		th_advance(t, at - t->now);
+		while (th_next(t, &seg))
+			probes++; /* never answered */
+	}
+	assert_true(probes >= 2);
+	assert_int_equal(tcp_conn_count(t->s), 0);
+	assert_true(tcp_stack_stats(t->s)->conns_timed_out >= 1);
+}
+
 /* RFC 4987 3.5: a SYN flood fills the backlog with half-open connections that never complete. Once
  * their SYN-ACKs went unanswered for an RTO, a real client's SYN takes the oldest one's place instead
  * of being dropped until the user timeout (minutes) frees the backlog. A burst of fresh SYNs still
@@ -195,6 +228,7 @@ static void test_window_update_while_probing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_silent_zero_window_peer_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_shrunk_to_zero_keeps_probing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syn_flood_recycles_half_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_on_probe_into_zero_window, setup, teardown),
