@@ -6,17 +6,12 @@
 /* RFC 1812 4.3.2.3: quote as much of the datagram as fits in 576 bytes. */
 #define ICMP_ERROR_MAX_LEN (576 - IPV4_HEADER_LEN)
 
+/* The request's checksum is good here (verified on parse, or by the device), so the reply's is derived
+ * from it rather than summed again over the data. */
 static void icmp_echo_reply(struct iface *ifc, const struct rx_ip *rx, const struct icmpv4_repr *req)
 {
 	struct ip_tx tx;
-	struct icmpv4_repr rep = {
-		.type = ICMPV4_ECHO_REPLY,
-		.ident = req->ident,
-		.seq = req->seq,
-		.data = req->data,
-		.data_len = req->data_len,
-	};
-	size_t len = icmpv4_repr_len(&rep);
+	size_t len = icmpv4_repr_len(req);
 
 	/* RFC 1122 3.2.2.6: the reply's source is the address the request was sent to. */
 	enum ip_tx_err e = iface_ip_begin(ifc, rx->ip.dst, rx->ip.src, IP_PROTO_ICMP, len, &tx);
@@ -24,7 +19,7 @@ static void icmp_echo_reply(struct iface *ifc, const struct rx_ip *rx, const str
 		iface_count_tx_fail(ifc, e);
 		return;
 	}
-	icmpv4_emit(&rep, tx.l4, tx.l4_cap);
+	icmpv4_emit_echo_reply(req, tx.l4, tx.l4_cap);
 	iface_ip_commit(ifc, &tx, len);
 	iface_count(ifc, IFACE_ICMP_ECHO_REPLIES_SENT);
 }

@@ -92,6 +92,23 @@ size_t icmpv4_emit(const struct icmpv4_repr *r, uint8_t *buf, size_t cap)
 	return n;
 }
 
+size_t icmpv4_emit_echo_reply(const struct icmpv4_repr *req, uint8_t *buf, size_t cap)
+{
+	size_t n = icmpv4_repr_len(req);
+
+	if (cap < n || req->type != ICMPV4_ECHO_REQUEST)
+		return 0;
+	if (req->data_len > 0)
+		memmove(buf + ICMPV4_HEADER_LEN, req->data, req->data_len);
+	buf[ICMP_OFF_TYPE] = ICMPV4_ECHO_REPLY;
+	buf[ICMP_OFF_CODE] = 0;
+	put_be16(buf + ICMP_OFF_REST, req->ident);
+	put_be16(buf + ICMP_OFF_REST + 2, req->seq);
+	uint16_t old_word = (uint16_t)(ICMPV4_ECHO_REQUEST << 8 | req->code);
+	put_be16(buf + ICMP_OFF_CSUM, csum_update16(req->checksum, old_word, ICMPV4_ECHO_REPLY << 8));
+	return n;
+}
+
 static const char *icmpv4_unreach_name(uint8_t code)
 {
 	/* RFC 792 codes 0-5, RFC 1122 3.2.2.1 codes 6-12, RFC 1812 5.2.7.1 codes 13-15. */

@@ -123,6 +123,41 @@ static void test_emit_in_place(void **state)
 	assert_memory_equal(p.data, "hello", 5);
 }
 
+/* The echo reply by checksum update: Linux's own reply to a captured request, byte for byte; and for
+ * random requests (every length 0..300, odd ones too, any code, all-ones data) the same bytes as a full
+ * icmpv4_emit of the reply. */
+static void test_emit_echo_reply(void **state)
+{
+	struct icmpv4_repr req;
+	uint8_t out[400];
+
+	assert_int_equal(parse_frame(cap_icmp_echo_request2, &req), WIRE_OK);
+	size_t n = frame_l4_len(cap_icmp_echo_reply2);
+	assert_int_equal(icmpv4_emit_echo_reply(&req, out, sizeof(out)), n);
+	assert_memory_equal(out, frame_l4(cap_icmp_echo_reply2), n);
+	assert_int_equal(icmpv4_emit_echo_reply(&req, out, n - 1), 0);
+
+	srand(5);
+	for (size_t len = 0; len <= 300; len++) {
+		uint8_t msg[8 + 300];
+		uint8_t want[8 + 300];
+		for (size_t i = 0; i < sizeof(msg); i++)
+			msg[i] = len % 3 == 0 ? 0xff : (uint8_t)rand();
+		struct icmpv4_repr r = {.type = ICMPV4_ECHO_REQUEST, .code = (uint8_t)(len % 5 == 0 ? rand() : 0),
+					.ident = (uint16_t)rand(), .seq = (uint16_t)rand(), .data = msg + 8, .data_len = len};
+		assert_int_equal(icmpv4_emit(&r, msg, sizeof(msg)), 8 + len);
+		assert_int_equal(icmpv4_parse(msg, 8 + len, WIRE_CSUM_VERIFY, &req), WIRE_OK);
+		assert_int_equal(icmpv4_emit_echo_reply(&req, out, sizeof(out)), 8 + len);
+		r.type = ICMPV4_ECHO_REPLY;
+		r.code = 0;
+		assert_int_equal(icmpv4_emit(&r, want, sizeof(want)), 8 + len);
+		assert_memory_equal(out, want, 8 + len);
+	}
+	/* anything but an echo request is refused */
+	assert_int_equal(parse_frame(cap_icmp_echo_reply2, &req), WIRE_OK);
+	assert_int_equal(icmpv4_emit_echo_reply(&req, out, sizeof(out)), 0);
+}
+
 static void test_truncation_and_checksum(void **state)
 {
 	struct icmpv4_repr r;
@@ -223,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_short_quotes),
 		cmocka_unit_test(test_round_trip_all_captured),
 		cmocka_unit_test(test_emit_in_place),
+		cmocka_unit_test(test_emit_echo_reply),
 		cmocka_unit_test(test_truncation_and_checksum),
 		cmocka_unit_test(test_frag_needed_and_param_problem),
 		cmocka_unit_test(test_print),

@@ -51,6 +51,11 @@ size_t icmpv4_repr_len(const struct icmpv4_repr *r); /* 8 + data_len */
 /* Writes header and data (memmove, so data may already sit at buf+8) and the checksum. For echo
  * types ident/seq are written; for others `rest`. */
 size_t icmpv4_emit(const struct icmpv4_repr *r, uint8_t *buf, size_t cap);
+/* The echo reply (RFC 792: type 0, code 0, the request's ident, seq and data) to a parsed echo request
+ * whose checksum is known good (verified on parse, or by the device). The data is copied (memmove) but
+ * not summed again: only the type/code word changes, so the request's checksum is updated by RFC 1624
+ * eqn. 3. Returns bytes written; 0 if cap is too small or req is not an echo request. */
+size_t icmpv4_emit_echo_reply(const struct icmpv4_repr *req, uint8_t *buf, size_t cap);
 void icmpv4_print(const struct icmpv4_repr *r, struct strbuf *sb);
 
 #endif
