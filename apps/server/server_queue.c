@@ -149,10 +149,13 @@ void *srv_queue_run(void *arg)
 
 	while (!srv_stop) {
 		bool active = iface_poll(q->iface, now_us());
-		active |= echo_all(q);
+		bool answered = echo_all(q);
 		if (q->tcp.s)
-			active |= srv_tcp_run(&q->tcp);
-		if (active || q->opts->busy_poll || q->opts->spin)
+			answered |= srv_tcp_run(&q->tcp);
+		/* Replies leave now, not after the next poll's receive. */
+		if (answered)
+			iface_flush(q->iface, now_us());
+		if (active || answered || q->opts->busy_poll || q->opts->spin)
 			continue;
 		/* Idle: sleep until a frame arrives or the interface's next timer (ARP retry, TCP). */
 		smx_instant delay = iface_poll_delay(q->iface, now_us());

@@ -211,6 +211,13 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 		ifc->rx_held = (uint32_t)n;
 	else if (n > 0)
 		dev_rx_release(ifc->dev, ifc->rx_frames, n);
+	/* Frames the app sent since the last poll go out in this flush: they count as activity too. */
+	return iface_flush(ifc, now) || n > 0;
+}
+
+bool iface_flush(struct iface *ifc, smx_instant now)
+{
+	ifc->now = now;
 	if (ifc->wait_used > 0)
 		arp_wait_egress(ifc);
 	if (ifc->udp_tx_list)
@@ -218,8 +225,7 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 	if (ifc->has_tcp)
 		ifc->tcp.output(ifc->tcp.ctx, now, &ifc->sender);
 	dev_tx_flush(ifc->dev, now);
-	/* Frames the app sent since the last poll went out in this flush: they count as activity too. */
-	bool active = n > 0 || ifc->activity;
+	bool active = ifc->activity;
 	ifc->activity = false;
 	return active;
 }

@@ -145,6 +145,42 @@ static void test_views_survive_poll(void **state)
 	fix_free(&f);
 }
 
+/* iface_flush sends what the app built after a poll without taking in more frames, and leaves the
+ * views of the poll's batch valid. */
+static void test_flush_sends_without_receiving(void **state)
+{
+	struct fix f;
+	struct fix_opts o = {.cfg_a = {.rx_batch = 1}};
+	uint8_t frame[128], out[256];
+	const uint8_t *view;
+	size_t len;
+
+	fix_init_raw(&f, &o);
+	raw_introduce(&f);
+	struct udp_socket *s = fix_udp_socket(f.a, 1000, 8, 8);
+	for (int i = 0; i < 2; i++) {
+		const char *msg = i == 0 ? "first" : "second";
+		raw_send(&f, frame, raw_build_udp(frame, FIX_IP_RAW, FIX_IP_A, 5000, 1000, (const uint8_t *)msg,
+						  strlen(msg)));
+	}
+	iface_poll(f.a, f.now); /* takes one frame: rx_batch 1 */
+	assert_int_equal(udp_socket_recv_view(s, &view, &len, NULL), UDP_OK);
+	assert_memory_equal(view, "first", 5);
+	assert_int_equal(udp_socket_send_to(s, view, len, FIX_IP_RAW, 5000), UDP_OK);
+	assert_int_equal(raw_recv(&f, out, sizeof(out)), 0); /* built, not yet on the wire */
+	assert_true(iface_flush(f.a, f.now));
+	size_t n = raw_recv(&f, out, sizeof(out));
+	assert_true(n >= ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN + 5); /* padded to 60 */
+	assert_memory_equal(out + ETH_HEADER_LEN + IPV4_HEADER_LEN + UDP_HEADER_LEN, "first", 5);
+	assert_memory_equal(view, "first", 5); /* the batch is still lent */
+	assert_int_not_equal(udp_socket_recv_view(s, &view, &len, NULL), UDP_OK); /* nothing received */
+	iface_poll(f.a, f.now);
+	assert_int_equal(udp_socket_recv_view(s, &view, &len, NULL), UDP_OK);
+	assert_memory_equal(view, "second", 6);
+	fix_udp_free(s);
+	fix_free(&f);
+}
+
 static void test_bind(void **state)
 {
 	struct fix f;
@@ -388,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_send_recv),
 		cmocka_unit_test(test_buffer_full),
 		cmocka_unit_test(test_views_survive_poll),
+		cmocka_unit_test(test_flush_sends_without_receiving),
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_queued_send),
 		cmocka_unit_test(test_lossy_exchange),

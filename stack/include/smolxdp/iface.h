@@ -93,6 +93,10 @@ struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *
  * interface until the next poll, so receive views handed out meanwhile stay valid. Returns true if
  * anything was received or sent. The first poll sends a gratuitous ARP for each address. */
 bool iface_poll(struct iface *iface, smx_instant now);
+/* Only the egress half of iface_poll: due egress and a device flush, no receive. An app calls it after
+ * answering what a poll delivered, so replies leave at once rather than after the next poll's receive
+ * (a busy-poll syscall, perhaps). Returns true if anything was sent. */
+bool iface_flush(struct iface *iface, smx_instant now);
 /* When iface_poll next has timed work: an instant (<= now means at once) or SMX_INSTANT_NEVER. Blocked
  * work does not make it "at once": sends waiting for ARP wake at the next request or timeout, and sends
  * waiting for a transmit frame are retried shortly after (completions come back only in a poll). */
