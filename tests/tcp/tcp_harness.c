@@ -414,3 +414,18 @@ void th_bulk_pump(struct tcp_stack *s, struct th_bulk *b)
 		b->closed = true;
 	}
 }
+
+int th_setup(void **state)
+{
+	struct tcp_config cfg;
+
+	th_config(&cfg);
+	*state = th_new(&cfg);
+	return 0;
+}
+
+int th_teardown(void **state)
+{
+	th_free(*state);
+	return 0;
+}

@@ -60,6 +60,9 @@ struct th_seg {
 void th_config(struct tcp_config *cfg); /* defaults with small tables for tests */
 struct th *th_new(const struct tcp_config *cfg);
 void th_free(struct th *t);
+/* cmocka fixtures: a fresh harness with th_config's defaults in *state, and its release. */
+int th_setup(void **state);
+int th_teardown(void **state);
 
 /* Run output at the current time. */
 void th_poll(struct th *t);

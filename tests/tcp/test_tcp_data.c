@@ -7,21 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int setup(void **state)
-{
-	struct tcp_config cfg;
-
-	th_config(&cfg);
-	*state = th_new(&cfg);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	th_free(*state);
-	return 0;
-}
-
 static uint8_t pattern(uint32_t i)
 {
 	return (uint8_t)(i * 7 + (i >> 8));
@@ -661,24 +646,24 @@ static void test_icmp_unreachable_while_opening(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_segmentation_and_slow_start, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mss_capped_by_mtu, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delayed_ack, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_out_of_order_reassembly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_out_of_order_fin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segmentation_and_slow_start, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_mss_capped_by_mtu, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_delayed_ack, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_order_reassembly, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_order_fin, th_setup, th_teardown),
 		cmocka_unit_test(test_receive_window_edges),
-		cmocka_unit_test_setup_teardown(test_rto_backoff_and_user_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rto_backoff_and_user_timeout, th_setup, th_teardown),
 		cmocka_unit_test(test_rto_max_and_ack_resets_backoff),
-		cmocka_unit_test_setup_teardown(test_rtt_estimation_and_karn, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fast_retransmit_newreno, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_zero_window_probe, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nagle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtt_estimation_and_karn, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_fast_retransmit_newreno, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_zero_window_probe, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_nagle, th_setup, th_teardown),
 		cmocka_unit_test(test_keepalive),
-		cmocka_unit_test_setup_teardown(test_sequence_wraparound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_send_buffer_full_and_writable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_zero_copy_calls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tx_no_buffer_retries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_unreachable_while_opening, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sequence_wraparound, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_send_buffer_full_and_writable, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_zero_copy_calls, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_tx_no_buffer_retries, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_unreachable_while_opening, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,21 +5,6 @@
 
 #include <string.h>
 
-static int setup(void **state)
-{
-	struct tcp_config cfg;
-
-	th_config(&cfg);
-	*state = th_new(&cfg);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	th_free(*state);
-	return 0;
-}
-
 /* RFC 1122 4.2.2.16/4.2.2.17, RFC 9293 3.8.6.1: the peer shrinks its window to zero while data is in
  * flight. The retransmission timer fires and can send nothing; the sender must then probe the window
  * rather than fall silent with no timer running (a lost window update would stall it for good). */
@@ -228,11 +213,11 @@ static void test_window_update_while_probing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_silent_zero_window_peer_times_out, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_window_shrunk_to_zero_keeps_probing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syn_flood_recycles_half_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ack_on_probe_into_zero_window, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_window_update_while_probing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silent_zero_window_peer_times_out, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_window_shrunk_to_zero_keeps_probing, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_syn_flood_recycles_half_open, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_ack_on_probe_into_zero_window, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_window_update_while_probing, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,21 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int setup(void **state)
-{
-	struct tcp_config cfg;
-
-	th_config(&cfg);
-	*state = th_new(&cfg);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	th_free(*state);
-	return 0;
-}
-
 /* RFC 5961 3.2: exact RCV.NXT resets; elsewhere in the window: challenge ACK; outside: nothing. */
 static void test_rst_in_window_challenged(void **state)
 {
@@ -295,14 +280,14 @@ static void test_assembler(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rst_in_window_challenged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syn_in_established_challenged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ack_range_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rst_in_window_challenged, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_syn_in_established_challenged, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_ack_range_checked, th_setup, th_teardown),
 		cmocka_unit_test(test_challenge_ack_rate_limit),
-		cmocka_unit_test_setup_teardown(test_syn_sent_rst_needs_ack, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_isn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syn_sent_rst_needs_ack, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_isn, th_setup, th_teardown),
 		cmocka_unit_test(test_ephemeral_ports),
-		cmocka_unit_test_setup_teardown(test_port_offsets_differ, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_port_offsets_differ, th_setup, th_teardown),
 		cmocka_unit_test(test_siphash_vectors),
 		cmocka_unit_test(test_ring),
 		cmocka_unit_test(test_assembler),

@@ -6,21 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int setup(void **state)
-{
-	struct tcp_config cfg;
-
-	th_config(&cfg);
-	*state = th_new(&cfg);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	th_free(*state);
-	return 0;
-}
-
 static void test_state_names(void **state)
 {
 	(void)state;
@@ -706,26 +691,26 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_state_matrix),
-		cmocka_unit_test_setup_teardown(test_closed_port_rst, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_segments_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_passive_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_listen_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_active_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syn_sent_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syn_retransmit_and_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_active_close_to_time_wait, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_passive_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_half_close_receive, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fin_wait_2_timeout_after_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close_with_unread_data_resets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_data_after_close_resets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_peer_reset_established, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_time_wait_reopened_by_syn, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syn_received_retransmits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_listener_backlog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_closed_port_rst, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_segments_dropped, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_passive_open, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_listen_rules, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_active_open, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_syn_sent_refused, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_syn_retransmit_and_timeout, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_simultaneous_open, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_active_close_to_time_wait, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_passive_close, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_simultaneous_close, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_half_close_receive, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_fin_wait_2_timeout_after_close, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_close_with_unread_data_resets, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_data_after_close_resets, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_abort, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_peer_reset_established, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_time_wait_reopened_by_syn, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_syn_received_retransmits, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_listener_backlog, th_setup, th_teardown),
 		cmocka_unit_test(test_no_slots),
 		cmocka_unit_test(test_config_and_memory),
 	};
