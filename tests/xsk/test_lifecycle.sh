@@ -6,6 +6,9 @@
 # registration refused.
 . "$(dirname "$0")/xsk_lib.sh"
 setup_pair
+# The echo checks below judge order; ARP resolution (tested in test_steer.sh) could reorder the first
+# datagrams in the peer's kernel, so the peer knows the device's MAC up front.
+static_neigh
 
 RUN=""
 if ! nm "$TOOL" 2>/dev/null | grep -q __asan_init && command -v valgrind >/dev/null; then
@@ -15,7 +18,14 @@ if ! nm "$TOOL" 2>/dev/null | grep -q __asan_init && command -v valgrind >/dev/n
 fi
 no_leak() { ! grep -qE 'are (definitely|indirectly) lost|ERROR SUMMARY: [1-9]|AddressSanitizer|LeakSanitizer' "$1"; }
 
-echo_ok() { ina $PY "$HERE/peer.py" echo $IPS "$1" 8 | grep -q "ok=$1 ooo=0 bad=0"; }
+# The peer's own report stays in $TMP (shown with the tool output on failure).
+ECHOS=0
+echo_ok() {
+	ECHOS=$((ECHOS + 1))
+	local out="$TMP/peer-echo-$ECHOS.out"
+	ina $PY "$HERE/peer.py" echo $IPS "$1" 8 >"$out" 2>&1
+	grep -q "ok=$1 ooo=0 bad=0" "$out"
+}
 
 # 1. Open and close 10 times (program attached and detached each time).
 ip netns exec "$NSB" $RUN "$TOOL" openclose -i "$IFB" -a $IPS -n 10 -F 256 -f 128 -R 128 -T 128 \
