@@ -2,7 +2,8 @@
 # README command (1): the seed's server example over AF_XDP. Makes a veth pair across two network
 # namespaces, starts smolxdp-server (192.168.69.1) on one end, and from the other end runs the seed's
 # own examples, `ping 192.168.69.1` and `socat stdio udp4-connect:192.168.69.1:6969 <<<"abcdefg"`,
-# showing their output; then stops the server and removes everything it made.
+# showing their output, then a TCP greeting and echo with nc; then stops the server and removes
+# everything it made.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +58,11 @@ run ip netns exec "$ns_cli" ping -c 3 192.168.69.1
 echo
 echo "+ ip netns exec $ns_cli socat stdio udp4-connect:192.168.69.1:6969 <<<\"abcdefg\""
 ip netns exec "$ns_cli" timeout 5 socat stdio udp4-connect:192.168.69.1:6969 <<<"abcdefg"
+echo
+echo "+ ip netns exec $ns_cli nc -N 192.168.69.1 6969 </dev/null      # TCP greeting"
+ip netns exec "$ns_cli" timeout 5 nc -N 192.168.69.1 6969 </dev/null
+echo "+ ip netns exec $ns_cli nc -N 192.168.69.1 6970 <<<\"echo over TCP\"   # TCP echo"
+ip netns exec "$ns_cli" timeout 5 nc -N 192.168.69.1 6970 <<<"echo over TCP"
 echo
 echo "demo: stopping smolxdp-server (SIGTERM); its counters:"
 kill -TERM "$server_pid"

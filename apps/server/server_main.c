@@ -95,7 +95,10 @@ int main(int argc, char **argv)
 	       (o.ip.addr >> 8) & 255, o.ip.addr & 255, o.ip.prefix_len, o.ifname, o.queues > 1 ? "s" : "", o.queue);
 	if (o.queues > 1)
 		printf("-%u", o.queue + o.queues - 1);
-	printf("), echoing UDP port %u; stop with Ctrl-C\n", o.echo_port);
+	printf("), echoing UDP port %u", o.echo_port);
+	if (o.tcp_conns)
+		printf("; TCP 6969 hello, 6970 echo, 6971 discard, 6972 source");
+	printf("; stop with Ctrl-C\n");
 	fflush(stdout);
 	wait_for_stop(qs, opened, o.stats_secs);
 	err = 0;
