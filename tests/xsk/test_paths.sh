@@ -8,7 +8,9 @@ setup_pair
 static_neigh
 
 serves() { # serves NAME: the tool in $TMP/NAME.out reflects, and the kernel address still answers
-	ina $PY "$HERE/peer.py" echo $IPS 100 16 | grep -q 'ok=100 ooo=0 bad=0' &&
+	# (the peer's report stays in $TMP/NAME-echo.out for the failure dump)
+	ina $PY "$HERE/peer.py" echo $IPS 100 16 >"$TMP/$1-echo.out" 2>&1
+	grep -q 'ok=100 ooo=0 bad=0' "$TMP/$1-echo.out" &&
 	ina ping -c 1 -W 2 -q $IPB >/dev/null
 }
 
