@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "bench.h"
 #include "bench_stack.h"
+#include "app_parse.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -67,10 +68,8 @@ static const struct option long_opts[] = {
 /* Parses a whole number in [lo, hi]; exits with a one-line error otherwise. */
 static long parse_long(const char *opt, const char *s, long lo, long hi)
 {
-	char *e;
-	errno = 0;
-	long v = strtol(s, &e, 10);
-	if (errno || e == s || *e || v < lo || v > hi) {
+	long v;
+	if (app_parse_long(s, lo, hi, &v) < 0) {
 		fprintf(stderr, "smolxdp-bench: --%s wants a whole number in %ld..%ld, not '%s'\n", opt, lo, hi, s);
 		exit(2);
 	}

@@ -2,6 +2,8 @@
  * that reports it was not built). */
 #include "bench_stack.h"
 
+#include "app_parse.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,10 +16,21 @@ void bench_stack_opts_init(struct bench_stack_opts *so)
 
 int bench_stack_parse_opt(struct bench_stack_opts *so, int c, const char *arg)
 {
+	long v;
+
 	switch (c) {
 	case OPT_STACK_IFACE: so->ifname = arg; return 0;
-	case OPT_STACK_QUEUE: so->queue = (unsigned)strtoul(arg, NULL, 10); return 0;
-	case OPT_STACK_QUEUES: so->queues = (unsigned)strtoul(arg, NULL, 10); return 0;
+	/* A bad number is a usage error, not queue 0. */
+	case OPT_STACK_QUEUE:
+		if (app_parse_long(arg, 0, 65535, &v) < 0)
+			return -1;
+		so->queue = (unsigned)v;
+		return 0;
+	case OPT_STACK_QUEUES:
+		if (app_parse_long(arg, 1, 65535, &v) < 0)
+			return -1;
+		so->queues = (unsigned)v;
+		return 0;
 	case OPT_STACK_IP: so->ip = arg; return 0;
 	case OPT_STACK_MAC: so->mac = arg; return 0;
 	case OPT_STACK_BUSY_POLL: so->busy_poll = true; return 0;

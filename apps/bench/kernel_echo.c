@@ -2,6 +2,8 @@
  * sockets with recvmmsg/sendmmsg, sleeping in recvmmsg (interrupt-driven) or spinning on it with
  * MSG_DONTWAIT, optionally with SO_BUSY_POLL, on one or more threads sharing the port (SO_REUSEPORT). */
 #define _GNU_SOURCE
+#include "app_parse.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -157,10 +159,8 @@ static void usage(FILE *out)
 
 static long parse_num(const char *opt, const char *s, long lo, long hi)
 {
-	char *e;
-	errno = 0;
-	long v = strtol(s, &e, 10);
-	if (errno || e == s || *e || v < lo || v > hi) {
+	long v;
+	if (app_parse_long(s, lo, hi, &v) < 0) {
 		fprintf(stderr, "smolxdp-kernel-echo: --%s wants a number in %ld..%ld, not '%s'\n", opt, lo, hi, s);
 		exit(2);
 	}

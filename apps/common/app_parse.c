@@ -9,6 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+int app_parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 int app_parse_ipv4(const char *s, ipv4_addr *out)
 {
 	struct in_addr a;
