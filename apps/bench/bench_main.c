@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "bench.h"
 #include "bench_stack.h"
+#include "app_json.h"
 #include "app_parse.h"
 
 #include <errno.h>
@@ -87,21 +88,6 @@ static double parse_seconds(const char *opt, const char *s)
 	return v;
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 struct run_desc {
 	const char *label, *backend, *server;
 	uint16_t port;
@@ -117,11 +103,11 @@ static void write_json(FILE *out, const struct run_desc *d, const struct bench_o
 {
 	const struct bench_hist *h = &r->hist;
 	fprintf(out, "{\"tool\": \"smolxdp-bench\", \"label\": ");
-	json_string(out, d->label);
+	app_json_string(out, d->label);
 	fprintf(out, ", \"backend\": ");
-	json_string(out, d->backend);
+	app_json_string(out, d->backend);
 	fprintf(out, ", \"server\": ");
-	json_string(out, d->server);
+	app_json_string(out, d->server);
 	fprintf(out, ", \"port\": %u, \"proto\": \"%s\", \"mode\": \"%s\", \"wait\": \"%s\",\n", d->port,
 		o->proto == BENCH_UDP ? "udp" : "icmp", o->rate ? "rate" : "pingpong",
 		o->wait == BENCH_SPIN ? "spin" : "block");

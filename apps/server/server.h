@@ -36,6 +36,8 @@ struct srv_opts {
 	uint16_t echo_port;
 	uint32_t tcp_conns; /* TCP connection slots per queue (0: no TCP services) */
 	uint32_t tcp_rto_min_ms;
+	uint32_t tcp_buf;   /* send and receive buffer per TCP connection, bytes */
+	bool tcp_log;       /* a line of statistics per TCP connection as it ends */
 	int verbose;
 };
 

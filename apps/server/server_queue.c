@@ -107,7 +107,13 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 		return -EINVAL;
 	}
 	if (o->tcp_conns) {
-		err = srv_tcp_open(&q->tcp, q->iface, o->tcp_conns, o->tcp_rto_min_ms);
+		struct srv_tcp_opts to = {
+			.max_conns = o->tcp_conns,
+			.buf_size = o->tcp_buf,
+			.rto_min_ms = o->tcp_rto_min_ms,
+			.conn_log = o->tcp_log ? stdout : NULL,
+		};
+		err = srv_tcp_open(&q->tcp, q->iface, &to);
 		if (err < 0) {
 			fprintf(stderr, "smolxdp-server: cannot start the TCP services: %s\n", strerror(-err));
 			return err;

@@ -11,24 +11,26 @@
 #include "server_tcp.h"
 
 #define SRV_TCP_BACKLOG 1024
-#define SRV_TCP_BUF 65536
 
 static const char *const service_names[SRV_TCP_SERVICES] = { "hello", "echo", "discard", "source" };
 
-int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, uint32_t max_conns, uint32_t rto_min_ms)
+int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, const struct srv_tcp_opts *o)
 {
+	uint32_t max_conns = o->max_conns;
 	struct tcp_config cfg;
 	struct l4_handler h;
 	size_t n;
 
 	memset(t, 0, sizeof(*t));
 	t->iface = ifc;
+	t->conn_log = o->conn_log;
 	tcp_config_default(&cfg);
 	cfg.max_conns = max_conns;
 	cfg.max_listeners = SRV_TCP_SERVICES;
-	cfg.rx_buf_size = SRV_TCP_BUF - 1; /* the largest window without scaling */
-	cfg.tx_buf_size = SRV_TCP_BUF;
-	cfg.rto_min = (uint64_t)rto_min_ms * 1000;
+	/* A byte under 64 KB: the largest window without scaling, which the stack cannot offer yet. */
+	cfg.rx_buf_size = o->buf_size >= 65536 ? 65535 : o->buf_size;
+	cfg.tx_buf_size = o->buf_size;
+	cfg.rto_min = (uint64_t)o->rto_min_ms * 1000;
 	if (cfg.rto_initial < cfg.rto_min)
 		cfg.rto_initial = cfg.rto_min;
 	/* The key behind ISNs, ephemeral ports and the connection table (RFC 6528, RFC 6056). */
@@ -61,8 +63,35 @@ int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, uint32_t max_conns, uint3
 	return 0;
 }
 
+/* One line per connection as it ends, for benchmarks and for a user asking why a transfer was slow:
+ * what the sender side of this connection saw (retransmissions, timeouts, recoveries, RTT). */
+static void conn_log(struct srv_tcp *t, struct srv_tcp_conn *sc)
+{
+	struct tcp_conn_stats st;
+	struct tcp_endpoints ep;
+
+	if (!t->conn_log)
+		return;
+	tcp_conn_stats(sc->c, &st);
+	tcp_conn_endpoints(sc->c, &ep);
+	fprintf(t->conn_log,
+		"tcp-conn: service %s peer %u.%u.%u.%u:%u state %s error %s bytes_in %llu bytes_out %llu "
+		"segs_in %llu segs_out %llu retransmits %llu recoveries %llu timeouts %llu dup_acks %llu "
+		"ooo_segs %llu zero_window_probes %llu srtt_us %u rto_us %u cwnd %u ssthresh %u mss %u\n",
+		service_names[sc->service], ep.remote_addr >> 24, (ep.remote_addr >> 16) & 255,
+		(ep.remote_addr >> 8) & 255, ep.remote_addr & 255, ep.remote_port,
+		tcp_state_name(tcp_conn_state(sc->c)), tcp_error_name(tcp_conn_error(sc->c)),
+		(unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
+		(unsigned long long)st.segs_in, (unsigned long long)st.segs_out,
+		(unsigned long long)st.retransmits, (unsigned long long)st.fast_retransmits,
+		(unsigned long long)st.timeouts, (unsigned long long)st.dup_acks, (unsigned long long)st.ooo_segs,
+		(unsigned long long)st.zero_window_probes, st.srtt_us, st.rto_us, st.cwnd, st.ssthresh, st.snd_mss);
+	fflush(t->conn_log);
+}
+
 static void conn_release(struct srv_tcp *t, struct srv_tcp_conn *sc, bool abort)
 {
+	conn_log(t, sc);
 	if (abort)
 		tcp_abort(t->s, sc->c);
 	else

@@ -39,11 +39,18 @@ struct srv_tcp {
 	uint64_t accepted[SRV_TCP_SERVICES];
 	uint64_t echoed, discarded, sourced;
 	uint64_t ended_ok, ended_error, accept_full;
+	FILE *conn_log; /* one line of statistics per connection as it ends (NULL: none) */
 };
 
-/* max_conns: connection slots (each with 64 KB send and receive buffers); rto_min_ms: the floor of
- * the retransmission timeout (RFC 6298 2.4 asks 1 s; Linux uses 200 ms, on a LAN less makes sense). */
-int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, uint32_t max_conns, uint32_t rto_min_ms);
+struct srv_tcp_opts {
+	uint32_t max_conns;   /* connection slots */
+	uint32_t buf_size;    /* send and receive buffer per connection, bytes */
+	uint32_t rto_min_ms;  /* the floor of the retransmission timeout (RFC 6298 2.4 asks 1 s; Linux
+			       * uses 200 ms, on a LAN less makes sense) */
+	FILE *conn_log;       /* where the per-connection lines go, or NULL */
+};
+
+int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, const struct srv_tcp_opts *o);
 /* Serve what the events say; true if anything happened. */
 bool srv_tcp_run(struct srv_tcp *t);
 void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out);

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 
+#include "app_json.h"
 #include "app_parse.h"
 #include "smolxdp/iface.h"
 #include "smolxdp/tcp.h"
@@ -32,6 +34,11 @@ struct cli_opts {
 	unsigned timeout_secs;
 	uint32_t rto_min_ms;
 	bool quiet;
+	/* Bench mode: a transfer bounded by time, measured, with the result as JSON. */
+	enum cli_bench { CLI_BENCH_NONE, CLI_BENCH_UPLOAD, CLI_BENCH_DOWNLOAD } bench;
+	double duration_s;
+	const char *json_path;
+	const char *label;
 };
 
 struct cli {
@@ -45,6 +52,9 @@ struct cli {
 	uint64_t sent, recvd;
 	uint64_t bad_at; /* first wrong byte + 1, 0: none */
 	bool shut, eof;
+	smx_instant t_start; /* just before the SYN was queued */
+	smx_instant t_end;   /* bench: when the transfer was complete (or the duration ran out) */
+	smx_instant bench_until;
 };
 
 static volatile sig_atomic_t stop;
@@ -76,6 +86,14 @@ static const char usage[] =
 	"  --expect BYTES       bytes the server must send back (default 0)\n"
 	"  --timeout SECONDS    give up after this long (default 120)\n"
 	"  --tcp-rto-min MS     floor of the retransmission timeout (default 200)\n"
+	"  --bench upload|download  measure instead: upload sends the pattern for --duration seconds\n"
+	"                       (at most --send bytes if given), half-closes and waits for the server to\n"
+	"                       close (a discard server); download reads for --duration seconds (at most\n"
+	"                       --expect bytes if given) from a source server, checking the pattern,\n"
+	"                       then resets the connection. Goodput counts from the SYN to the end.\n"
+	"  --duration SECONDS   bench: how long to transfer (default 2)\n"
+	"  --json FILE          bench: write the result as JSON to FILE ('-': stdout)\n"
+	"  --label TEXT         bench: a name for the run, copied into the JSON\n"
 	"  -q, --quiet          only errors\n";
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -99,6 +117,8 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		{ "send", required_argument, NULL, 's' },     { "expect", required_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 't' },  { "tcp-rto-min", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },          { "help", no_argument, NULL, 'h' },
+		{ "bench", required_argument, NULL, 'B' },    { "duration", required_argument, NULL, 'D' },
+		{ "json", required_argument, NULL, 'J' },     { "label", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -161,6 +181,27 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		case 'q':
 			o->quiet = true;
 			break;
+		case 'B':
+			if (strcmp(optarg, "upload") == 0)
+				o->bench = CLI_BENCH_UPLOAD;
+			else if (strcmp(optarg, "download") == 0)
+				o->bench = CLI_BENCH_DOWNLOAD;
+			else
+				goto bad;
+			break;
+		case 'D': {
+			char *e;
+			o->duration_s = strtod(optarg, &e);
+			if (e == optarg || *e || !(o->duration_s > 0) || o->duration_s > 86400)
+				goto bad;
+			break;
+		}
+		case 'J':
+			o->json_path = optarg;
+			break;
+		case 'L':
+			o->label = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
@@ -171,6 +212,17 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 	if (optind != argc - 1 || !o->ip.addr || !o->server)
 		goto bad;
 	o->ifname = argv[optind];
+	if (o->bench != CLI_BENCH_NONE) {
+		if (o->duration_s == 0)
+			o->duration_s = 2;
+		/* Upload sends until the time (or --send) runs out; download sends nothing. */
+		if (o->bench == CLI_BENCH_UPLOAD && o->send_bytes == 0)
+			o->send_bytes = UINT64_MAX;
+		if (o->bench == CLI_BENCH_DOWNLOAD)
+			o->send_bytes = 0;
+		if ((double)o->timeout_secs < o->duration_s + 30)
+			o->timeout_secs = (unsigned)o->duration_s + 30;
+	}
 	return 0;
 bad:
 	fputs(usage, stderr);
@@ -252,8 +304,9 @@ static void cli_pump(struct cli *k, const struct cli_opts *o)
 	const uint8_t *in;
 	uint8_t *out;
 	size_t n;
+	bool time_up = o->bench == CLI_BENCH_UPLOAD && now_us() >= k->bench_until;
 
-	while (k->sent < o->send_bytes && (n = tcp_send_buf(k->tcp, k->c, &out)) > 0) {
+	while (!time_up && k->sent < o->send_bytes && (n = tcp_send_buf(k->tcp, k->c, &out)) > 0) {
 		if (n > o->send_bytes - k->sent)
 			n = (size_t)(o->send_bytes - k->sent);
 		for (size_t i = 0; i < n; i++)
@@ -261,7 +314,9 @@ static void cli_pump(struct cli *k, const struct cli_opts *o)
 		tcp_send_commit(k->tcp, k->c, n);
 		k->sent += n;
 	}
-	if (k->sent == o->send_bytes && !k->shut && tcp_shutdown(k->tcp, k->c) == TCP_OK)
+	/* A download never half-closes: a source server stops at our FIN. */
+	if ((k->sent == o->send_bytes || time_up) && o->bench != CLI_BENCH_DOWNLOAD && !k->shut &&
+	    tcp_shutdown(k->tcp, k->c) == TCP_OK)
 		k->shut = true;
 	while ((n = tcp_recv_peek(k->tcp, k->c, &in)) > 0) {
 		for (size_t i = 0; i < n && !k->bad_at; i++)
@@ -269,14 +324,20 @@ static void cli_pump(struct cli *k, const struct cli_opts *o)
 				k->bad_at = k->recvd + i + 1;
 		k->recvd += n;
 		tcp_recv_consume(k->tcp, k->c, n);
+		if (o->bench == CLI_BENCH_DOWNLOAD && o->expect_bytes && k->recvd >= o->expect_bytes)
+			break;
 	}
 	if (tcp_eof(k->c))
 		k->eof = true;
 }
 
-static bool cli_done(const struct cli *k)
+static bool cli_done(const struct cli *k, const struct cli_opts *o)
 {
 	enum tcp_state st = tcp_conn_state(k->c);
+
+	/* Download: the time (or the byte budget) is up; the connection is reset after. */
+	if (o->bench == CLI_BENCH_DOWNLOAD)
+		return now_us() >= k->bench_until || (o->expect_bytes && k->recvd >= o->expect_bytes);
 
 	/* Our FIN acknowledged (so is every byte before it) and theirs received, without a reset. */
 	return k->eof && k->shut && (st == TCP_TIME_WAIT || st == TCP_CLOSED) &&
@@ -291,12 +352,14 @@ static int cli_run(struct cli *k, const struct cli_opts *o)
 	enum tcp_err err;
 
 	iface_poll(k->iface, now_us()); /* the gratuitous ARP first */
+	k->t_start = now_us();
+	k->bench_until = k->t_start + (smx_instant)(o->duration_s * 1e6);
 	k->c = tcp_connect(k->tcp, &co, &err);
 	if (!k->c) {
 		fprintf(stderr, "smolxdp-tcpclient: connect: error %d\n", err);
 		return -EINVAL;
 	}
-	while (!stop && !cli_done(k)) {
+	while (!stop && !cli_done(k, o)) {
 		struct tcp_event ev;
 		bool active;
 
@@ -304,7 +367,7 @@ static int cli_run(struct cli *k, const struct cli_opts *o)
 			fprintf(stderr, "smolxdp-tcpclient: %s\n", tcp_error_name(tcp_conn_error(k->c)));
 			return -ECONNRESET;
 		}
-		if (tcp_conn_state(k->c) == TCP_CLOSED && !cli_done(k)) {
+		if (tcp_conn_state(k->c) == TCP_CLOSED && !cli_done(k, o)) {
 			fprintf(stderr, "smolxdp-tcpclient: closed before the exchange was complete\n");
 			return -EPROTO;
 		}
@@ -323,7 +386,59 @@ static int cli_run(struct cli *k, const struct cli_opts *o)
 		if (ms > 0 && poll(&pfd, 1, ms) < 0 && errno != EINTR)
 			return -errno;
 	}
+	k->t_end = now_us();
 	return stop ? -EINTR : 0;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The same schema as smolxdp-tcpbench (the Linux client), so the benchmark reads both alike. The
+ * sender's statistics are ours on an upload, the server's business on a download. */
+static int write_json(const struct cli *k, const struct cli_opts *o, bool ok)
+{
+	struct tcp_conn_stats st;
+	FILE *f = strcmp(o->json_path, "-") == 0 ? stdout : fopen(o->json_path, "w");
+	bool up = o->bench == CLI_BENCH_UPLOAD;
+	uint64_t bytes = up ? k->sent : k->recvd;
+	double secs = (double)(k->t_end - k->t_start) / 1e6;
+
+	if (!f) {
+		fprintf(stderr, "smolxdp-tcpclient: %s: %s\n", o->json_path, strerror(errno));
+		return -errno;
+	}
+	tcp_conn_stats(k->c, &st);
+	fprintf(f, "{\"tool\": \"smolxdp-tcpclient\", \"backend\": \"stack\", \"label\": ");
+	app_json_string(f, o->label ? o->label : "");
+	fprintf(f, ", \"mode\": \"%s\", \"server\": \"%u.%u.%u.%u\", \"port\": %u, \"bytes\": %llu, "
+		"\"seconds\": %.6f, \"goodput_gbps\": %.6f, ",
+		up ? "upload" : "download", o->server >> 24, (o->server >> 16) & 255, (o->server >> 8) & 255,
+		o->server & 255, o->port, (unsigned long long)bytes, secs, secs > 0 ? (double)bytes * 8 / secs / 1e9 : 0);
+	if (up)
+		fprintf(f, "\"retransmits\": %llu, \"timeouts\": %llu, \"recoveries\": %llu, \"srtt_us\": %u, "
+			"\"cwnd\": %u, ",
+			(unsigned long long)st.retransmits, (unsigned long long)st.timeouts,
+			(unsigned long long)st.fast_retransmits, st.srtt_us, st.cwnd);
+	else
+		fprintf(f, "\"retransmits\": null, \"timeouts\": null, \"recoveries\": null, \"srtt_us\": %u, "
+			"\"cwnd\": null, ", st.srtt_us);
+	fprintf(f, "\"conns\": null, \"conns_per_s\": null, \"conn_p50_us\": null, \"conn_p99_us\": null, "
+		"\"failed\": null, \"time_to_all_s\": null, \"cpu_s\": %.3f, \"pattern_ok\": %s, "
+		"\"ok\": %s, \"ooo_segs\": %llu, \"dup_acks\": %llu}\n",
+		cpu_seconds(), k->bad_at ? "false" : "true", ok ? "true" : "false",
+		(unsigned long long)st.ooo_segs, (unsigned long long)st.dup_acks);
+	if (f != stdout)
+		fclose(f);
+	else
+		fflush(f);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -353,7 +468,24 @@ int main(int argc, char **argv)
 			       (unsigned long long)st.retransmits, (unsigned long long)st.fast_retransmits,
 			       (unsigned long long)st.timeouts, st.srtt_us);
 	}
-	if (err == 0 && (k.bad_at || k.recvd != o.expect_bytes || k.sent != o.send_bytes)) {
+	if (o.bench != CLI_BENCH_NONE && k.c) {
+		/* Time-bounded: what moved is the measure; every byte received must still be right. */
+		bool ok = err == 0 && !k.bad_at && (o.bench == CLI_BENCH_UPLOAD ? k.sent > 0 : k.recvd > 0);
+
+		if (err == 0 && !ok)
+			err = -EPROTO;
+		if (k.bad_at)
+			fprintf(stderr, "smolxdp-tcpclient: byte %llu of the stream is wrong\n",
+				(unsigned long long)(k.bad_at - 1));
+		if (o.json_path && write_json(&k, &o, ok) < 0 && err == 0)
+			err = -EIO;
+		if (o.bench == CLI_BENCH_DOWNLOAD && tcp_conn_state(k.c) != TCP_CLOSED) {
+			/* The source server sends until we leave: say so at once (RFC 9293 3.10.5 ABORT). */
+			tcp_abort(k.tcp, k.c);
+			k.c = NULL;
+			iface_flush(k.iface, now_us());
+		}
+	} else if (err == 0 && (k.bad_at || k.recvd != o.expect_bytes || k.sent != o.send_bytes)) {
 		if (k.bad_at)
 			fprintf(stderr, "smolxdp-tcpclient: byte %llu of the stream is wrong\n",
 				(unsigned long long)(k.bad_at - 1));
