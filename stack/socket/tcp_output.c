@@ -148,6 +148,10 @@ static enum tcp_tx_result tcp_output_syn(struct tcp_stack *s, struct tcp_conn *c
 		c->st.retransmits++;
 		s->stats.retransmits++;
 	} else if (c->snd_max == c->iss) {
+		/* RFC 9293 3.8.3: the user timeout counts from the first SYN sent, not from tcp_connect, which
+		 * may come before the stack ever saw the clock (its 'now' still 0). */
+		c->una_since = now;
+		c->last_rx = now;
 		c->flags |= TCP_CF_RTT_TIMING;
 		c->rtt_seq = c->iss;
 		c->rtt_start = now;
