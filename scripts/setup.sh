@@ -9,7 +9,7 @@ packages=(
   libxdp-dev libbpf-dev libelf-dev zlib1g-dev xdp-tools bpftool
   libcmocka-dev libpcap-dev
   iproute2 ethtool tcpdump iputils-ping iputils-arping socat netcat-openbsd nftables
-  python3-scapy curl gnuplot-nox valgrind
+  python3-scapy curl gnuplot-nox valgrind jq
 )
 
 missing=()
