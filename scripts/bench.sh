@@ -2,7 +2,8 @@
 # README command (3): the benchmarks, side by side with the kernel in one run. Makes a veth pair across
 # two network namespaces it creates, runs every server in turn on the same link (interleaved: A B C A B C
 # ...), measures UDP echo RTT, ping RTT and UDP echo rate from a Linux client and from smolxdp-bench's
-# stack client, then prints a table of medians and ratios, writes JSON, and draws a latency CDF (PNG).
+# stack client, and bulk TCP both ways and connection rates (apps/bench/bench_tcp.sh) on that link with
+# loss and on an emulated path, then prints tables of medians and ratios, writes JSON, and draws plots.
 #
 #   scripts/bench.sh [--build DIR] [--out DIR] [--repeats N] [--duration S] [--quick] [--only LIST]
 #
@@ -17,6 +18,10 @@ repeats=5
 duration=2
 warmup=0.3
 only=""
+tcp_repeats=3
+tcp_duration=2
+tcp_only=""
+tcp_rates=1
 rate_window=256
 rate_flows=4
 
@@ -28,8 +33,13 @@ Options:
   --out DIR       where results go (default: DIR/results/<date-time>)
   --repeats N     rounds of every contender (default $repeats)
   --duration S    seconds measured per run (default $duration)
-  --quick         2 rounds of 0.5 s (a smoke run, not for publishing)
-  --only LIST     comma-separated: udp,udp-block,icmp,icmp-block,rate,stack,cost (default: all)
+  --tcp-repeats N rounds of every TCP run (default $tcp_repeats)
+  --tcp-duration S seconds of each TCP transfer (default $tcp_duration)
+  --tcp-conditions LIST  comma-separated TCP paths to run (default: all; see apps/bench/bench_tcp.sh)
+  --no-tcp-rates  skip the TCP connection-rate and 10,000-connection runs
+  --quick         2 rounds of 0.5 s, 1 TCP round of 1 s (a smoke run, not for publishing)
+  --only LIST     comma-separated: udp,udp-block,icmp,icmp-block,rate,stack,cost,tcp,netsim (default:
+                  all; netsim, the simulated TCP grid, is printed with the TCP tables)
 EOF
 }
 
@@ -39,7 +49,11 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--repeats) repeats=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
-	--quick) repeats=2; duration=0.5; warmup=0.2; shift ;;
+	--tcp-repeats) tcp_repeats=$2; shift 2 ;;
+	--tcp-duration) tcp_duration=$2; shift 2 ;;
+	--tcp-conditions) tcp_only=$2; shift 2 ;;
+	--no-tcp-rates) tcp_rates=0; shift ;;
+	--quick) repeats=2; duration=0.5; warmup=0.2; tcp_repeats=1; tcp_duration=1; shift ;;
 	--only) only=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -48,6 +62,11 @@ done
 
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: needs root (network namespaces, XDP)" >&2; exit 1; }
 want() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
+want_udp=0
+for t in udp udp-block icmp icmp-block rate stack; do want $t && want_udp=1; done
+
+# Like the other two commands, it installs what it needs first (Debian packages only).
+./scripts/setup.sh
 
 # --- build -------------------------------------------------------------------------------------------
 if [ -z "$build" ]; then
@@ -59,7 +78,8 @@ if [ -z "$build" ]; then
 		cmake -S . -B "$build" "${cc[@]}" -DCMAKE_BUILD_TYPE=Release -DSMX_TESTS=OFF >/dev/null
 	targets=(smolxdp-bench smolxdp-kernel-echo)
 	avail=$(cmake --build "$build" --target help | sed -n 's/^\.\.\. //p')
-	for t in smolxdp-server smolxdp-stack-cost xsk_tool; do
+	for t in smolxdp-server smolxdp-stack-cost xsk_tool smolxdp-tcpbench smolxdp-kernel-tcp smolxdp-tcpclient \
+		path_emu netsim_grid; do
 		grep -qx "$t" <<<"$avail" && targets+=("$t")
 	done
 	cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" >/dev/null
@@ -96,6 +116,7 @@ server_pid=""
 cleanup() {
 	set +e
 	if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
+	declare -F tcp_cleanup >/dev/null && tcp_cleanup
 	ip netns del "$ns_s" 2>/dev/null
 	ip netns del "$ns_c" 2>/dev/null
 }
@@ -212,6 +233,7 @@ stop_server() {
 	server_pid=""
 }
 
+[ $want_udp -eq 1 ] || servers=()
 for rep in $(seq "$repeats"); do
 	for entry in "${servers[@]}"; do
 		IFS='|' read -r name addr cmd <<<"$entry"
@@ -271,18 +293,27 @@ if [ -n "$COST" ] && command -v valgrind >/dev/null && want cost; then
 	echo "]" >>"$out/instructions.json"
 fi
 
+# --- TCP: bulk both ways with loss, reordering and delay; connection rates ------------------------------
+if want tcp; then
+	. "$root/apps/bench/bench_tcp.sh"
+	tcp_bench || echo "bench.sh: the TCP benchmark failed" >&2
+fi
+
 # --- summary -----------------------------------------------------------------------------------------
 # Other work on the machine shows up as spread: say how busy it was.
 pin_note="$pin_note, at end $(cut -d' ' -f1 /proc/loadavg)"
-/usr/bin/python3 "$root/apps/bench/bench_summary.py" --runs "$out/runs" --out "$out" --note "$pin_note" \
-	--repeats "$repeats" --duration "$duration"
-if command -v gnuplot >/dev/null; then
-	if gnuplot "$out/cdf.gp" 2>"$out/logs/gnuplot.log"; then
+if [ $want_udp -eq 1 ]; then
+	/usr/bin/python3 "$root/apps/bench/bench_summary.py" --runs "$out/runs" --out "$out" --note "$pin_note" \
+		--repeats "$repeats" --duration "$duration"
+	if ! command -v gnuplot >/dev/null; then
+		echo "bench.sh: gnuplot not installed (scripts/setup.sh installs it): no plot" >&2
+	elif gnuplot "$out/cdf.gp" 2>"$out/logs/gnuplot.log"; then
 		echo "bench.sh: plot $out/rtt-cdf.png" >&2
 	else
 		echo "bench.sh: gnuplot failed (see $out/logs/gnuplot.log)" >&2
 	fi
-else
-	echo "bench.sh: gnuplot not installed (scripts/setup.sh installs it): no plot" >&2
+	echo "bench.sh: table $out/table.md, JSON $out/summary.json" >&2
 fi
-echo "bench.sh: table $out/table.md, JSON $out/summary.json" >&2
+if want tcp && [ -f "$out/tcp-table.md" ]; then
+	echo "bench.sh: TCP table $out/tcp-table.md, JSON $out/tcp-summary.json" >&2
+fi

@@ -31,6 +31,7 @@ struct srv_opts {
 	const char *pcap_path;
 	uint8_t drop_pct;
 	uint8_t corrupt_pct;
+	uint32_t fault_dirs; /* enum dev_fault_dir: where drops and corruption apply (0: both ways) */
 	uint64_t seed;
 	unsigned stats_secs; /* 0: only at exit */
 	uint16_t echo_port;

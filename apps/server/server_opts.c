@@ -27,6 +27,8 @@ static const char usage[] =
 	"  --pcap FILE          record every frame in and out to FILE (pcap)\n"
 	"  --drop-chance PCT    drop PCT%% of frames in each direction (fault injection)\n"
 	"  --corrupt-chance PCT corrupt one byte of PCT%% of frames (fault injection)\n"
+	"  --fault-dir DIR      where drops and corruption apply: rx (frames coming in: loss the sender\n"
+	"                       sees as network loss), tx, or both (default)\n"
 	"  --seed N             seed of the fault injector (default 1)\n"
 	"  --port PORT          UDP echo port (default 6969)\n"
 	"  --stats SECONDS      print counters every SECONDS (always printed at exit)\n"
@@ -54,7 +56,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum {
 	OPT_IP = 256, OPT_MAC, OPT_GATEWAY, OPT_QUEUE, OPT_QUEUES, OPT_COPY, OPT_ZEROCOPY, OPT_BUSY, OPT_SPIN,
 	OPT_PCAP, OPT_DROP, OPT_CORRUPT, OPT_SEED, OPT_PORT, OPT_STATS, OPT_TCP_CONNS, OPT_TCP_RTO_MIN,
-	OPT_TCP_BUF, OPT_TCP_LOG,
+	OPT_TCP_BUF, OPT_TCP_LOG, OPT_FAULT_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -77,6 +79,7 @@ static const struct option long_opts[] = {
 	{"tcp-rto-min", required_argument, NULL, OPT_TCP_RTO_MIN},
 	{"tcp-buf", required_argument, NULL, OPT_TCP_BUF},
 	{"tcp-log", no_argument, NULL, OPT_TCP_LOG},
+	{"fault-dir", required_argument, NULL, OPT_FAULT_DIR},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{0},
@@ -154,6 +157,16 @@ static int apply(struct srv_opts *o, int c, const char *arg)
 		if (parse_uint(arg, 1u << 29, &v) < 0 || v < 2048)
 			return -EINVAL;
 		o->tcp_buf = (uint32_t)v;
+		return 0;
+	case OPT_FAULT_DIR:
+		if (strcmp(arg, "rx") == 0)
+			o->fault_dirs = DEV_FAULT_RX;
+		else if (strcmp(arg, "tx") == 0)
+			o->fault_dirs = DEV_FAULT_TX;
+		else if (strcmp(arg, "both") == 0)
+			o->fault_dirs = DEV_FAULT_RX | DEV_FAULT_TX;
+		else
+			return -EINVAL;
 		return 0;
 	case OPT_TCP_LOG:
 		o->tcp_log = true;

@@ -32,6 +32,7 @@ static int open_wrappers(struct srv_queue *q, const struct srv_opts *o)
 		struct dev_fault_config fc = {
 			.inner = q->dev,
 			.seed = o->seed + q->queue,
+			.dirs = o->fault_dirs,
 			.drop_pct = o->drop_pct,
 			.corrupt_pct = o->corrupt_pct,
 		};

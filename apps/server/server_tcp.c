@@ -70,8 +70,15 @@ static void conn_log(struct srv_tcp *t, struct srv_tcp_conn *sc)
 	struct tcp_conn_stats st;
 	struct tcp_endpoints ep;
 
+	char err[32];
+
 	if (!t->conn_log)
 		return;
+	/* One word per value, so the line splits into key value pairs ("connection reset" has a space). */
+	snprintf(err, sizeof(err), "%s", tcp_error_name(tcp_conn_error(sc->c)));
+	for (char *p = err; *p; p++)
+		if (*p == ' ')
+			*p = '-';
 	tcp_conn_stats(sc->c, &st);
 	tcp_conn_endpoints(sc->c, &ep);
 	fprintf(t->conn_log,
@@ -80,7 +87,7 @@ static void conn_log(struct srv_tcp *t, struct srv_tcp_conn *sc)
 		"ooo_segs %llu zero_window_probes %llu srtt_us %u rto_us %u cwnd %u ssthresh %u mss %u\n",
 		service_names[sc->service], ep.remote_addr >> 24, (ep.remote_addr >> 16) & 255,
 		(ep.remote_addr >> 8) & 255, ep.remote_addr & 255, ep.remote_port,
-		tcp_state_name(tcp_conn_state(sc->c)), tcp_error_name(tcp_conn_error(sc->c)),
+		tcp_state_name(tcp_conn_state(sc->c)), err,
 		(unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
 		(unsigned long long)st.segs_in, (unsigned long long)st.segs_out,
 		(unsigned long long)st.retransmits, (unsigned long long)st.fast_retransmits,

@@ -16,6 +16,7 @@
 
 #include "app_json.h"
 #include "app_parse.h"
+#include "smolxdp/dev_fault.h"
 #include "smolxdp/iface.h"
 #include "smolxdp/tcp.h"
 #include "smolxdp/xsk_dev.h"
@@ -39,11 +40,14 @@ struct cli_opts {
 	double duration_s;
 	const char *json_path;
 	const char *label;
+	uint8_t drop_pct; /* frames lost on the way in (the stack's fault device), for benchmarks */
+	uint64_t seed;
 };
 
 struct cli {
 	struct xsk_prog *prog;
 	struct xsk_dev *xd;
+	struct dev_fault fault;
 	struct iface *iface;
 	void *iface_mem;
 	struct tcp_stack *tcp;
@@ -91,9 +95,12 @@ static const char usage[] =
 	"                       close (a discard server); download reads for --duration seconds (at most\n"
 	"                       --expect bytes if given) from a source server, checking the pattern,\n"
 	"                       then resets the connection. Goodput counts from the SYN to the end.\n"
-	"  --duration SECONDS   bench: how long to transfer (default 2)\n"
+	"  --duration SECONDS   bench: how long to transfer, from the end of the handshake (default 2)\n"
 	"  --json FILE          bench: write the result as JSON to FILE ('-': stdout)\n"
 	"  --label TEXT         bench: a name for the run, copied into the JSON\n"
+	"  --drop-chance PCT    lose PCT%% of the frames coming in (the stack's fault device): network\n"
+	"                       loss towards us that the sender cannot tell from the real thing\n"
+	"  --seed N             seed of that loss (default 1)\n"
 	"  -q, --quiet          only errors\n";
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -119,6 +126,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		{ "quiet", no_argument, NULL, 'q' },          { "help", no_argument, NULL, 'h' },
 		{ "bench", required_argument, NULL, 'B' },    { "duration", required_argument, NULL, 'D' },
 		{ "json", required_argument, NULL, 'J' },     { "label", required_argument, NULL, 'L' },
+		{ "drop-chance", required_argument, NULL, 'X' }, { "seed", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -129,6 +137,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 	o->timeout_secs = 120;
 	o->rto_min_ms = 200;
 	o->bind_mode = XSK_BIND_AUTO;
+	o->seed = 1;
 	while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
 		char *p;
 
@@ -199,6 +208,15 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		case 'J':
 			o->json_path = optarg;
 			break;
+		case 'X':
+			if (parse_u64(optarg, &v) < 0 || v > 100)
+				goto bad;
+			o->drop_pct = (uint8_t)v;
+			break;
+		case 'S':
+			if (parse_u64(optarg, &o->seed) < 0)
+				goto bad;
+			break;
 		case 'L':
 			o->label = optarg;
 			break;
@@ -259,7 +277,12 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 	k->iface_mem = malloc(n);
 	if (!k->iface_mem)
 		return -ENOMEM;
-	k->iface = iface_init(k->iface_mem, n, &ic, xsk_dev_as_dev(k->xd));
+	struct dev *dev = xsk_dev_as_dev(k->xd);
+	if (o->drop_pct) {
+		struct dev_fault_config fc = { .inner = dev, .seed = o->seed, .dirs = DEV_FAULT_RX, .drop_pct = o->drop_pct };
+		dev = dev_fault_init(&k->fault, &fc);
+	}
+	k->iface = iface_init(k->iface_mem, n, &ic, dev);
 	if (!k->iface)
 		return -EINVAL;
 	tcp_config_default(&tc);
@@ -353,7 +376,7 @@ static int cli_run(struct cli *k, const struct cli_opts *o)
 
 	iface_poll(k->iface, now_us()); /* the gratuitous ARP first */
 	k->t_start = now_us();
-	k->bench_until = k->t_start + (smx_instant)(o->duration_s * 1e6);
+	k->bench_until = SMX_INSTANT_NEVER; /* set once established: the duration is of data */
 	k->c = tcp_connect(k->tcp, &co, &err);
 	if (!k->c) {
 		fprintf(stderr, "smolxdp-tcpclient: connect: error %d\n", err);
@@ -378,6 +401,8 @@ static int cli_run(struct cli *k, const struct cli_opts *o)
 		active = iface_poll(k->iface, now_us());
 		while (tcp_next_event(k->tcp, &ev))
 			active = true;
+		if (k->bench_until == SMX_INSTANT_NEVER && tcp_conn_state(k->c) >= TCP_ESTABLISHED)
+			k->bench_until = now_us() + (smx_instant)(o->duration_s * 1e6);
 		cli_pump(k, o);
 		if (active)
 			continue;

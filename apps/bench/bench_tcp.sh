@@ -1,0 +1,293 @@
+# The TCP part of scripts/bench.sh (sourced by it, after the link and the build are ready): bulk TCP
+# both ways and connection rates, smolxdp against the kernel, interleaved in one run, on the direct veth
+# link with nftables loss and on an emulated path (tests/netem/path_emu in a middle namespace: delay,
+# a bottleneck rate with a finite queue, loss, reordering). Raw results go under $out/tcp/, the summary
+# (apps/bench/bench_tcp_summary.py) writes tcp-table.md, tcp-summary.json and tcp-goodput.png.
+#
+# Uses from bench.sh: build, out, root, ns_s, ns_c, if_s, if_c, SIP, KIP, CIP, STACK_CIP, SMAC,
+# STACK_CMAC, SRV_CPU, CLI_CPU, find_bin, tcp_repeats, tcp_duration, tcp_only (conditions to run, empty:
+# all), tcp_rates (1: also the connection-rate runs).
+
+TCPBENCH=$(find_bin smolxdp-tcpbench)
+KTCP=$(find_bin smolxdp-kernel-tcp)
+TCPCLIENT=$(find_bin smolxdp-tcpclient)
+EMU=$(find_bin path_emu)
+NETSIM=$(find_bin netsim_grid)
+
+# The emulated path: client end $if_c2 in $ns_c, server end $if_s2 in $ns_s, forwarder in $ns_m.
+ns_m=smxb-m-$$
+if_c2=ec$$
+if_s2=es$$
+SIP2=192.168.70.1
+KIP2=192.168.70.2
+CIP2=192.168.70.100
+STACK_CIP2=192.168.70.101
+SMAC2=02:00:00:00:01:01
+STACK_CMAC2=02:00:00:00:01:65
+EMU_RATE=${EMU_RATE:-1G} # the reordering rows' bottleneck: below the forwarder's own ceiling
+
+tcp_smx_pid=""
+tcp_smx2_pid=""
+tcp_ktcp_pid=""
+
+tcp_cleanup() {
+	set +e
+	for p in $tcp_smx_pid $tcp_smx2_pid $tcp_ktcp_pid; do
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	tcp_smx_pid="" tcp_smx2_pid="" tcp_ktcp_pid=""
+	declare -F netem_cleanup >/dev/null && netem_cleanup
+	ip netns exec "$ns_c" nft delete table inet smxbloss 2>/dev/null
+	ip netns exec "$ns_s" nft delete table inet smxbloss 2>/dev/null
+}
+
+# The conditions: name|link|loss %|path_emu options (emulated link only). Loss on the direct link is
+# nftables in the kernel end's namespace; on the emulated link, the forwarder's own seeded loss.
+tcp_conditions=(
+	"clean|direct|0|"
+	"loss1|direct|1|"
+	"loss2|direct|2|"
+	"loss5|direct|5|"
+	"reorder|emu|0|--rate $EMU_RATE --limit-frames 1000 --reorder 2 --reorder-hold-ms 0.25"
+	"reorder-loss1|emu|1|--rate $EMU_RATE --limit-frames 1000 --reorder 2 --reorder-hold-ms 0.25"
+	"reorder-loss2|emu|2|--rate $EMU_RATE --limit-frames 1000 --reorder 2 --reorder-hold-ms 0.25"
+	"reorder-loss5|emu|5|--rate $EMU_RATE --limit-frames 1000 --reorder 2 --reorder-hold-ms 0.25"
+	"rtt10|emu|0|--delay-ms 5 --rate 100M --limit-frames 100"
+	"rtt10-loss1|emu|1|--delay-ms 5 --rate 100M --limit-frames 100"
+	"rtt50|emu|0|--delay-ms 25 --rate 100M --limit-frames 420"
+	"rtt50-loss1|emu|1|--delay-ms 25 --rate 100M --limit-frames 420"
+)
+
+# The runs of one condition, interleaved: role|client|mode|server kind.
+#   srv-*: a Linux client against smolxdp-server or the kernel's server (the same services);
+#   cli-*: smolxdp-tcpclient (the stack as the client) against the kernel's server; its kernel
+#          reference is the Linux client's run against the same server (srv-*-kernel).
+tcp_roles=(
+	"srv-up-smolxdp|linux|upload|smx"
+	"srv-up-kernel|linux|upload|kernel"
+	"srv-down-smolxdp|linux|download|smx"
+	"srv-down-kernel|linux|download|kernel"
+	"cli-up-smolxdp|stack|upload|kernel"
+	"cli-down-smolxdp|stack|download|kernel"
+)
+
+tcp_missing() {
+	local m=()
+	[ -n "$TCPBENCH" ] || m+=(smolxdp-tcpbench)
+	[ -n "$KTCP" ] || m+=(smolxdp-kernel-tcp)
+	[ -n "$TCPCLIENT" ] || m+=(smolxdp-tcpclient)
+	[ -n "$SERVER" ] || m+=(smolxdp-server)
+	[ -n "$EMU" ] || m+=(path_emu)
+	echo "${m[*]}"
+}
+
+# cpu_ticks PID: user + system time of a process, in clock ticks.
+cpu_ticks() {
+	awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# nstat_dump NS FILE: the namespace's absolute TCP counters (no history file is touched).
+nstat_dump() {
+	ip netns exec "$1" nstat -asz -j >"$2" 2>/dev/null || echo '{}' >"$2"
+}
+
+# tcp_smx_start [smolxdp-server options]: (re)starts the direct link's smolxdp-server, waits for ping.
+tcp_smx_start() {
+	if [ -n "$tcp_smx_pid" ]; then
+		kill -TERM "$tcp_smx_pid" 2>/dev/null || true
+		wait "$tcp_smx_pid" 2>/dev/null || true
+	fi
+	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$SERVER" "$if_s" --ip $SIP/24 --mac $SMAC "$@" \
+		>>"$out/logs/tcp-smolxdp.log" 2>&1 &
+	tcp_smx_pid=$!
+	local t
+	for t in $(seq 100); do
+		ip netns exec "$ns_c" ping -c1 -W0.2 $SIP >/dev/null 2>&1 && return 0
+		kill -0 "$tcp_smx_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench.sh: smolxdp-server did not start (see $out/logs/tcp-smolxdp.log)" >&2
+	return 1
+}
+
+# tcp_set_loss LOSS: random loss on the direct link, applied where each frame arrives, so no sender
+# can tell it from loss in the network (a drop in a sender's own output hook is reported back to
+# Linux's TCP as a failed send, not a loss): nftables input hooks in front of the kernel's TCP, and
+# the stack's own fault device (receive side) in front of smolxdp's.
+tcp_smx_loss=0
+tcp_set_loss() {
+	ip netns exec "$ns_c" nft delete table inet smxbloss 2>/dev/null || true
+	ip netns exec "$ns_s" nft delete table inet smxbloss 2>/dev/null || true
+	if [ "$1" != "$tcp_smx_loss" ]; then
+		if [ "$1" = 0 ]; then tcp_smx_start --tcp-log; else
+			tcp_smx_start --tcp-log --drop-chance "$1" --fault-dir rx --seed "$1"; fi
+		tcp_smx_loss=$1
+	fi
+	[ "$1" = 0 ] && return 0
+	ip netns exec "$ns_c" nft -f - <<-NFT
+	table inet smxbloss {
+		chain in { type filter hook input priority 0; policy accept; iifname "$if_c" ip daddr $CIP numgen random mod 100 < $1 counter drop; }
+	}
+	NFT
+	ip netns exec "$ns_s" nft -f - <<-NFT
+	table inet smxbloss {
+		chain in { type filter hook input priority 0; policy accept; iifname "$if_s" ip saddr { $CIP, $STACK_CIP } numgen random mod 100 < $1 counter drop; }
+	}
+	NFT
+}
+
+tcp_setup() {
+	# shellcheck source=../../tests/netem/netem_lib.sh
+	. "$root/tests/netem/netem_lib.sh"
+	NETEM_BIN=$EMU
+	netem_make_path "$ns_c" "$if_c2" "$ns_m" "$ns_s" "$if_s2"
+	ip netns exec "$ns_s" ip addr add $KIP2/24 dev "$if_s2"
+	ip netns exec "$ns_c" ip addr add $CIP2/24 dev "$if_c2"
+	ip netns exec "$ns_c" ip neigh replace $SIP2 lladdr $SMAC2 dev "$if_c2" nud permanent
+	ip netns exec "$ns_c" ip neigh replace $KIP2 lladdr "$(ip netns exec "$ns_s" cat /sys/class/net/"$if_s2"/address)" dev "$if_c2" nud permanent
+	ip netns exec "$ns_s" ip neigh replace $CIP2 lladdr "$(ip netns exec "$ns_c" cat /sys/class/net/"$if_c2"/address)" dev "$if_s2" nud permanent
+	ip netns exec "$ns_s" ip neigh replace $STACK_CIP2 lladdr $STACK_CMAC2 dev "$if_s2" nud permanent
+	# Short connections leave TIME-WAIT behind on the client, which closes first.
+	ip netns exec "$ns_c" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="10000 65000"
+	# Both servers run for the whole TCP part, on both links; each run talks to one of them.
+	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$KTCP" >>"$out/logs/tcp-kernel.log" 2>&1 &
+	tcp_ktcp_pid=$!
+	tcp_smx_start --tcp-log || return 1
+	tcp_smx_loss=0
+	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$SERVER" "$if_s2" --ip $SIP2/24 --mac $SMAC2 --tcp-log \
+		>>"$out/logs/tcp-smolxdp-emu.log" 2>&1 &
+	tcp_smx2_pid=$!
+	local t
+	for t in $(seq 100); do
+		if ip netns exec "$ns_c" ping -c1 -W0.2 $SIP >/dev/null 2>&1 &&
+			ip netns exec "$ns_c" bash -c "exec 3<>/dev/tcp/$KIP/6971" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "bench.sh: the TCP servers did not start (see $out/logs/tcp-*.log)" >&2
+	return 1
+}
+
+# tcp_run COND LINK ROLE REP: one measurement; leaves $out/tcp/COND--ROLE--rREP.{client.json,...}.
+tcp_run() {
+	local cond=$1 link=$2 role=$3 rep=$4 client mode kind
+	IFS='|' read -r _ client mode kind <<<"$(printf '%s\n' "${tcp_roles[@]}" | grep "^$role|")"
+	local base=$out/tcp/$cond--$role--r$rep
+	local sip=$SIP kip=$KIP ifc=$if_c scip=$STACK_CIP scmac=$STACK_CMAC smx=$tcp_smx_pid log=$out/logs/tcp-smolxdp.log
+	local drop=(--drop-chance "$tcp_smx_loss" --seed "$rep")
+	if [ "$link" = emu ]; then
+		drop=()
+		sip=$SIP2 kip=$KIP2 ifc=$if_c2 scip=$STACK_CIP2 scmac=$STACK_CMAC2 smx=$tcp_smx2_pid log=$out/logs/tcp-smolxdp-emu.log
+	fi
+	local addr=$kip spid=$tcp_ktcp_pid
+	[ "$kind" = smx ] && addr=$sip spid=$smx
+	local port=6971
+	[ "$mode" = download ] && port=6972
+
+	nstat_dump "$ns_c" "$base.nstat-c0.json"
+	nstat_dump "$ns_s" "$base.nstat-s0.json"
+	local lines0 cpu0 cpu1 rc=0
+	lines0=$(wc -l <"$log")
+	cpu0=$(cpu_ticks "$spid")
+	if [ "$client" = linux ]; then
+		ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --mode "$mode" --duration "$tcp_duration" \
+			--label "$cond:$role" --json "$base.client.json" --quiet "$addr" 2>>"$out/logs/tcp-client.log" || rc=$?
+	else
+		ip netns exec "$ns_c" taskset -c "$CLI_CPU" timeout $((${tcp_duration%.*} + 60)) "$TCPCLIENT" "$ifc" \
+			--ip "$scip/24" --mac "$scmac" --connect "$addr:$port" --bench "$mode" --duration "$tcp_duration" \
+			--label "$cond:$role" --json "$base.client.json" --quiet "${drop[@]}" >>"$out/logs/tcp-client.log" 2>&1 || rc=$?
+	fi
+	# The server logs its side of the connection as it ends (a download ends with the client's reset).
+	sleep 0.05
+	cpu1=$(cpu_ticks "$spid")
+	nstat_dump "$ns_c" "$base.nstat-c1.json"
+	nstat_dump "$ns_s" "$base.nstat-s1.json"
+	tail -n +$((lines0 + 1)) "$log" | grep '^tcp-conn:' >"$base.server.log" || true
+	printf '{"role": "%s", "condition": "%s", "link": "%s", "client": "%s", "mode": "%s", "server": "%s", "rep": %s, "rc": %s, "server_cpu_s": %s}\n' \
+		"$role" "$cond" "$link" "$client" "$mode" "$kind" "$rep" "$rc" \
+		"$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.3f", (b - a) / hz}')" >"$base.meta.json"
+	[ $rc -eq 0 ] || echo "bench.sh: tcp run $cond/$role round $rep failed ($rc; see $out/logs/tcp-client.log)" >&2
+}
+
+# Short connections and many at once: on the clean direct link, a Linux client against either server.
+tcp_rate_runs() {
+	local rep=$1 name addr par
+	for par in 1 8; do
+		for name in smolxdp kernel; do
+			addr=$KIP; [ $name = smolxdp ] && addr=$SIP
+			ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --mode crr --parallel $par \
+				--duration "$tcp_duration" --label "crr$par:$name" --json "$out/tcp/crr$par--$name--r$rep.client.json" \
+				--quiet "$addr" 2>>"$out/logs/tcp-client.log" ||
+				echo "bench.sh: crr $name failed (see $out/logs/tcp-client.log)" >&2
+		done
+	done
+}
+
+# 10,000 concurrent connections need 10,000 slots: smolxdp-server gets small buffers for this run.
+tcp_concurrent() {
+	local rep=$1 name addr
+	tcp_smx_start --tcp-conns 10240 --tcp-buf 4096 || return 0
+	for name in smolxdp kernel; do
+		addr=$KIP; [ $name = smolxdp ] && addr=$SIP
+		ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --mode concurrent --conns 10000 \
+			--label "concurrent:$name" --json "$out/tcp/concurrent--$name--r$rep.client.json" \
+			--quiet "$addr" 2>>"$out/logs/tcp-client.log" ||
+			echo "bench.sh: concurrent $name failed (see $out/logs/tcp-client.log)" >&2
+	done
+	tcp_smx_start --tcp-log
+	tcp_smx_loss=0
+}
+
+tcp_bench() {
+	local miss
+	miss=$(tcp_missing)
+	if [ -n "$miss" ]; then
+		echo "bench.sh: TCP benchmark skipped: not built: $miss" >&2
+		return 0
+	fi
+	mkdir -p "$out/tcp"
+	tcp_setup || { tcp_cleanup; return 1; }
+	local rep entry cond link loss emu role seed=1
+	for rep in $(seq "$tcp_repeats"); do
+		for entry in "${tcp_conditions[@]}"; do
+			IFS='|' read -r cond link loss emu <<<"$entry"
+			[ -z "$tcp_only" ] || [[ ",$tcp_only," == *",$cond,"* ]] || continue
+			echo "bench.sh: tcp round $rep/$tcp_repeats: $cond" >&2
+			if [ "$link" = direct ]; then
+				tcp_set_loss "$loss"
+			else
+				tcp_set_loss 0
+				seed=$((seed + 1))
+				# shellcheck disable=SC2086
+				netem_start "$ns_m" --seed $seed --loss "$loss" $emu || { echo "bench.sh: path_emu failed" >&2; continue; }
+			fi
+			for entry in "${tcp_roles[@]}"; do
+				role=${entry%%|*}
+				tcp_run "$cond" "$link" "$role" "$rep"
+			done
+			if [ "$link" = emu ]; then
+				netem_stop "$out/tcp/$cond--emu--r$rep.json" || echo "bench.sh: path_emu failed (see above)" >&2
+			fi
+		done
+		tcp_set_loss 0
+		if [ "$tcp_rates" = 1 ]; then
+			# Many at once first: the short connections leave tens of thousands of TIME-WAIT
+			# sockets in the client's kernel, which slow its own connect() down for a minute.
+			tcp_concurrent "$rep"
+			tcp_rate_runs "$rep"
+		fi
+	done
+	tcp_cleanup
+	if [ -n "$NETSIM" ] && want netsim; then
+		echo "bench.sh: the simulated TCP grid (netsim_grid, virtual time)" >&2
+		"$NETSIM" --json "$out/tcp/netsim.json" >"$out/tcp/netsim.md" 2>>"$out/logs/netsim.log" ||
+			echo "bench.sh: netsim_grid failed (see $out/logs/netsim.log)" >&2
+	fi
+	/usr/bin/python3 "$root/apps/bench/bench_tcp_summary.py" --dir "$out/tcp" --out "$out" \
+		--note "$pin_note; $tcp_repeats rounds of ${tcp_duration}s per run" --emu-rate "$EMU_RATE"
+	if command -v gnuplot >/dev/null && [ -f "$out/tcp-goodput.gp" ]; then
+		gnuplot "$out/tcp-goodput.gp" 2>>"$out/logs/gnuplot.log" && echo "bench.sh: plot $out/tcp-goodput.png" >&2
+	fi
+}
