@@ -27,8 +27,9 @@ int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, const struct srv_tcp_opts
 	tcp_config_default(&cfg);
 	cfg.max_conns = max_conns;
 	cfg.max_listeners = SRV_TCP_SERVICES;
-	/* A byte under 64 KB: the largest window without scaling, which the stack cannot offer yet. */
-	cfg.rx_buf_size = o->buf_size >= 65536 ? 65535 : o->buf_size;
+	/* 64 KB exactly would need a window shift of 1 (RFC 7323) for one byte: 65535 keeps the shift 0
+	 * and the window unscaled for peers without window scaling. */
+	cfg.rx_buf_size = o->buf_size == 65536 ? 65535 : o->buf_size;
 	cfg.tx_buf_size = o->buf_size;
 	cfg.rto_min = (uint64_t)o->rto_min_ms * 1000;
 	if (cfg.rto_initial < cfg.rto_min)

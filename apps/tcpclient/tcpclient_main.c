@@ -41,6 +41,7 @@ struct cli_opts {
 	const char *json_path;
 	const char *label;
 	uint8_t drop_pct; /* frames lost on the way in (the stack's fault device), for benchmarks */
+	uint32_t buf_size; /* TCP send and receive buffer */
 	uint64_t seed;
 };
 
@@ -90,6 +91,8 @@ static const char usage[] =
 	"  --expect BYTES       bytes the server must send back (default 0)\n"
 	"  --timeout SECONDS    give up after this long (default 120)\n"
 	"  --tcp-rto-min MS     floor of the retransmission timeout (default 200)\n"
+	"  --tcp-buf BYTES      TCP send and receive buffer (default 65536; above 64 KB the window is\n"
+	"                       scaled, RFC 7323)\n"
 	"  --bench upload|download  measure instead: upload sends the pattern for --duration seconds\n"
 	"                       (at most --send bytes if given), half-closes and waits for the server to\n"
 	"                       close (a discard server); download reads for --duration seconds (at most\n"
@@ -127,6 +130,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		{ "bench", required_argument, NULL, 'B' },    { "duration", required_argument, NULL, 'D' },
 		{ "json", required_argument, NULL, 'J' },     { "label", required_argument, NULL, 'L' },
 		{ "drop-chance", required_argument, NULL, 'X' }, { "seed", required_argument, NULL, 'S' },
+		{ "tcp-buf", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -138,6 +142,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 	o->rto_min_ms = 200;
 	o->bind_mode = XSK_BIND_AUTO;
 	o->seed = 1;
+	o->buf_size = 65536;
 	while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
 		char *p;
 
@@ -217,6 +222,11 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 			if (parse_u64(optarg, &o->seed) < 0)
 				goto bad;
 			break;
+		case 'W':
+			if (parse_u64(optarg, &v) < 0 || v < 2048 || v > (1u << 29))
+				goto bad;
+			o->buf_size = (uint32_t)v;
+			break;
 		case 'L':
 			o->label = optarg;
 			break;
@@ -288,8 +298,8 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 	tcp_config_default(&tc);
 	tc.max_conns = 4;
 	tc.max_listeners = 1;
-	tc.rx_buf_size = 65535;
-	tc.tx_buf_size = 65536;
+	tc.rx_buf_size = o->buf_size == 65536 ? 65535 : o->buf_size; /* as smolxdp-server does */
+	tc.tx_buf_size = o->buf_size;
 	tc.rto_min = (uint64_t)o->rto_min_ms * 1000;
 	if (tc.rto_initial < tc.rto_min)
 		tc.rto_initial = tc.rto_min;

@@ -55,3 +55,58 @@ uint32_t tcp_asm_advance(struct tcp_assembler *a, uint32_t upto)
 	}
 	return upto;
 }
+
+bool tcp_asm_holds(const struct tcp_assembler *a, uint32_t left, uint32_t right)
+{
+	for (unsigned i = 0; i < a->count; i++)
+		if (tcp_seq_le(a->left[i], left) && tcp_seq_ge(a->right[i], right))
+			return true;
+	return false;
+}
+
+void tcp_asm_note(struct tcp_assembler *a, uint32_t seq)
+{
+	unsigned n = a->recent_count < TCP_ASM_RECENT ? a->recent_count + 1u : TCP_ASM_RECENT;
+
+	for (unsigned j = n - 1; j > 0; j--)
+		a->recent[j] = a->recent[j - 1];
+	a->recent[0] = seq;
+	a->recent_count = (uint8_t)n;
+}
+
+/* The range holding seq, or -1. */
+static int tcp_asm_find(const struct tcp_assembler *a, uint32_t seq)
+{
+	for (unsigned i = 0; i < a->count; i++)
+		if (tcp_seq_le(a->left[i], seq) && tcp_seq_lt(seq, a->right[i]))
+			return (int)i;
+	return -1;
+}
+
+static bool tcp_asm_add_block(const struct tcp_assembler *a, int i, struct tcp_sack_block *out, unsigned *n,
+			      unsigned max)
+{
+	if (i < 0 || *n >= max)
+		return false;
+	for (unsigned j = 0; j < *n; j++)
+		if (out[j].left == a->left[i])
+			return false;
+	out[*n].left = a->left[i];
+	out[*n].right = a->right[i];
+	(*n)++;
+	return true;
+}
+
+unsigned tcp_asm_sack_blocks(const struct tcp_assembler *a, struct tcp_sack_block *out, unsigned max)
+{
+	unsigned n = 0;
+
+	/* RFC 2018 4: the block holding the latest segment first, then the most recently reported
+	 * ones (ranges that merged since count once), so a lost ACK loses no news; then, beyond what
+	 * the RFC asks, the remaining holes from the top, so a sender sees as much as fits. */
+	for (unsigned r = 0; r < a->recent_count; r++)
+		tcp_asm_add_block(a, tcp_asm_find(a, a->recent[r]), out, &n, max);
+	for (int i = (int)a->count - 1; i >= 0 && n < max; i--)
+		tcp_asm_add_block(a, i, out, &n, max);
+	return n;
+}

@@ -120,9 +120,9 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
 	/* Keep `recover` within reach of sequence comparison on long loss-free runs. */
 	if (!(c->flags & TCP_CF_IN_RECOVERY) && c->snd_una - c->recover > 0x40000000u)
 		c->recover = c->snd_una - 1;
-	/* The window need not grow past what the peer could ever accept (no scaling yet). */
-	if (c->cwnd > 4u * TCP_MAX_WINDOW)
-		c->cwnd = 4u * TCP_MAX_WINDOW;
+	/* Far beyond any window a peer can offer (RFC 7323: under 2^30), and no overflow. */
+	if (c->cwnd > TCP_MAX_CWND)
+		c->cwnd = TCP_MAX_CWND;
 	tcp_cc_stats(c);
 }
 

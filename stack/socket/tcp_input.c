@@ -90,9 +90,29 @@ static void tcp_take_peer_mss(const struct tcp_stack *s, struct tcp_conn *c, con
 	tcp_cc_init(c);
 }
 
-/* The window fields from a SYN (never scaled, RFC 7323 2.2). */
+/* RFC 7323 2.2-2.3 and RFC 2018 2: window scaling and SACK hold only when both SYNs carry them (ours
+ * offered them on an active open; a SYN-ACK echoes only what the peer's SYN offered). */
+static void tcp_take_syn_options(struct tcp_conn *c, const struct tcp_repr *r)
+{
+	if (r->opts.has_wscale) {
+		/* RFC 7323 2.3: a shift above 14 is taken as 14. */
+		c->snd_wscale = (uint8_t)SMX_MIN(r->opts.wscale, TCP_MAX_WSCALE);
+		c->flags |= TCP_CF_WSCALE;
+	} else {
+		c->snd_wscale = 0;
+		c->rcv_wscale = 0;
+		c->flags &= ~(uint32_t)TCP_CF_WSCALE;
+	}
+	if (r->opts.sack_permitted)
+		c->flags |= TCP_CF_SACK_OK;
+	else
+		c->flags &= ~(uint32_t)TCP_CF_SACK_OK;
+}
+
+/* The window fields from a SYN (never scaled, RFC 7323 2.2), and its options. */
 static void tcp_take_syn(struct tcp_conn *c, const struct tcp_repr *r)
 {
+	tcp_take_syn_options(c, r);
 	c->irs = r->seq;
 	c->rcv_nxt = r->seq + 1;
 	/* The window our SYN (or SYN-ACK) offers, counted from here. */
@@ -317,13 +337,14 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 		       const struct tcp_repr *r, smx_instant now, const struct ip_sender *tx)
 {
 	uint32_t ack = r->ack;
+	uint32_t wnd = (uint32_t)r->window << c->snd_wscale; /* RFC 7323 2.3: never on a SYN, seen here */
 
 	if (c->state == TCP_SYN_RECEIVED) {
 		if (!tcp_seq_gt(ack, c->snd_una) || tcp_seq_gt(ack, c->snd_max)) {
 			tcp_send_rst_reply(s, ip, r, tx);
 			return false;
 		}
-		c->snd_wnd = r->window;
+		c->snd_wnd = wnd;
 		c->max_snd_wnd = SMX_MAX(c->max_snd_wnd, c->snd_wnd);
 		c->snd_wl1 = r->seq;
 		c->snd_wl2 = ack;
@@ -340,15 +361,15 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 		tcp_ack_new(s, c, ack, now);
 		tcp_conn_ready(s, c);
 	} else if (ack == c->snd_una && r->payload_len == 0 && !(r->flags & (TCP_SYN | TCP_FIN)) &&
-		   r->window == c->snd_wnd && c->snd_max != c->snd_una && !(c->flags & TCP_CF_PERSIST)) {
+		   wnd == c->snd_wnd && c->snd_max != c->snd_una && !(c->flags & TCP_CF_PERSIST)) {
 		/* RFC 5681 2: a duplicate ACK (answers to zero-window probes are not: nothing was lost). */
 		tcp_cc_on_dupack(s, c);
 	}
 	/* Window update, guarded by SND.WL1/WL2 against old segments (RFC 9293 3.10.7.4). */
 	if (tcp_seq_lt(c->snd_wl1, r->seq) || (c->snd_wl1 == r->seq && tcp_seq_le(c->snd_wl2, ack))) {
-		if (r->window > c->snd_wnd)
+		if (wnd > c->snd_wnd)
 			tcp_conn_ready(s, c);
-		c->snd_wnd = r->window;
+		c->snd_wnd = wnd;
 		c->snd_wl1 = r->seq;
 		c->snd_wl2 = ack;
 		c->max_snd_wnd = SMX_MAX(c->max_snd_wnd, c->snd_wnd);
@@ -386,6 +407,17 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 		break;
 	}
 	return true;
+}
+
+/* RFC 2883 4: a duplicate segment is reported as the first SACK block of the next ACK, so the sender
+ * learns that a retransmission was needless (and may undo what it did about it). */
+static void tcp_note_dsack(struct tcp_conn *c, uint32_t left, uint32_t right)
+{
+	if (!(c->flags & TCP_CF_SACK_OK) || !tcp_seq_lt(left, right))
+		return;
+	c->dsack_left = left;
+	c->dsack_right = right;
+	c->flags |= TCP_CF_DSACK;
 }
 
 /* The peer's FIN is in order: eighth step. */
@@ -433,6 +465,8 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 	if (tcp_seq_lt(seq, c->rcv_nxt)) {
 		uint32_t skip = c->rcv_nxt - seq;
 
+		if (len > 0)
+			tcp_note_dsack(c, seq, seq + SMX_MIN(skip, len));
 		if (skip > len) {
 			/* All old, the FIN too if there was one. */
 			fin = false;
@@ -486,10 +520,13 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 				tcp_timer_arm(s, c, c->ack_at);
 			}
 		} else if (len > 0) {
-			if (tcp_asm_add(&c->ooo, seq, seq + len))
+			if (tcp_asm_holds(&c->ooo, seq, seq + len))
+				tcp_note_dsack(c, seq, seq + len);
+			else if (tcp_asm_add(&c->ooo, seq, seq + len))
 				c->st.ooo_segs++;
 			else
 				s->stats.rx_ooo_drop++;
+			tcp_asm_note(&c->ooo, seq);
 			/* RFC 5681 4.2: an out-of-order segment gets an immediate duplicate ACK. */
 			c->flags |= TCP_CF_ACK_NOW;
 			tcp_conn_ready(s, c);
@@ -545,6 +582,8 @@ static void tcp_conn_segment(struct tcp_stack *s, struct tcp_conn *c, const stru
 	 * answered below, as BSD does); the peer's probes are often the only news of its window. */
 	if (!tcp_seq_acceptable(c, r->seq, tcp_seg_len(r))) {
 		s->stats.rx_out_of_window++;
+		if (r->payload_len > 0 && tcp_seq_le(r->seq + (uint32_t)r->payload_len, c->rcv_nxt))
+			tcp_note_dsack(c, r->seq, r->seq + (uint32_t)r->payload_len);
 		if (!(r->seq == c->rcv_nxt && !tcp_seq_gt(c->rcv_adv, c->rcv_nxt))) {
 			if (!(r->flags & TCP_RST)) {
 				c->flags |= TCP_CF_ACK_NOW;

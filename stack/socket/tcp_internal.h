@@ -7,9 +7,12 @@
 #include "smolxdp/wire/tcp.h"
 
 #define TCP_NIL UINT32_MAX
-#define TCP_ASM_MAX 8                /* out-of-order ranges held per connection */
+#define TCP_ASM_MAX 64               /* out-of-order ranges held per connection */
+#define TCP_ASM_RECENT 4             /* latest arrivals remembered for SACK block order (RFC 2018 4) */
 #define TCP_DEFAULT_MSS 536          /* RFC 9293 3.7.1: assumed when the peer sends no MSS option */
-#define TCP_MAX_WINDOW 65535u        /* no window scaling (yet): the 16-bit field is the window */
+#define TCP_MAX_WINDOW 65535u        /* the 16-bit window field; RFC 7323 scaling shifts it */
+#define TCP_MAX_WSCALE 14            /* RFC 7323 2.3 */
+#define TCP_MAX_CWND (1u << 30)
 #define TCP_CLOCK_GRANULARITY 1000u  /* G in RFC 6298 2.2/2.3, microseconds */
 #define TCP_PERSIST_MAX 60000000u    /* zero-window probe interval cap */
 #define TCP_SYN_RTO_RESET 3000000u   /* RFC 6298 5.7 */
@@ -34,17 +37,27 @@ static inline void tcp_ring_commit(struct tcp_ring *r, uint32_t n) { r->len += n
 uint32_t tcp_ring_read_span(const struct tcp_ring *r, uint8_t **p);
 uint32_t tcp_ring_write_span(const struct tcp_ring *r, uint8_t **p);
 
-/* Out-of-order ranges [left, right) in sequence space, sorted, disjoint, not touching. */
+/* Out-of-order ranges [left, right) in sequence space, sorted, disjoint, not touching; and where the
+ * latest segments landed, newest first, so SACK blocks can be reported in RFC 2018 4's order. */
 struct tcp_assembler {
 	uint8_t count;
+	uint8_t recent_count;
 	uint32_t left[TCP_ASM_MAX];
 	uint32_t right[TCP_ASM_MAX];
+	uint32_t recent[TCP_ASM_RECENT]; /* a sequence number inside each of the latest arrivals */
 };
 /* Adds a range, merging; false if it needs a new slot and none is free. */
 bool tcp_asm_add(struct tcp_assembler *a, uint32_t left, uint32_t right);
 /* Removes everything up to `upto` and returns the new in-order end: upto, extended through any
  * range that starts at or before it. */
 uint32_t tcp_asm_advance(struct tcp_assembler *a, uint32_t upto);
+/* Whether [left, right) is already held entirely (a duplicate: RFC 2883 D-SACK). */
+bool tcp_asm_holds(const struct tcp_assembler *a, uint32_t left, uint32_t right);
+/* A segment landed at seq: its block is reported first next time (RFC 2018 4). */
+void tcp_asm_note(struct tcp_assembler *a, uint32_t seq);
+/* Up to max SACK blocks (RFC 2018 4): the latest arrival's first, then the ones reported most
+ * recently, then the rest, highest first; no block twice. Returns how many. */
+unsigned tcp_asm_sack_blocks(const struct tcp_assembler *a, struct tcp_sack_block *out, unsigned max);
 
 /* Lists are doubly linked by slot index so removal is O(1); every connection has one link per list
  * kind, and is on at most one list of each kind. */
@@ -95,6 +108,9 @@ enum tcp_conn_flag {
 	TCP_CF_HEAP = 1u << 16,      /* in the timer heap */
 	TCP_CF_HASHED = 1u << 17,    /* in the 4-tuple table */
 	TCP_CF_FIN_RCVD = 1u << 18,  /* the peer's FIN is in order and consumed (rcv_nxt is past it) */
+	TCP_CF_WSCALE = 1u << 19,    /* RFC 7323 window scaling agreed on (both SYNs carried it) */
+	TCP_CF_SACK_OK = 1u << 20,   /* RFC 2018 SACK agreed on (both SYNs carried SACK-permitted) */
+	TCP_CF_DSACK = 1u << 21,     /* report dsack_left/right as the first block (RFC 2883) */
 };
 
 struct tcp_conn {
@@ -110,6 +126,8 @@ struct tcp_conn {
 	uint8_t on_lists;   /* bit per enum tcp_list_kind */
 	uint16_t snd_mss;   /* effective send MSS: the peer's, capped by our MTU */
 	uint16_t rcv_mss;   /* the MSS we offered */
+	uint8_t snd_wscale; /* RFC 7323: the peer's shift, applied to the windows it sends */
+	uint8_t rcv_wscale; /* ours, applied to the windows we send (0 unless agreed) */
 	uint32_t ev_flags;  /* pending enum tcp_event_flag */
 	struct tcp_listener *listener; /* passive opens until accepted */
 	void *user;
@@ -136,6 +154,8 @@ struct tcp_conn {
 	uint32_t rcv_adv;
 	uint32_t rcv_fin_seq;
 	uint32_t rcv_unacked; /* bytes received since the last ACK we sent (delayed ACK policy) */
+	uint32_t dsack_left;  /* a duplicate range to report (RFC 2883), with TCP_CF_DSACK */
+	uint32_t dsack_right;
 
 	/* Congestion control (RFC 5681, RFC 6582). */
 	uint32_t cwnd;
@@ -267,7 +287,8 @@ void tcp_send_rst_reply(struct tcp_stack *s, const struct ipv4_repr *ip, const s
 /* tcp_output.c */
 bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, const struct ip_sender *tx,
 		     bool *blocked);
-uint16_t tcp_rcv_window(const struct tcp_conn *c);
+uint32_t tcp_rcv_window(const struct tcp_conn *c);
+uint16_t tcp_rcv_window_field(const struct tcp_conn *c);
 bool tcp_rcv_window_opens(const struct tcp_conn *c);
 void tcp_conn_ack_now(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx);
 /* The sequence number of the first byte in the send ring. */

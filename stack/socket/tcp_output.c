@@ -10,16 +10,31 @@ enum tcp_tx_result {
 	TCP_TX_BLOCKED, /* no transmit buffer now: try again on a later poll */
 };
 
-/* RFC 9293 3.8.6.2.2: offer more window only once it grows by min(half the buffer, one MSS). */
-uint16_t tcp_rcv_window(const struct tcp_conn *c)
+/* RFC 9293 3.8.6.2.2: offer more window only once it grows by min(half the buffer, one MSS). In
+ * bytes, up to what the 16-bit field can say under our RFC 7323 shift. */
+uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
-	uint32_t free = SMX_MIN(tcp_ring_free(&c->rx), TCP_MAX_WINDOW);
+	uint32_t max = TCP_MAX_WINDOW << c->rcv_wscale;
+	uint32_t free = SMX_MIN(tcp_ring_free(&c->rx), max);
 	uint32_t cur = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	uint32_t step = SMX_MIN(c->rx.cap / 2, (uint32_t)c->rcv_mss);
 
 	if (free <= cur)
-		return (uint16_t)SMX_MIN(cur, TCP_MAX_WINDOW);
-	return (uint16_t)(free - cur >= step ? free : cur);
+		return SMX_MIN(cur, max);
+	return free - cur >= step ? free : cur;
+}
+
+/* The window field: the window shifted right (RFC 7323 2.3), rounded down, except that it never
+ * takes back the right edge already advertised (RFC 9293 3.8.6.2.2 forbids shrinking it). */
+uint16_t tcp_rcv_window_field(const struct tcp_conn *c)
+{
+	uint32_t win = tcp_rcv_window(c);
+	uint32_t cur = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t field = win >> c->rcv_wscale;
+
+	if ((field << c->rcv_wscale) < cur)
+		field = (cur + (1u << c->rcv_wscale) - 1) >> c->rcv_wscale;
+	return (uint16_t)SMX_MIN(field, TCP_MAX_WINDOW);
 }
 
 /* Whether the app read enough for a window update to be worth a segment of its own. */
@@ -27,7 +42,40 @@ bool tcp_rcv_window_opens(const struct tcp_conn *c)
 {
 	uint32_t cur = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 
-	return tcp_rcv_window(c) > cur;
+	return ((uint32_t)tcp_rcv_window_field(c) << c->rcv_wscale) > cur;
+}
+
+/* The options of a SYN: MSS always; window scale and SACK-permitted on an active open, and on a
+ * SYN-ACK only when the peer's SYN offered them (RFC 7323 2.2, RFC 2018 2). */
+static void tcp_syn_options(const struct tcp_conn *c, struct tcp_options *o)
+{
+	bool offer = !(c->flags & TCP_CF_PASSIVE);
+
+	o->has_mss = true;
+	o->mss = c->rcv_mss;
+	if (offer || (c->flags & TCP_CF_WSCALE)) {
+		o->has_wscale = true;
+		o->wscale = c->rcv_wscale;
+	}
+	o->sack_permitted = offer || (c->flags & TCP_CF_SACK_OK);
+}
+
+/* RFC 2018 4: every ACK while data is held out of order carries the blocks, a D-SACK first (RFC
+ * 2883 4) when a duplicate just arrived. Four fit without timestamps. */
+static void tcp_sack_options(struct tcp_conn *c, struct tcp_options *o)
+{
+	unsigned n = 0;
+
+	if (!(c->flags & TCP_CF_SACK_OK))
+		return;
+	if (c->flags & TCP_CF_DSACK) {
+		o->sack[0].left = c->dsack_left;
+		o->sack[0].right = c->dsack_right;
+		n = 1;
+		c->flags &= ~(uint32_t)TCP_CF_DSACK;
+	}
+	n += tcp_asm_sack_blocks(&c->ooo, o->sack + n, TCP_MAX_SACK_BLOCKS - n);
+	o->sack_count = (uint8_t)n;
 }
 
 /* One segment: header, MSS option on SYNs, `len` bytes from the send ring at `off`. */
@@ -44,15 +92,16 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 	r.dst_port = c->remote_port;
 	r.seq = seq;
 	r.flags = flags;
-	if (flags & TCP_ACK) {
+	if (flags & TCP_ACK)
 		r.ack = c->rcv_nxt;
-		r.window = tcp_rcv_window(c);
-	} else {
-		r.window = (uint16_t)SMX_MIN(tcp_ring_free(&c->rx), TCP_MAX_WINDOW);
-	}
 	if (flags & TCP_SYN) {
-		r.opts.has_mss = true;
-		r.opts.mss = c->rcv_mss;
+		/* RFC 7323 2.2: the window of a SYN is never scaled. */
+		r.window = (uint16_t)SMX_MIN(tcp_ring_free(&c->rx), TCP_MAX_WINDOW);
+		tcp_syn_options(c, &r.opts);
+	} else if (flags & TCP_ACK) {
+		r.window = tcp_rcv_window_field(c);
+		if (!(flags & TCP_RST))
+			tcp_sack_options(c, &r.opts);
 	}
 	r.payload_len = len;
 	hlen = tcp_repr_len(&r) - len;
@@ -76,8 +125,10 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 	tx->commit(tx->ctx, &t, n);
 	if (flags & TCP_ACK) {
 		/* Every ACK we send carries the latest rcv_nxt and window: delayed-ACK state resets. */
-		if (tcp_seq_gt(c->rcv_nxt + r.window, c->rcv_adv))
-			c->rcv_adv = c->rcv_nxt + r.window;
+		uint32_t adv = (flags & TCP_SYN) ? r.window : (uint32_t)r.window << c->rcv_wscale;
+
+		if (tcp_seq_gt(c->rcv_nxt + adv, c->rcv_adv))
+			c->rcv_adv = c->rcv_nxt + adv;
 		c->rcv_unacked = 0;
 		c->ack_at = SMX_INSTANT_NEVER;
 		c->flags &= ~(uint32_t)TCP_CF_ACK_NOW;

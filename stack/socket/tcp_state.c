@@ -59,6 +59,12 @@ void tcp_conn_setup(struct tcp_stack *s, struct tcp_conn *c)
 	c->recover = c->iss; /* RFC 6582 3.2 step 1 */
 	c->rcv_mss = TCP_DEFAULT_MSS;
 	c->snd_mss = TCP_DEFAULT_MSS;
+	/* RFC 7323 2.3: the smallest shift that lets the field say the whole receive buffer (offered on
+	 * the SYN, kept only if the peer's SYN carries a shift too). */
+	c->rcv_wscale = 0;
+	while (c->rcv_wscale < TCP_MAX_WSCALE && (c->rx.cap >> c->rcv_wscale) > TCP_MAX_WINDOW)
+		c->rcv_wscale++;
+	c->snd_wscale = 0;
 	tcp_cc_init(c);
 }
 

@@ -182,6 +182,7 @@ void th_send_raw(struct th *t, uint16_t sport, uint16_t dport, uint32_t seq, uin
 	r.window = win;
 	r.payload = data;
 	r.payload_len = len;
+	r.opts = t->peer_opts;
 	if (mss) {
 		r.opts.has_mss = true;
 		r.opts.mss = mss;

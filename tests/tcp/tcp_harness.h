@@ -48,6 +48,7 @@ struct th {
 	uint16_t peer_win;
 	uint16_t rport;     /* the peer's port */
 	uint16_t lport;     /* the stack's port */
+	struct tcp_options peer_opts; /* options the peer puts on every segment it sends (MSS aside) */
 };
 
 /* A parsed captured segment (payload copied out, since the capture buffer is reused). */

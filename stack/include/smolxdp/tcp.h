@@ -1,6 +1,7 @@
 /* TCP (RFC 9293): connections and listeners over any IPv4 sender, event-driven, on time passed in.
- * Retransmission per RFC 6298, congestion control per RFC 5681/6582 (NewReno), ISNs per RFC 6528,
- * ephemeral ports per RFC 6056, blind-attack defences per RFC 5961. All memory is given at init. */
+ * Retransmission per RFC 6298, congestion control per RFC 5681/6582 (NewReno), window scaling (RFC
+ * 7323) and SACK (RFC 2018, D-SACK RFC 2883) as a receiver, ISNs per RFC 6528, ephemeral ports per
+ * RFC 6056, blind-attack defences per RFC 5961. All memory is given at init. */
 #ifndef SMOLXDP_TCP_H
 #define SMOLXDP_TCP_H
 
@@ -47,7 +48,8 @@ enum tcp_error {
 struct tcp_config {
 	uint32_t max_conns;     /* connection slots, including ones in SYN-RECEIVED and TIME-WAIT */
 	uint32_t max_listeners;
-	uint32_t rx_buf_size;   /* per connection; the window offered is min(free space, 65535) */
+	uint32_t rx_buf_size;   /* per connection; the window offered is its free space (RFC 7323 window
+				 * scaling when the peer agrees, else at most 65535) */
 	uint32_t tx_buf_size;   /* per connection */
 	uint16_t mss;           /* the MSS we offer; 0: the sender's MTU - 40 */
 	uint8_t secret[16];     /* key for ISNs (RFC 6528), ephemeral ports (RFC 6056) and the table */
