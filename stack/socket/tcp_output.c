@@ -104,6 +104,10 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 			tcp_sack_options(c, &r.opts);
 	}
 	r.payload_len = len;
+	/* A full-sized segment must still fit the MTU: its SACK blocks yield (RFC 2018 3 lets a sender
+	 * include fewer; the next pure ACK carries them all). */
+	while (r.opts.sack_count > 0 && tx->mtu >= 20 && tcp_repr_len(&r) > (size_t)tx->mtu - 20u)
+		r.opts.sack_count--;
 	hlen = tcp_repr_len(&r) - len;
 	e = tx->begin(tx->ctx, c->local_addr, c->remote_addr, IP_PROTO_TCP, hlen + len, &t);
 	if (e == IP_TX_NO_BUFFER) {

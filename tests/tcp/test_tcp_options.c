@@ -194,6 +194,28 @@ static void test_dsack(void **state)
 	expect_blocks(t, b + 2000, 2, (uint32_t[]){ b + 5000, b + 6000, b + 3000, b + 4000 });
 }
 
+/* A full-sized data segment still fits the MTU: its SACK blocks give way, the pure ACK keeps them. */
+static void test_sack_blocks_yield_to_mss(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	uint8_t d[1460];
+	uint32_t b;
+
+	memset(d, 'w', sizeof(d));
+	t->peer_opts.sack_permitted = true;
+	th_open_passive(t, 1000, 1460);
+	memset(&t->peer_opts, 0, sizeof(t->peer_opts));
+	b = t->peer_seq;
+	th_send_at(t, b + 1460, TCP_ACK, d, 1460);
+	expect_blocks(t, b, 1, (uint32_t[]){ b + 1460, b + 2920 });
+	assert_int_equal(tcp_send(t->s, t->c, d, sizeof(d)), sizeof(d));
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.payload_len, 1460);
+	assert_int_equal(seg.r.opts.sack_count, 0);
+	assert_true(20 + seg.r.header_len + seg.r.payload_len <= 1500);
+}
+
 /* Without SACK agreed, ACKs never carry blocks. */
 static void test_no_sack_without_permission(void **state)
 {
@@ -219,6 +241,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wscale_active_agreed, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_blocks_order, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_dsack, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_sack_blocks_yield_to_mss, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_no_sack_without_permission, setup_big, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
