@@ -25,6 +25,9 @@ STACK_CIP2=192.168.70.101
 SMAC2=02:00:00:00:01:01
 STACK_CMAC2=02:00:00:00:01:65
 EMU_RATE=${EMU_RATE:-1G} # the reordering rows' bottleneck: below the forwarder's own ceiling
+# smolxdp's TCP buffers for bulk runs: as large as Linux's own maxima (tcp_rmem 6 MB, tcp_wmem 4 MB),
+# so windows, not buffers, are what is compared; few connections, so the memory stays modest.
+SMX_TCP_BUF=(--tcp-conns 64 --tcp-buf 4194304)
 
 tcp_smx_pid=""
 tcp_smx2_pid=""
@@ -120,8 +123,8 @@ tcp_set_loss() {
 	ip netns exec "$ns_c" nft delete table inet smxbloss 2>/dev/null || true
 	ip netns exec "$ns_s" nft delete table inet smxbloss 2>/dev/null || true
 	if [ "$1" != "$tcp_smx_loss" ]; then
-		if [ "$1" = 0 ]; then tcp_smx_start --tcp-log; else
-			tcp_smx_start --tcp-log --drop-chance "$1" --fault-dir rx --seed "$1"; fi
+		if [ "$1" = 0 ]; then tcp_smx_start --tcp-log "${SMX_TCP_BUF[@]}"; else
+			tcp_smx_start --tcp-log "${SMX_TCP_BUF[@]}" --drop-chance "$1" --fault-dir rx --seed "$1"; fi
 		tcp_smx_loss=$1
 	fi
 	[ "$1" = 0 ] && return 0
@@ -153,9 +156,9 @@ tcp_setup() {
 	# Both servers run for the whole TCP part, on both links; each run talks to one of them.
 	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$KTCP" >>"$out/logs/tcp-kernel.log" 2>&1 &
 	tcp_ktcp_pid=$!
-	tcp_smx_start --tcp-log || return 1
+	tcp_smx_start --tcp-log "${SMX_TCP_BUF[@]}" || return 1
 	tcp_smx_loss=0
-	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$SERVER" "$if_s2" --ip $SIP2/24 --mac $SMAC2 --tcp-log \
+	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$SERVER" "$if_s2" --ip $SIP2/24 --mac $SMAC2 --tcp-log "${SMX_TCP_BUF[@]}" \
 		>>"$out/logs/tcp-smolxdp-emu.log" 2>&1 &
 	tcp_smx2_pid=$!
 	local t
@@ -197,7 +200,7 @@ tcp_run() {
 	else
 		ip netns exec "$ns_c" taskset -c "$CLI_CPU" timeout $((${tcp_duration%.*} + 60)) "$TCPCLIENT" "$ifc" \
 			--ip "$scip/24" --mac "$scmac" --connect "$addr:$port" --bench "$mode" --duration "$tcp_duration" \
-			--label "$cond:$role" --json "$base.client.json" --quiet "${drop[@]}" >>"$out/logs/tcp-client.log" 2>&1 || rc=$?
+			--label "$cond:$role" --json "$base.client.json" --quiet "${drop[@]}" --tcp-buf 4194304 >>"$out/logs/tcp-client.log" 2>&1 || rc=$?
 	fi
 	# The server logs its side of the connection as it ends (a download ends with the client's reset).
 	sleep 0.05
@@ -236,7 +239,7 @@ tcp_concurrent() {
 			--quiet "$addr" 2>>"$out/logs/tcp-client.log" ||
 			echo "bench.sh: concurrent $name failed (see $out/logs/tcp-client.log)" >&2
 	done
-	tcp_smx_start --tcp-log
+	tcp_smx_start --tcp-log "${SMX_TCP_BUF[@]}"
 	tcp_smx_loss=0
 }
 

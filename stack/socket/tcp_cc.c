@@ -1,4 +1,5 @@
-/* RTT estimation and the retransmission timeout (RFC 6298), and NewReno congestion control:
+/* RTT estimation and the retransmission timeout (RFC 6298), and NewReno congestion control (SMSS is
+ * RFC 5681's: the largest payload, so the MSS less the timestamp option when every segment has one):
  * slow start and congestion avoidance (RFC 5681 3.1), fast retransmit and fast recovery (RFC 5681
  * 3.2) with NewReno's partial-ACK handling (RFC 6582 3.2), limited transmit (RFC 3042), and the loss
  * window after a timeout. */
@@ -50,7 +51,7 @@ uint32_t tcp_rto_backed_off(const struct tcp_stack *s, const struct tcp_conn *c)
 uint32_t tcp_cc_send_window(const struct tcp_conn *c)
 {
 	if (!(c->flags & TCP_CF_IN_RECOVERY) && c->dupacks > 0 && c->dupacks < 3)
-		return c->cwnd + (uint32_t)c->dupacks * c->snd_mss;
+		return c->cwnd + (uint32_t)c->dupacks * tcp_seg_mss(c);
 	return c->cwnd;
 }
 
@@ -62,7 +63,7 @@ uint32_t tcp_flight_size(const struct tcp_conn *c)
 /* RFC 5681 3.1: the initial window, by the sender's MSS. */
 void tcp_cc_init(struct tcp_conn *c)
 {
-	uint32_t mss = c->snd_mss;
+	uint32_t mss = tcp_seg_mss(c);
 
 	if (mss > 2190)
 		c->cwnd = 2 * mss;
@@ -84,13 +85,13 @@ static void tcp_cc_stats(struct tcp_conn *c)
 /* RFC 5681 3.1 eq. 4: ssthresh = max(FlightSize / 2, 2 * SMSS). */
 static uint32_t tcp_cc_half_flight(const struct tcp_conn *c)
 {
-	return SMX_MAX(tcp_flight_size(c) / 2, 2u * c->snd_mss);
+	return SMX_MAX(tcp_flight_size(c) / 2, 2u * tcp_seg_mss(c));
 }
 
 /* An ACK that acknowledged `acked` new bytes, snd_una already moved. */
 void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
 {
-	uint32_t mss = c->snd_mss;
+	uint32_t mss = tcp_seg_mss(c);
 
 	c->dupacks = 0;
 	if (c->flags & TCP_CF_IN_RECOVERY) {
@@ -132,13 +133,13 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
  * had would have made the cumulative ACK jump further. */
 static bool tcp_cc_ack_heuristic(const struct tcp_conn *c)
 {
-	return c->cwnd > c->snd_mss && c->snd_una - c->prev_una <= 4u * c->snd_mss;
+	return c->cwnd > tcp_seg_mss(c) && c->snd_una - c->prev_una <= 4u * tcp_seg_mss(c);
 }
 
 /* A duplicate ACK as RFC 5681 2 defines it (the caller checked). */
 void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c)
 {
-	uint32_t mss = c->snd_mss;
+	uint32_t mss = tcp_seg_mss(c);
 
 	c->st.dup_acks++;
 	if (c->flags & TCP_CF_IN_RECOVERY) {
@@ -179,7 +180,7 @@ void tcp_cc_on_timeout(struct tcp_conn *c)
 {
 	if (c->backoff <= 1)
 		c->ssthresh = tcp_cc_half_flight(c);
-	c->cwnd = c->snd_mss;
+	c->cwnd = tcp_seg_mss(c);
 	c->recover = c->snd_max;
 	c->flags &= ~(uint32_t)TCP_CF_IN_RECOVERY;
 	tcp_cc_stats(c);

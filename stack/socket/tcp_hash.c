@@ -88,6 +88,17 @@ uint32_t tcp_isn(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv
 	return (uint32_t)(now / 4) + (uint32_t)tcp_siphash(s->cfg.secret, b, n);
 }
 
+/* RFC 7323 7.1: a per-connection random offset for the timestamp clock, so TSval reveals neither
+ * uptime nor the clock of other connections (the same keyed hash as the ISN, another label). */
+uint32_t tcp_ts_offset(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
+		       uint16_t rport)
+{
+	uint8_t b[13];
+	size_t n = tcp_tuple_bytes(b, 'T', laddr, lport, raddr, rport);
+
+	return (uint32_t)tcp_siphash(s->cfg.secret, b, n);
+}
+
 uint32_t tcp_tuple_hash(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
 			uint16_t rport)
 {

@@ -92,8 +92,15 @@ static void tcp_take_peer_mss(const struct tcp_stack *s, struct tcp_conn *c, con
 
 /* RFC 7323 2.2-2.3 and RFC 2018 2: window scaling and SACK hold only when both SYNs carry them (ours
  * offered them on an active open; a SYN-ACK echoes only what the peer's SYN offered). */
-static void tcp_take_syn_options(struct tcp_conn *c, const struct tcp_repr *r)
+static void tcp_take_syn_options(struct tcp_conn *c, const struct tcp_repr *r, smx_instant now)
 {
+	if (r->opts.has_timestamp) {
+		c->flags |= TCP_CF_TS;
+		c->ts_recent = r->opts.ts_val;
+		c->ts_recent_at = now;
+	} else {
+		c->flags &= ~(uint32_t)TCP_CF_TS;
+	}
 	if (r->opts.has_wscale) {
 		/* RFC 7323 2.3: a shift above 14 is taken as 14. */
 		c->snd_wscale = (uint8_t)SMX_MIN(r->opts.wscale, TCP_MAX_WSCALE);
@@ -110,9 +117,9 @@ static void tcp_take_syn_options(struct tcp_conn *c, const struct tcp_repr *r)
 }
 
 /* The window fields from a SYN (never scaled, RFC 7323 2.2), and its options. */
-static void tcp_take_syn(struct tcp_conn *c, const struct tcp_repr *r)
+static void tcp_take_syn(struct tcp_conn *c, const struct tcp_repr *r, smx_instant now)
 {
-	tcp_take_syn_options(c, r);
+	tcp_take_syn_options(c, r, now);
 	c->irs = r->seq;
 	c->rcv_nxt = r->seq + 1;
 	/* The window our SYN (or SYN-ACK) offers, counted from here. */
@@ -172,7 +179,7 @@ static void tcp_listen_input(struct tcp_stack *s, struct tcp_listener *l, const 
 	c->flags |= TCP_CF_PASSIVE;
 	c->iss = tcp_isn(s, c->local_addr, c->local_port, c->remote_addr, c->remote_port, now);
 	tcp_conn_setup(s, c);
-	tcp_take_syn(c, r);
+	tcp_take_syn(c, r, now);
 	c->rcv_mss = tcp_our_mss(s, tx);
 	tcp_take_peer_mss(s, c, r, tx);
 	/* Text on a SYN is not queued (RFC 9293 3.10.7.2 allows either): the peer sends it again. */
@@ -208,7 +215,7 @@ static void tcp_syn_sent_input(struct tcp_stack *s, struct tcp_conn *c, const st
 	}
 	if (!(r->flags & TCP_SYN))
 		return;
-	tcp_take_syn(c, r);
+	tcp_take_syn(c, r, now);
 	tcp_take_peer_mss(s, c, r, tx);
 	c->last_rx = now;
 	if (r->flags & TCP_ACK) {
@@ -302,7 +309,7 @@ static bool tcp_fin_acked(const struct tcp_conn *c)
 }
 
 /* snd_una moves to ack: free acknowledged data, time the RTT, feed congestion control. */
-static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, smx_instant now)
+static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, uint32_t ts_ecr, smx_instant now)
 {
 	uint32_t data_seq = tcp_snd_data_seq(c);
 	uint32_t acked = ack - c->snd_una;
@@ -317,6 +324,15 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, s
 	if ((c->flags & TCP_CF_RTT_TIMING) && tcp_seq_gt(ack, c->rtt_seq)) {
 		tcp_rtt_sample(s, c, (uint32_t)(now - c->rtt_start));
 		c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING;
+	} else if (ts_ecr && !(c->flags & TCP_CF_RTT_TIMING)) {
+		/* RFC 7323 4.1 (RTTM): the echoed timestamp times this ACK even when no segment was being
+		 * timed (retransmissions, Karn). Our clock ticks in milliseconds, so a path under a
+		 * millisecond reads 0 or 1 tick by where the tick fell: below 2 ticks the microsecond
+		 * timing above is the only measure trusted. */
+		uint32_t ticks = tcp_ts_now(c, now) - ts_ecr;
+
+		if (ticks >= 2 && ticks < 0x7fffffffu / 1000u)
+			tcp_rtt_sample(s, c, ticks * 1000u);
 	}
 	c->backoff = 0;
 	c->una_since = now;
@@ -358,7 +374,7 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 		return false;
 	}
 	if (tcp_seq_gt(ack, c->snd_una)) {
-		tcp_ack_new(s, c, ack, now);
+		tcp_ack_new(s, c, ack, (c->flags & TCP_CF_TS) && r->opts.has_timestamp ? r->opts.ts_ecr : 0, now);
 		tcp_conn_ready(s, c);
 	} else if (ack == c->snd_una && r->payload_len == 0 && !(r->flags & (TCP_SYN | TCP_FIN)) &&
 		   wnd == c->snd_wnd && c->snd_max != c->snd_una && !(c->flags & TCP_CF_PERSIST)) {
@@ -512,7 +528,9 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 			tcp_conn_event(s, c, TCP_EV_READABLE);
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full-sized segment, at
 			 * once when a hole fills; otherwise within the delayed-ACK time. */
-			if (filled || c->rcv_unacked >= 2u * c->rcv_mss) {
+			/* A full-sized segment from a peer stamping every segment carries the MSS less the
+			 * timestamp option (RFC 6691), not the MSS. */
+			if (filled || c->rcv_unacked >= 2u * tcp_rcv_seg_mss(c)) {
 				c->flags |= TCP_CF_ACK_NOW;
 				tcp_conn_ready(s, c);
 			} else if (c->ack_at == SMX_INSTANT_NEVER) {
@@ -577,6 +595,21 @@ static void tcp_conn_segment(struct tcp_stack *s, struct tcp_conn *c, const stru
 		tcp_conn_ready(s, c);
 		return;
 	}
+	/* RFC 7323 5.3 R1 (PAWS): a segment whose timestamp is older than TS.Recent is an old duplicate
+	 * (sequence numbers may have wrapped at these speeds): ACK and drop, unless TS.Recent is over
+	 * 24 days old (5.5). A segment without a timestamp is taken, as Linux takes it (RFC 7323 3.2's
+	 * SHOULD drop would stall a connection whose options a middlebox strips). */
+	if ((c->flags & TCP_CF_TS) && r->opts.has_timestamp && !(r->flags & TCP_RST) &&
+	    tcp_seq_lt(r->opts.ts_val, c->ts_recent)) {
+		if (now - c->ts_recent_at < TCP_PAWS_IDLE) {
+			s->stats.rx_paws_rejected++;
+			c->flags |= TCP_CF_ACK_NOW;
+			tcp_conn_ready(s, c);
+			return;
+		}
+		c->ts_recent = r->opts.ts_val;
+		c->ts_recent_at = now;
+	}
 	/* First step. With the window shut, "special allowance should be made to accept valid ACKs,
 	 * URGs, and RSTs": a zero-window probe at RCV.NXT still carries them (its text is dropped and
 	 * answered below, as BSD does); the peer's probes are often the only news of its window. */
@@ -594,6 +627,12 @@ static void tcp_conn_segment(struct tcp_stack *s, struct tcp_conn *c, const stru
 	}
 	c->last_rx = now;
 	c->keep_probes = 0;
+	/* RFC 7323 4.3 (R3): the timestamp to echo is that of the segment our latest ACK was waiting for. */
+	if ((c->flags & TCP_CF_TS) && r->opts.has_timestamp && tcp_seq_ge(r->opts.ts_val, c->ts_recent) &&
+	    tcp_seq_le(r->seq, c->last_ack_sent)) {
+		c->ts_recent = r->opts.ts_val;
+		c->ts_recent_at = now;
+	}
 	/* Second step. */
 	if (r->flags & TCP_RST) {
 		tcp_rx_rst(s, c, r, now);

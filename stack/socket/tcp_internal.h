@@ -111,7 +111,11 @@ enum tcp_conn_flag {
 	TCP_CF_WSCALE = 1u << 19,    /* RFC 7323 window scaling agreed on (both SYNs carried it) */
 	TCP_CF_SACK_OK = 1u << 20,   /* RFC 2018 SACK agreed on (both SYNs carried SACK-permitted) */
 	TCP_CF_DSACK = 1u << 21,     /* report dsack_left/right as the first block (RFC 2883) */
+	TCP_CF_TS = 1u << 22,        /* RFC 7323 timestamps agreed on: on every segment */
 };
+
+#define TCP_TS_OPT_LEN 12u           /* NOP NOP kind len TSval TSecr: what a timestamp costs a segment */
+#define TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000000) /* RFC 7323 5.5: TS.Recent expires after 24 days */
 
 struct tcp_conn {
 	struct tcp_link link[TCP_LIST_KINDS];
@@ -156,6 +160,11 @@ struct tcp_conn {
 	uint32_t rcv_unacked; /* bytes received since the last ACK we sent (delayed ACK policy) */
 	uint32_t dsack_left;  /* a duplicate range to report (RFC 2883), with TCP_CF_DSACK */
 	uint32_t dsack_right;
+	/* RFC 7323 timestamps: our clock is `now` in milliseconds plus ts_offset. */
+	uint32_t ts_offset;
+	uint32_t ts_recent;      /* TS.Recent: the peer's latest valid TSval, echoed in TSecr */
+	smx_instant ts_recent_at; /* when it was taken (PAWS idle rule) */
+	uint32_t last_ack_sent;  /* Last.ACK.sent: the ACK field of our latest segment */
 
 	/* Congestion control (RFC 5681, RFC 6582). */
 	uint32_t cwnd;
@@ -291,6 +300,23 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c);
 uint16_t tcp_rcv_window_field(const struct tcp_conn *c);
 bool tcp_rcv_window_opens(const struct tcp_conn *c);
 void tcp_conn_ack_now(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx);
+/* Our timestamp clock (RFC 7323 5.4: 1 ms per tick, within the RFC's 1 ms to 1 s). */
+static inline uint32_t tcp_ts_now(const struct tcp_conn *c, smx_instant now)
+{
+	return (uint32_t)(now / 1000) + c->ts_offset;
+}
+/* The payload of a full-sized segment: the MSS less the options every segment carries (RFC 6691). */
+static inline uint32_t tcp_seg_mss(const struct tcp_conn *c)
+{
+	return (c->flags & TCP_CF_TS) && c->snd_mss > 2 * TCP_TS_OPT_LEN ? c->snd_mss - TCP_TS_OPT_LEN
+									  : c->snd_mss;
+}
+/* The payload of a full-sized segment from the peer (the MSS we offered, less its timestamps). */
+static inline uint32_t tcp_rcv_seg_mss(const struct tcp_conn *c)
+{
+	return (c->flags & TCP_CF_TS) && c->rcv_mss > 2 * TCP_TS_OPT_LEN ? c->rcv_mss - TCP_TS_OPT_LEN
+									  : c->rcv_mss;
+}
 /* The sequence number of the first byte in the send ring. */
 static inline uint32_t tcp_snd_data_seq(const struct tcp_conn *c)
 {
@@ -301,6 +327,8 @@ static inline uint32_t tcp_snd_data_seq(const struct tcp_conn *c)
 uint64_t tcp_siphash(const uint8_t key[16], const uint8_t *msg, size_t len);
 uint32_t tcp_isn(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
 		 uint16_t rport, smx_instant now);
+uint32_t tcp_ts_offset(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
+		       uint16_t rport);
 uint32_t tcp_tuple_hash(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
 			uint16_t rport);
 uint32_t tcp_port_offset(const struct tcp_stack *s, ipv4_addr laddr, ipv4_addr raddr, uint16_t rport);

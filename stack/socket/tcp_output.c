@@ -17,7 +17,7 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
 	uint32_t max = TCP_MAX_WINDOW << c->rcv_wscale;
 	uint32_t free = SMX_MIN(tcp_ring_free(&c->rx), max);
 	uint32_t cur = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	uint32_t step = SMX_MIN(c->rx.cap / 2, (uint32_t)c->rcv_mss);
+	uint32_t step = SMX_MIN(c->rx.cap / 2, tcp_rcv_seg_mss(c));
 
 	if (free <= cur)
 		return SMX_MIN(cur, max);
@@ -45,12 +45,18 @@ bool tcp_rcv_window_opens(const struct tcp_conn *c)
 	return ((uint32_t)tcp_rcv_window_field(c) << c->rcv_wscale) > cur;
 }
 
-/* The options of a SYN: MSS always; window scale and SACK-permitted on an active open, and on a
- * SYN-ACK only when the peer's SYN offered them (RFC 7323 2.2, RFC 2018 2). */
-static void tcp_syn_options(const struct tcp_conn *c, struct tcp_options *o)
+/* The options of a SYN: MSS always; window scale, SACK-permitted and timestamps on an active open,
+ * and on a SYN-ACK only when the peer's SYN offered them (RFC 7323 2.2 and 3.2, RFC 2018 2). */
+static void tcp_syn_options(const struct tcp_stack *s, const struct tcp_conn *c, struct tcp_options *o)
 {
 	bool offer = !(c->flags & TCP_CF_PASSIVE);
 
+	/* RFC 7323 3.2: TSecr is zero on our SYN, the peer's TSval on a SYN-ACK. */
+	if (offer || (c->flags & TCP_CF_TS)) {
+		o->has_timestamp = true;
+		o->ts_val = tcp_ts_now(c, s->now);
+		o->ts_ecr = (c->flags & TCP_CF_TS) ? c->ts_recent : 0;
+	}
 	o->has_mss = true;
 	o->mss = c->rcv_mss;
 	if (offer || (c->flags & TCP_CF_WSCALE)) {
@@ -97,9 +103,15 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 	if (flags & TCP_SYN) {
 		/* RFC 7323 2.2: the window of a SYN is never scaled. */
 		r.window = (uint16_t)SMX_MIN(tcp_ring_free(&c->rx), TCP_MAX_WINDOW);
-		tcp_syn_options(c, &r.opts);
+		tcp_syn_options(s, c, &r.opts);
 	} else if (flags & TCP_ACK) {
 		r.window = tcp_rcv_window_field(c);
+		/* RFC 7323 3.2: once agreed, timestamps go on every segment (RSTs aside, as Linux). */
+		if ((c->flags & TCP_CF_TS) && !(flags & TCP_RST)) {
+			r.opts.has_timestamp = true;
+			r.opts.ts_val = tcp_ts_now(c, s->now);
+			r.opts.ts_ecr = c->ts_recent;
+		}
 		if (!(flags & TCP_RST))
 			tcp_sack_options(c, &r.opts);
 	}
@@ -133,6 +145,7 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 
 		if (tcp_seq_gt(c->rcv_nxt + adv, c->rcv_adv))
 			c->rcv_adv = c->rcv_nxt + adv;
+		c->last_ack_sent = c->rcv_nxt;
 		c->rcv_unacked = 0;
 		c->ack_at = SMX_INSTANT_NEVER;
 		c->flags &= ~(uint32_t)TCP_CF_ACK_NOW;
@@ -224,7 +237,7 @@ static enum tcp_tx_result tcp_output_fast_rtx(struct tcp_stack *s, struct tcp_co
 					      const struct ip_sender *tx, smx_instant now)
 {
 	uint32_t data_seq = tcp_snd_data_seq(c), end = tcp_data_end(c);
-	uint32_t len = tcp_seq_lt(c->snd_una, end) ? SMX_MIN(end - c->snd_una, (uint32_t)c->snd_mss) : 0;
+	uint32_t len = tcp_seq_lt(c->snd_una, end) ? SMX_MIN(end - c->snd_una, tcp_seg_mss(c)) : 0;
 	bool fin = (c->flags & TCP_CF_FIN_QUEUED) && c->snd_una + len == c->snd_fin_seq &&
 		   tcp_seq_gt(c->snd_max, c->snd_fin_seq);
 	enum tcp_tx_result res;
@@ -282,6 +295,7 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 					  smx_instant now, bool *sent)
 {
 	uint32_t data_seq = tcp_snd_data_seq(c), end = tcp_data_end(c);
+	uint32_t mss = tcp_seg_mss(c);
 	bool fin_q = (c->flags & TCP_CF_FIN_QUEUED) != 0;
 
 	for (;;) {
@@ -289,7 +303,7 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 		uint32_t wnd = SMX_MIN(c->snd_wnd, tcp_cc_send_window(c));
 		uint32_t inflight = c->snd_nxt - c->snd_una;
 		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
-		uint32_t len = SMX_MIN(SMX_MIN(avail, usable), (uint32_t)c->snd_mss);
+		uint32_t len = SMX_MIN(SMX_MIN(avail, usable), mss);
 		bool fin;
 		enum tcp_tx_result res;
 
@@ -298,9 +312,9 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 		if (avail > 0) {
 			if (len == 0)
 				break;
-			if (len < c->snd_mss && len < avail && len < c->max_snd_wnd / 2)
+			if (len < mss && len < avail && len < c->max_snd_wnd / 2)
 				break; /* sender SWS avoidance: wait for a useful window */
-			if (len < c->snd_mss && len == avail && !fin_q && !(c->flags & TCP_CF_NODELAY) &&
+			if (len < mss && len == avail && !fin_q && !(c->flags & TCP_CF_NODELAY) &&
 			    c->snd_nxt != c->snd_una)
 				break; /* Nagle: one small segment outstanding at a time */
 		}

@@ -65,6 +65,7 @@ void tcp_conn_setup(struct tcp_stack *s, struct tcp_conn *c)
 	while (c->rcv_wscale < TCP_MAX_WSCALE && (c->rx.cap >> c->rcv_wscale) > TCP_MAX_WINDOW)
 		c->rcv_wscale++;
 	c->snd_wscale = 0;
+	c->ts_offset = tcp_ts_offset(s, c->local_addr, c->local_port, c->remote_addr, c->remote_port);
 	tcp_cc_init(c);
 }
 

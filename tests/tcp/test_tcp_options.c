@@ -1,6 +1,7 @@
 /* TCP options negotiated on the SYNs, segment by segment: RFC 7323 window scaling (offered from the
- * receive buffer, applied only when both SYNs carry it, never to a SYN's own window) and RFC 2018
- * SACK as a receiver (blocks in RFC 2018 4's order, D-SACK per RFC 2883). */
+ * receive buffer, applied only when both SYNs carry it, never to a SYN's own window) and timestamps
+ * (on every segment once agreed, PAWS, RTTM), and RFC 2018 SACK as a receiver (blocks in RFC 2018 4's
+ * order, D-SACK per RFC 2883). */
 #include "tcp_harness.h"
 
 #include <string.h>
@@ -216,6 +217,123 @@ static void test_sack_blocks_yield_to_mss(void **state)
 	assert_true(20 + seg.r.header_len + seg.r.payload_len <= 1500);
 }
 
+static void open_with_ts(struct th *t, uint32_t tsval)
+{
+	t->peer_opts.has_timestamp = true;
+	t->peer_opts.ts_val = tsval;
+	th_open_passive(t, 1000, 1000);
+	assert_true(t->c->flags & TCP_CF_TS);
+}
+
+/* RFC 7323 3.2: agreed on the SYNs, then on every segment, echoing the peer's latest valid TSval. */
+static void test_ts_every_segment(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+
+	open_with_ts(t, 7000);
+	t->peer_opts.ts_val = 7005;
+	th_send(t, TCP_ACK | TCP_PSH, "hi", 2);
+	assert_int_equal(tcp_send(t->s, t->c, "hello", 5), 5);
+	th_expect(t, &seg);
+	assert_true(seg.r.opts.has_timestamp);
+	assert_int_equal(seg.r.opts.ts_ecr, 7005);
+	assert_int_equal(seg.r.payload_len, 5);
+	/* Our clock ticks in milliseconds: 50 ms later the TSval is 50 more. */
+	uint32_t v0 = seg.r.opts.ts_val;
+	t->peer_ack += 5;
+	th_send(t, TCP_ACK, NULL, 0);
+	th_advance(t, 50000);
+	assert_int_equal(tcp_send(t->s, t->c, "again", 5), 5);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.opts.ts_val - v0, 50);
+	/* A full-sized segment's payload is the MSS less the 12 option bytes (RFC 6691). */
+	uint8_t big[3000];
+	memset(big, 'b', sizeof(big));
+	t->peer_opts.ts_val = 7010;
+	th_send(t, TCP_ACK, NULL, 0);
+	assert_int_equal(tcp_send(t->s, t->c, big, sizeof(big)), sizeof(big));
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.payload_len, 1000 - 12);
+	assert_true(seg.r.opts.has_timestamp);
+}
+
+/* RFC 7323 5.3: a segment with an older timestamp than TS.Recent is an old duplicate: ACKed, dropped. */
+static void test_paws(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+
+	open_with_ts(t, 7000);
+	t->peer_opts.ts_val = 8000;
+	th_send(t, TCP_ACK | TCP_PSH, "new", 3);
+	th_advance(t, 100000);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.ack, t->peer_seq);
+	t->peer_opts.ts_val = 7999; /* older: wrapped-around or delayed duplicate */
+	th_send_at(t, t->peer_seq, TCP_ACK | TCP_PSH, "old", 3);
+	th_expect(t, &seg); /* an ACK at once, the data not taken */
+	assert_int_equal(seg.r.ack, t->peer_seq);
+	assert_int_equal(seg.r.opts.ts_ecr, 8000);
+	assert_int_equal(tcp_recv_avail(t->c), 3);
+	assert_int_equal(tcp_stack_stats(t->s)->rx_paws_rejected, 1);
+	/* A reset is never refused for its timestamp. */
+	t->peer_opts.ts_val = 1;
+	th_send_at(t, t->peer_seq, TCP_RST, NULL, 0);
+	th_assert_state(t, TCP_CLOSED);
+}
+
+/* RFC 7323 4.1 (RTTM): a retransmitted segment is not timed (Karn), but the echo times its ACK. */
+static void test_ts_rttm(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+
+	open_with_ts(t, 7000);
+	assert_int_equal(tcp_send(t->s, t->c, "data", 4), 4);
+	th_expect(t, &seg);
+	th_advance(t, tcp_poll_at(t->s, t->now) - t->now); /* the RTO: sent again */
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.payload_len, 4);
+	uint32_t echoed = seg.r.opts.ts_val;
+	uint32_t srtt0 = t->c->srtt; /* from the handshake */
+	th_advance(t, 30000); /* the ACK comes 30 ms after the retransmission */
+	t->peer_ack += 4;
+	t->peer_opts.ts_val = 7100;
+	t->peer_opts.ts_ecr = echoed;
+	th_send(t, TCP_ACK, NULL, 0);
+	assert_int_equal(t->c->srtt, srtt0 - srtt0 / 8 + 30000 / 8); /* RFC 6298 2.3 with R' = 30 ms */
+}
+
+/* A peer that stamps its SYN only: we keep stamping ours, and take its segments without one. */
+static void test_ts_peer_stops(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+
+	open_with_ts(t, 7000);
+	memset(&t->peer_opts, 0, sizeof(t->peer_opts));
+	th_send(t, TCP_ACK | TCP_PSH, "bare", 4);
+	th_advance(t, 100000);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.ack, t->peer_seq);
+	assert_true(seg.r.opts.has_timestamp);
+	assert_int_equal(tcp_recv_avail(t->c), 4);
+}
+
+/* A peer that offers none gets none. */
+static void test_ts_not_offered(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+
+	th_open_passive(t, 1000, 1000);
+	assert_false(t->c->flags & TCP_CF_TS);
+	assert_int_equal(tcp_send(t->s, t->c, "x", 1), 1);
+	th_expect(t, &seg);
+	assert_false(seg.r.opts.has_timestamp);
+}
+
 /* Without SACK agreed, ACKs never carry blocks. */
 static void test_no_sack_without_permission(void **state)
 {
@@ -243,6 +361,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsack, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_blocks_yield_to_mss, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_no_sack_without_permission, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_ts_every_segment, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_paws, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_ts_rttm, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_ts_peer_stops, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_ts_not_offered, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* TCP (RFC 9293): connections and listeners over any IPv4 sender, event-driven, on time passed in.
- * Retransmission per RFC 6298, congestion control per RFC 5681/6582 (NewReno), window scaling (RFC
- * 7323) and SACK (RFC 2018, D-SACK RFC 2883) as a receiver, ISNs per RFC 6528, ephemeral ports per
+ * Retransmission per RFC 6298, congestion control per RFC 5681/6582 (NewReno), window scaling and
+ * timestamps (RFC 7323: RTTM, PAWS), SACK (RFC 2018, D-SACK RFC 2883) as a receiver, ISNs per RFC 6528, ephemeral ports per
  * RFC 6056, blind-attack defences per RFC 5961. All memory is given at init. */
 #ifndef SMOLXDP_TCP_H
 #define SMOLXDP_TCP_H
@@ -207,6 +207,7 @@ struct tcp_stats {
 	uint64_t rx_out_of_window;   /* unacceptable segments (RFC 9293 3.10.7.4 first check) */
 	uint64_t rx_ooo_drop;        /* out-of-order segment with no room to keep it */
 	uint64_t rx_bad_ack;         /* ACK outside RFC 5961 5.2's range, or of unsent data */
+	uint64_t rx_paws_rejected;   /* older timestamp than the connection's latest (RFC 7323 5.3) */
 	uint64_t rst_sent;
 	uint64_t challenge_acks;
 	uint64_t challenge_acks_limited;
