@@ -14,7 +14,7 @@ root=$(pwd)
 
 build=""
 out=""
-repeats=5
+repeats=4
 duration=2
 warmup=0.3
 only=""

@@ -84,7 +84,8 @@ static void conn_log(struct srv_tcp *t, struct srv_tcp_conn *sc)
 	tcp_conn_endpoints(sc->c, &ep);
 	fprintf(t->conn_log,
 		"tcp-conn: service %s peer %u.%u.%u.%u:%u state %s error %s bytes_in %llu bytes_out %llu "
-		"segs_in %llu segs_out %llu retransmits %llu recoveries %llu timeouts %llu dup_acks %llu "
+		"segs_in %llu segs_out %llu retransmits %llu recoveries %llu timeouts %llu tlp_probes %llu "
+		"lost_retransmits %llu dup_acks %llu "
 		"ooo_segs %llu zero_window_probes %llu srtt_us %u rto_us %u cwnd %u ssthresh %u mss %u\n",
 		service_names[sc->service], ep.remote_addr >> 24, (ep.remote_addr >> 16) & 255,
 		(ep.remote_addr >> 8) & 255, ep.remote_addr & 255, ep.remote_port,
@@ -92,7 +93,8 @@ static void conn_log(struct srv_tcp *t, struct srv_tcp_conn *sc)
 		(unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
 		(unsigned long long)st.segs_in, (unsigned long long)st.segs_out,
 		(unsigned long long)st.retransmits, (unsigned long long)st.fast_retransmits,
-		(unsigned long long)st.timeouts, (unsigned long long)st.dup_acks, (unsigned long long)st.ooo_segs,
+		(unsigned long long)st.timeouts, (unsigned long long)st.tlp_probes,
+		(unsigned long long)st.lost_retransmits, (unsigned long long)st.dup_acks, (unsigned long long)st.ooo_segs,
 		(unsigned long long)st.zero_window_probes, st.srtt_us, st.rto_us, st.cwnd, st.ssthresh, st.snd_mss);
 	fflush(t->conn_log);
 }

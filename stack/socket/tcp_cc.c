@@ -94,6 +94,15 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
 	uint32_t mss = tcp_seg_mss(c);
 
 	c->dupacks = 0;
+	if (tcp_sack_recovery(c)) {
+		/* RFC 6937: recovery ends with cwnd = ssthresh; before that, PRR sets it (tcp_cc_sack_ack). */
+		if (tcp_seq_ge(c->snd_una, c->recover)) {
+			c->cwnd = c->ssthresh;
+			c->flags &= ~(uint32_t)TCP_CF_IN_RECOVERY;
+		}
+		tcp_cc_stats(c);
+		return;
+	}
 	if (c->flags & TCP_CF_IN_RECOVERY) {
 		if (tcp_seq_ge(c->snd_una, c->recover)) {
 			/* RFC 6582 3.2 step 3 full ACK: deflate to min(ssthresh, FlightSize + SMSS). */
@@ -110,11 +119,14 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
 			c->flags |= TCP_CF_FAST_RTX;
 		}
 	} else if (c->cwnd < c->ssthresh) {
-		/* Slow start, RFC 5681 3.1 eq. 2 (byte counting with L = 1 SMSS, RFC 3465). */
-		c->cwnd += SMX_MIN(acked, mss);
+		/* Slow start, RFC 5681 3.1 eq. 2 with RFC 3465 byte counting, L = 2 SMSS: a receiver that
+		 * acknowledges every second segment (or more, as Linux's coalesced ACKs do) still doubles
+		 * the window each round trip. */
+		c->cwnd += SMX_MIN(acked, 2u * mss);
 	} else {
-		/* Congestion avoidance, RFC 5681 3.1 eq. 3. */
-		uint32_t inc = (uint32_t)((uint64_t)mss * mss / c->cwnd);
+		/* Congestion avoidance, RFC 5681 3.1 eq. 3 counted in bytes (RFC 3465 2.1): about one SMSS
+		 * per window acknowledged, however many segments each ACK covers. */
+		uint32_t inc = (uint32_t)((uint64_t)mss * SMX_MIN(acked, c->cwnd) / c->cwnd);
 
 		c->cwnd += inc > 0 ? inc : 1;
 	}
@@ -175,9 +187,71 @@ void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c)
 	tcp_conn_ready(s, c);
 }
 
-/* RFC 5681 3.1 eq. 4 and the loss window; RFC 6582 4 records recover at the highest sent. */
+/* RFC 6675 5 with RFC 6937, for a connection with SACK, on every ACK once the scoreboard took it
+ * (`delivered`: bytes newly cumulatively or selectively acknowledged). Loss is declared by DupThresh
+ * duplicates or by the scoreboard (IsLost(SND.UNA)); during recovery Proportional Rate Reduction
+ * sets cwnd = pipe + sndcnt, so what is sent tracks what is delivered, down to ssthresh. */
+void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered, bool dupack)
+{
+	uint32_t mss = tcp_seg_mss(c), pipe;
+	int64_t sndcnt;
+
+	if (dupack)
+		c->st.dup_acks++;
+	if (!(c->flags & TCP_CF_IN_RECOVERY)) {
+		if (!dupack)
+			return;
+		if (c->dupacks < 255)
+			c->dupacks++;
+		if (c->dupacks < 3 && tcp_sb_lost_edge(c) == c->snd_una) {
+			tcp_conn_ready(s, c); /* RFC 3042 limited transmit */
+			return;
+		}
+		/* RFC 6675 5 (the RecoveryPoint condition, as RFC 6582's) and RFC 6582 4.2's heuristic. */
+		if (!tcp_seq_ge(c->snd_una, c->recover) && !tcp_cc_ack_heuristic(c))
+			return;
+		c->ssthresh = tcp_cc_half_flight(c);
+		c->recover = c->snd_max;
+		c->recover_fs = SMX_MAX(tcp_flight_size(c), 1u);
+		c->prr_delivered = 0;
+		c->prr_out = 0;
+		if (tcp_seq_lt(c->high_rxt, c->snd_una))
+			c->high_rxt = c->snd_una;
+		c->flags |= TCP_CF_IN_RECOVERY;
+		c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING; /* Karn */
+		c->st.fast_retransmits++;
+		s->stats.fast_retransmits++;
+	}
+	c->prr_delivered += delivered;
+	pipe = tcp_sb_pipe(c);
+	if (pipe > c->ssthresh) {
+		/* RFC 6937 3: proportional, sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out. */
+		sndcnt = (int64_t)(((uint64_t)c->prr_delivered * c->ssthresh + c->recover_fs - 1) / c->recover_fs) -
+			 (int64_t)c->prr_out;
+	} else {
+		/* PRR-SSRB: back up to ssthresh, at most one MSS beyond what was delivered. */
+		int64_t limit = SMX_MAX((int64_t)c->prr_delivered - (int64_t)c->prr_out, (int64_t)delivered) + mss;
+
+		sndcnt = SMX_MIN((int64_t)(c->ssthresh - pipe), limit);
+	}
+	/* As Linux does: the first retransmission goes at once, whatever the proportion says. */
+	if (sndcnt < (int64_t)mss && c->prr_out == 0)
+		sndcnt = mss;
+	c->cwnd = pipe + (uint32_t)(sndcnt > 0 ? sndcnt : 0);
+	tcp_cc_stats(c);
+	tcp_conn_ready(s, c);
+}
+
+/* RFC 5681 3.1 eq. 4 and the loss window; RFC 6582 4 records recover at the highest sent. With SACK
+ * (RFC 6675 5.1) the scoreboard survives a timeout and go-back-N skips what the peer holds, but a
+ * second timeout in a row forgets it, in case the peer reneged (RFC 2018 8). */
 void tcp_cc_on_timeout(struct tcp_conn *c)
 {
+	if (c->flags & TCP_CF_SACK_OK) {
+		if (c->backoff >= 2)
+			tcp_sb_reset(c);
+		c->high_rxt = c->snd_una;
+	}
 	if (c->backoff <= 1)
 		c->ssthresh = tcp_cc_half_flight(c);
 	c->cwnd = tcp_seg_mss(c);

@@ -324,11 +324,13 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, u
 	if ((c->flags & TCP_CF_RTT_TIMING) && tcp_seq_gt(ack, c->rtt_seq)) {
 		tcp_rtt_sample(s, c, (uint32_t)(now - c->rtt_start));
 		c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING;
-	} else if (ts_ecr && !(c->flags & TCP_CF_RTT_TIMING)) {
-		/* RFC 7323 4.1 (RTTM): the echoed timestamp times this ACK even when no segment was being
-		 * timed (retransmissions, Karn). Our clock ticks in milliseconds, so a path under a
-		 * millisecond reads 0 or 1 tick by where the tick fell: below 2 ticks the microsecond
-		 * timing above is the only measure trusted. */
+	} else if (ts_ecr && ((c->flags & TCP_CF_IN_RECOVERY) || c->backoff > 0)) {
+		/* RFC 7323 4.1 (RTTM): in a recovery or after a timeout, where Karn's rule leaves no segment
+		 * to time, the
+		 * echoed timestamp times the ACK. Elsewhere the microsecond timing above is the better
+		 * clock: ours ticks in milliseconds (a sub-millisecond path reads 0 or 1 tick by where the
+		 * tick fell, so under 2 ticks nothing is taken), and an echo also counts the peer's
+		 * delayed ACK. */
 		uint32_t ticks = tcp_ts_now(c, now) - ts_ecr;
 
 		if (ticks >= 2 && ticks < 0x7fffffffu / 1000u)
@@ -336,6 +338,7 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, u
 	}
 	c->backoff = 0;
 	c->una_since = now;
+	c->flags &= ~(uint32_t)TCP_CF_TLP_SENT; /* news from the peer: the next flight may probe again */
 	tcp_cc_on_ack(c, acked);
 	/* RFC 6298 5.2 and 5.3. */
 	if (c->snd_una == c->snd_max) {
@@ -373,12 +376,29 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 		tcp_challenge_ack(s, c, now);
 		return false;
 	}
+	uint32_t una0 = c->snd_una, sacked0 = (c->flags & TCP_CF_SACK_OK) ? tcp_sb_sacked(c) : 0;
+	/* RFC 5681 2: a duplicate ACK (answers to zero-window probes are not: nothing was lost). */
+	bool dupack = ack == c->snd_una && r->payload_len == 0 && !(r->flags & (TCP_SYN | TCP_FIN)) &&
+		      wnd == c->snd_wnd && c->snd_max != c->snd_una && !(c->flags & TCP_CF_PERSIST);
+
 	if (tcp_seq_gt(ack, c->snd_una)) {
 		tcp_ack_new(s, c, ack, (c->flags & TCP_CF_TS) && r->opts.has_timestamp ? r->opts.ts_ecr : 0, now);
 		tcp_conn_ready(s, c);
-	} else if (ack == c->snd_una && r->payload_len == 0 && !(r->flags & (TCP_SYN | TCP_FIN)) &&
-		   wnd == c->snd_wnd && c->snd_max != c->snd_una && !(c->flags & TCP_CF_PERSIST)) {
-		/* RFC 5681 2: a duplicate ACK (answers to zero-window probes are not: nothing was lost). */
+	}
+	if (c->flags & TCP_CF_SACK_OK) {
+		/* RFC 6675 2: with SACK, an ACK at SND.UNA that SACKs new data is a duplicate too, even
+		 * if it carries data or a new window. DeliveredData (RFC 6937) counts both kinds of news. */
+		uint32_t newly = tcp_sb_update(c, &r->opts);
+
+		if (tcp_sack_recovery(c))
+			tcp_sb_lost_rtx(s, c);
+		uint32_t sacked1 = tcp_sb_sacked(c);
+		int64_t delivered = (int64_t)(c->snd_una - una0) + (int64_t)sacked1 - (int64_t)sacked0;
+
+		if (ack == c->snd_una && c->snd_max != c->snd_una && newly > 0 && !(c->flags & TCP_CF_PERSIST))
+			dupack = true;
+		tcp_cc_sack_ack(s, c, delivered > 0 ? (uint32_t)delivered : 0, dupack);
+	} else if (dupack) {
 		tcp_cc_on_dupack(s, c);
 	}
 	/* Window update, guarded by SND.WL1/WL2 against old segments (RFC 9293 3.10.7.4). */

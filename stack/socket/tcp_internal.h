@@ -112,7 +112,11 @@ enum tcp_conn_flag {
 	TCP_CF_SACK_OK = 1u << 20,   /* RFC 2018 SACK agreed on (both SYNs carried SACK-permitted) */
 	TCP_CF_DSACK = 1u << 21,     /* report dsack_left/right as the first block (RFC 2883) */
 	TCP_CF_TS = 1u << 22,        /* RFC 7323 timestamps agreed on: on every segment */
+	TCP_CF_TLP_PROBE = 1u << 23, /* send a tail loss probe (RFC 8985 7.3) on the next output */
+	TCP_CF_TLP_SENT = 1u << 24,  /* a probe is out: no other until SND.UNA moves */
 };
+
+#define TCP_RTX_MARKS 16             /* retransmissions remembered to tell when one is lost again */
 
 #define TCP_TS_OPT_LEN 12u           /* NOP NOP kind len TSval TSecr: what a timestamp costs a segment */
 #define TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000000) /* RFC 7323 5.5: TS.Recent expires after 24 days */
@@ -194,6 +198,22 @@ struct tcp_conn {
 	struct tcp_ring rx;
 	struct tcp_ring tx;
 	struct tcp_assembler ooo;
+	/* The SACK sender (RFC 6675): what the peer's blocks said it holds above snd_una, HighRxt,
+	 * and Proportional Rate Reduction's counts during a recovery (RFC 6937). */
+	struct tcp_assembler sb;
+	uint32_t high_rxt;
+	/* Retransmissions during a SACK recovery: [seq, end) went out when SND.MAX was mark; once the
+	 * peer SACKs data above mark (sent after it) the retransmission was lost too (as Linux's
+	 * lost-retransmit check, a step short of RACK, RFC 8985). A ring; the oldest is forgotten. */
+	struct {
+		uint32_t seq, end, mark;
+	} rtx_marks[TCP_RTX_MARKS];
+	uint8_t rtx_mark_head;
+	uint8_t rtx_mark_count;
+	smx_instant tlp_at; /* RFC 8985 7: the probe timeout, SMX_INSTANT_NEVER when off */
+	uint32_t prr_delivered;
+	uint32_t prr_out;
+	uint32_t recover_fs;
 	struct tcp_conn_stats st;
 };
 
@@ -272,6 +292,22 @@ void tcp_timer_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant when);
 void tcp_timer_remove(struct tcp_stack *s, struct tcp_conn *c);
 void tcp_timers_run(struct tcp_stack *s, smx_instant now);
 void tcp_rtx_start(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
+void tcp_tlp_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
+
+/* tcp_sack.c: the SACK scoreboard (RFC 6675) */
+void tcp_sb_reset(struct tcp_conn *c);
+uint32_t tcp_sb_update(struct tcp_conn *c, const struct tcp_options *o);
+uint32_t tcp_sb_sacked(const struct tcp_conn *c);
+uint32_t tcp_sb_lost_edge(const struct tcp_conn *c);
+uint32_t tcp_sb_pipe(const struct tcp_conn *c);
+bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len);
+void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end);
+bool tcp_sb_lost_rtx(struct tcp_stack *s, struct tcp_conn *c);
+uint32_t tcp_sb_skip(const struct tcp_conn *c, uint32_t seq, uint32_t cap, uint32_t *room);
+static inline bool tcp_sack_recovery(const struct tcp_conn *c)
+{
+	return (c->flags & (TCP_CF_IN_RECOVERY | TCP_CF_SACK_OK)) == (TCP_CF_IN_RECOVERY | TCP_CF_SACK_OK);
+}
 
 /* tcp_cc.c: RTT estimation (RFC 6298) and congestion control (RFC 5681, 6582) */
 void tcp_rtt_sample(struct tcp_stack *s, struct tcp_conn *c, uint32_t rtt_us);
@@ -280,6 +316,7 @@ void tcp_cc_init(struct tcp_conn *c);
 void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked);
 void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c);
 void tcp_cc_on_timeout(struct tcp_conn *c);
+void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered, bool dupack);
 uint32_t tcp_flight_size(const struct tcp_conn *c);
 uint32_t tcp_cc_send_window(const struct tcp_conn *c);
 

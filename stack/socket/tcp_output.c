@@ -170,9 +170,11 @@ static uint32_t tcp_data_end(const struct tcp_conn *c)
 /* Sent [seq, seq + n): bookkeeping shared by new data, retransmissions and probes. */
 static void tcp_sent(struct tcp_stack *s, struct tcp_conn *c, uint32_t seq, uint32_t n, smx_instant now)
 {
+	bool fresh = tcp_seq_ge(seq, c->snd_max);
+
 	if (c->snd_una == c->snd_max)
 		c->una_since = now; /* RFC 9293 3.8.3: the user timeout counts from here */
-	if (tcp_seq_ge(seq, c->snd_max)) {
+	if (fresh) {
 		/* New data: time one segment at a time (RFC 6298 3). */
 		if (!(c->flags & TCP_CF_RTT_TIMING)) {
 			c->flags |= TCP_CF_RTT_TIMING;
@@ -193,6 +195,8 @@ static void tcp_sent(struct tcp_stack *s, struct tcp_conn *c, uint32_t seq, uint
 	/* RFC 6298 5.1: the timer runs whenever data is outstanding. */
 	if (c->rtx_at == SMX_INSTANT_NEVER)
 		tcp_rtx_start(s, c, now);
+	else if (fresh && !(c->flags & TCP_CF_IN_RECOVERY))
+		tcp_tlp_arm(s, c, now); /* RFC 8985 7.2: the probe timer restarts with new data */
 }
 
 static enum tcp_tx_result tcp_output_syn(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx,
@@ -257,6 +261,75 @@ static enum tcp_tx_result tcp_output_fast_rtx(struct tcp_stack *s, struct tcp_co
 	return res;
 }
 
+/* RFC 6675 5 (C): while cwnd - pipe allows a segment, the next lost bytes (NextSeg rule 1), each
+ * moving HighRxt; new data (rule 2) is then tcp_output_data's, with pipe as what is in flight. */
+static enum tcp_tx_result tcp_output_sack_rtx(struct tcp_stack *s, struct tcp_conn *c,
+					      const struct ip_sender *tx, smx_instant now, bool *sent)
+{
+	uint32_t data_seq = tcp_snd_data_seq(c), end = tcp_data_end(c), mss = tcp_seg_mss(c);
+	uint32_t seq, len;
+
+	while (tcp_sb_next_lost(c, &seq, &len) && c->cwnd >= tcp_sb_pipe(c) + mss) {
+		/* The FIN's place in a hole (it took a sequence number too) goes with the data before it. */
+		uint32_t data = tcp_seq_gt(seq + len, end) ? (tcp_seq_gt(end, seq) ? end - seq : 0) : len;
+		bool fin = (c->flags & TCP_CF_FIN_QUEUED) && seq + data == c->snd_fin_seq &&
+			   tcp_seq_gt(c->snd_max, c->snd_fin_seq);
+		enum tcp_tx_result res;
+
+		if (data == 0 && !fin)
+			break;
+		res = tcp_send_segment(s, c, tx, seq, (uint8_t)(TCP_ACK | (fin ? TCP_FIN : 0)), seq - data_seq, data);
+		if (res == TCP_TX_BLOCKED)
+			return res;
+		tcp_sent(s, c, seq, data + (fin ? 1 : 0), now);
+		tcp_sb_mark_rtx(c, seq, seq + data + (fin ? 1 : 0));
+		c->high_rxt = seq + data + (fin ? 1 : 0);
+		c->prr_out += data;
+		*sent |= res == TCP_TX_SENT;
+		tcp_tlp_arm(s, c, now); /* watch the retransmission */
+	}
+	return TCP_TX_SENT;
+}
+
+/* RFC 8985 7.3: the tail loss probe. A new segment if there is one and the peer's window takes it
+ * (cwnd is not asked), else the last segment sent once more, so that a lost tail draws SACKs (and
+ * a fast recovery) instead of waiting for the RTO; then the RTO runs again from now. */
+static enum tcp_tx_result tcp_output_tlp(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx,
+					 smx_instant now, bool *sent)
+{
+	uint32_t data_seq = tcp_snd_data_seq(c), end = tcp_data_end(c), mss = tcp_seg_mss(c);
+	uint32_t rwnd_end = c->snd_una + c->snd_wnd, seq, len;
+	uint32_t sent_end = tcp_seq_lt(c->snd_max, end) ? c->snd_max : end;
+	bool fin;
+	enum tcp_tx_result res;
+
+	c->flags &= ~(uint32_t)TCP_CF_TLP_PROBE;
+	if (c->snd_nxt == c->snd_max && tcp_seq_lt(c->snd_nxt, end) && tcp_seq_gt(rwnd_end, c->snd_nxt)) {
+		seq = c->snd_nxt;
+		len = SMX_MIN(SMX_MIN(end - seq, mss), rwnd_end - seq);
+	} else {
+		seq = tcp_seq_gt(sent_end - SMX_MIN(sent_end - data_seq, mss), c->snd_una)
+			      ? sent_end - SMX_MIN(sent_end - data_seq, mss) : c->snd_una;
+		len = tcp_seq_gt(sent_end, seq) ? sent_end - seq : 0;
+	}
+	fin = (c->flags & TCP_CF_FIN_QUEUED) && seq + len == c->snd_fin_seq && tcp_seq_gt(c->snd_max, c->snd_fin_seq);
+	if (len == 0 && !fin)
+		return TCP_TX_LOST;
+	res = tcp_send_segment(s, c, tx, seq, (uint8_t)(TCP_ACK | (fin ? TCP_FIN : 0)), seq - data_seq, len);
+	if (res == TCP_TX_BLOCKED) {
+		c->flags |= TCP_CF_TLP_PROBE;
+		return res;
+	}
+	c->st.tlp_probes++;
+	s->stats.tlp_probes++;
+	tcp_sent(s, c, seq, len + (fin ? 1 : 0), now);
+	if (tcp_seq_lt(c->snd_nxt, seq + len + (fin ? 1 : 0)))
+		c->snd_nxt = seq + len + (fin ? 1 : 0);
+	tcp_rtx_start(s, c, now);
+	*sent = true;
+	return res;
+}
+
 /* RFC 9293 3.8.6.1: with the window shut, one byte now and then, backing off. */
 static enum tcp_tx_result tcp_output_probe(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx,
 					   smx_instant now)
@@ -299,12 +372,19 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 	bool fin_q = (c->flags & TCP_CF_FIN_QUEUED) != 0;
 
 	for (;;) {
+		uint32_t room = mss;
+		/* Going back after a timeout, what the peer SACKed is skipped (RFC 6675 5.1). */
+		if ((c->flags & TCP_CF_SACK_OK) && c->sb.count > 0 && tcp_seq_lt(c->snd_nxt, c->snd_max))
+			c->snd_nxt = tcp_sb_skip(c, c->snd_nxt, mss, &room);
 		uint32_t avail = tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
-		uint32_t wnd = SMX_MIN(c->snd_wnd, tcp_cc_send_window(c));
-		uint32_t inflight = c->snd_nxt - c->snd_una;
-		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
-		uint32_t len = SMX_MIN(SMX_MIN(avail, usable), mss);
-		bool fin;
+		/* In flight: RFC 6675's pipe during a SACK recovery, else all that was sent. */
+		uint32_t inflight = tcp_sack_recovery(c) ? tcp_sb_pipe(c) : c->snd_nxt - c->snd_una;
+		uint32_t cwnd = tcp_cc_send_window(c);
+		uint32_t rwnd_end = c->snd_una + c->snd_wnd;
+		uint32_t usable = SMX_MIN(cwnd > inflight ? cwnd - inflight : 0,
+					  tcp_seq_gt(rwnd_end, c->snd_nxt) ? rwnd_end - c->snd_nxt : 0);
+		uint32_t len = SMX_MIN(SMX_MIN(avail, usable), room);
+		bool fin, fresh = tcp_seq_ge(c->snd_nxt, c->snd_max);
 		enum tcp_tx_result res;
 
 		if (avail == 0 && !(fin_q && c->snd_nxt == c->snd_fin_seq))
@@ -312,9 +392,10 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 		if (avail > 0) {
 			if (len == 0)
 				break;
-			if (len < mss && len < avail && len < c->max_snd_wnd / 2)
+			/* Both rules are about new data: a hole being filled goes as it is. */
+			if (fresh && len < mss && len < avail && len < c->max_snd_wnd / 2)
 				break; /* sender SWS avoidance: wait for a useful window */
-			if (len < mss && len == avail && !fin_q && !(c->flags & TCP_CF_NODELAY) &&
+			if (fresh && len < mss && len == avail && !fin_q && !(c->flags & TCP_CF_NODELAY) &&
 			    c->snd_nxt != c->snd_una)
 				break; /* Nagle: one small segment outstanding at a time */
 		}
@@ -327,6 +408,8 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 			return res;
 		*sent = true;
 		tcp_sent(s, c, c->snd_nxt, len + (fin ? 1 : 0), now);
+		if (tcp_sack_recovery(c))
+			c->prr_out += len;
 		c->snd_nxt += len + (fin ? 1 : 0);
 		if (fin)
 			break;
@@ -393,6 +476,16 @@ bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, c
 			if (res == TCP_TX_BLOCKED)
 				goto out;
 			sent |= res == TCP_TX_SENT;
+		}
+		if (tcp_sack_recovery(c)) {
+			res = tcp_output_sack_rtx(s, c, tx, now, &sent);
+			if (res == TCP_TX_BLOCKED)
+				goto out;
+		}
+		if (c->flags & TCP_CF_TLP_PROBE) {
+			res = tcp_output_tlp(s, c, tx, now, &sent);
+			if (res == TCP_TX_BLOCKED)
+				goto out;
 		}
 		if (c->flags & TCP_CF_PROBE) {
 			res = tcp_output_probe(s, c, tx, now);

@@ -1,7 +1,7 @@
 /* TCP timers: one min-heap of connections keyed by their earliest deadline, so finding what is due
  * costs O(1) and re-arming O(log n) however many connections exist. Deadlines are armed lazily: a
  * deadline pushed later leaves the heap alone and the connection wakes early, finds nothing due and
- * re-arms. Retransmission (RFC 6298 5), persist (RFC 9293 3.8.6.1), delayed ACK (3.8.6.3),
+ * re-arms. Retransmission (RFC 6298 5), tail loss probes (RFC 8985 7), persist (RFC 9293 3.8.6.1), delayed ACK (3.8.6.3),
  * keep-alive (3.8.4), user timeout (3.8.3) and TIME-WAIT (3.6.1) all fire from here. */
 #include "tcp_internal.h"
 
@@ -79,11 +79,35 @@ void tcp_timer_remove(struct tcp_stack *s, struct tcp_conn *c)
 	c->timer_at = SMX_INSTANT_NEVER;
 }
 
+/* RFC 8985 7.2: with SACK, outside recovery and once an RTT is known, a probe timeout of 2 SRTT (at
+ * least 10 ms, as Linux; plus a worst-case delayed ACK when a single segment is out) ahead of the
+ * RTO, one probe per flight. During a SACK recovery the same timer watches the retransmissions: any
+ * still unanswered when it fires are taken as lost again (the role RACK's reordering timer plays in
+ * RFC 8985 6.3, on a coarser clock), instead of waiting for the RTO. */
+void tcp_tlp_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
+{
+	smx_instant pto;
+
+	c->tlp_at = SMX_INSTANT_NEVER;
+	if ((c->flags & (TCP_CF_SACK_OK | TCP_CF_TLP_SENT | TCP_CF_PERSIST)) != TCP_CF_SACK_OK || c->srtt == 0 ||
+	    c->backoff > 0 || c->rtx_at == SMX_INSTANT_NEVER || !tcp_state_synchronized(c->state) ||
+	    c->state == TCP_TIME_WAIT)
+		return;
+	pto = SMX_MAX(2ull * c->srtt, 10000ull);
+	if (!(c->flags & TCP_CF_IN_RECOVERY) && tcp_flight_size(c) <= tcp_seg_mss(c))
+		pto += 200000; /* RFC 8985 7.2's WCDelAckT */
+	if (now + pto >= c->rtx_at)
+		return;
+	c->tlp_at = now + pto;
+	tcp_timer_arm(s, c, c->tlp_at);
+}
+
 void tcp_rtx_start(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
 {
 	c->flags &= ~(uint32_t)TCP_CF_PERSIST;
 	c->rtx_at = now + tcp_rto_backed_off(s, c);
 	tcp_timer_arm(s, c, c->rtx_at);
+	tcp_tlp_arm(s, c, now);
 }
 
 static smx_instant tcp_conn_next_deadline(const struct tcp_conn *c)
@@ -93,6 +117,7 @@ static smx_instant tcp_conn_next_deadline(const struct tcp_conn *c)
 	t = SMX_MIN(t, c->ack_at);
 	t = SMX_MIN(t, c->close_at);
 	t = SMX_MIN(t, c->keep_at);
+	t = SMX_MIN(t, c->tlp_at);
 	return t;
 }
 
@@ -153,8 +178,24 @@ static void tcp_conn_timers(struct tcp_stack *s, struct tcp_conn *c, smx_instant
 		tcp_conn_terminate(s, c, TCP_ERROR_NONE);
 		return;
 	}
+	if (c->tlp_at <= now) {
+		c->tlp_at = SMX_INSTANT_NEVER;
+		if (c->rtx_at == SMX_INSTANT_NEVER || c->rtx_at <= now || (c->flags & TCP_CF_PERSIST)) {
+			/* nothing to probe: the RTO (or persist) has it */
+		} else if (tcp_sack_recovery(c) && tcp_seq_gt(c->high_rxt, c->snd_una)) {
+			c->high_rxt = c->snd_una;
+			c->rtx_mark_count = 0;
+			c->st.lost_retransmits++;
+			s->stats.lost_retransmits++;
+			tcp_conn_ready(s, c);
+		} else {
+			c->flags |= TCP_CF_TLP_PROBE | TCP_CF_TLP_SENT;
+			tcp_conn_ready(s, c);
+		}
+	}
 	if (c->rtx_at <= now) {
 		c->rtx_at = SMX_INSTANT_NEVER;
+		c->tlp_at = SMX_INSTANT_NEVER;
 		if (c->flags & TCP_CF_PERSIST) {
 			/* RFC 1122 4.2.2.17 keeps probing a zero window as long as the receiver answers
 			 * (RFC 6429); a peer that answers no probe for the user timeout (RFC 9293 3.8.3) is

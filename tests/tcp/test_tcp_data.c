@@ -50,17 +50,14 @@ static void test_segmentation_and_slow_start(void **state)
 		next += 1000;
 	}
 	th_expect_none(t);
-	/* One ACK for all four: slow start adds one SMSS (byte counting, L = 1). */
+	/* One ACK for all four: slow start adds two SMSS (RFC 3465 byte counting, L = 2). */
 	peer_ack_to(t, 4000);
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		th_expect(t, &seg);
 		assert_int_equal(rel(t, seg.r.seq), next);
+		assert_int_equal(seg.r.payload_len, 1000);
 		next += (uint32_t)seg.r.payload_len;
 	}
-	th_expect_none(t);
-	peer_ack_to(t, 9000);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.payload_len, 1000);
 	assert_true(seg.r.flags & TCP_PSH); /* the last of the buffer */
 	th_expect_none(t);
 }
@@ -339,22 +336,21 @@ static void test_fast_retransmit_newreno(void **state)
 	tcp_send(t->s, t->c, data, sizeof(data));
 	while (th_next(t, &seg))
 		;
-	peer_ack_to(t, 4000); /* cwnd 5000 */
+	peer_ack_to(t, 4000); /* cwnd 6000 (L = 2) */
 	while (th_next(t, &seg))
 		;
-	peer_ack_to(t, 9000); /* cwnd 6000: 9000..15000 in flight */
-	for (int i = 0; i < 6; i++) {
+	peer_ack_to(t, 9000); /* cwnd 8000: all of 9000..16000 in flight (9000 went out before) */
+	for (int i = 1; i < 7; i++) {
 		th_expect(t, &seg);
 		assert_int_equal(rel(t, seg.r.seq), 9000 + 1000u * i);
 	}
 	th_expect_none(t);
-	/* 9000 and 11000 lost. The first duplicate ACK lets one new segment out (RFC 3042 limited
-	 * transmit); the third triggers fast retransmit (RFC 5681 3.2). */
+	/* 9000 and 11000 lost. Two duplicate ACKs find nothing new to let out (RFC 3042); the third
+	 * triggers fast retransmit (RFC 5681 3.2). */
 	th_send(t, TCP_ACK, NULL, 0);
-	th_expect(t, &seg);
-	assert_int_equal(rel(t, seg.r.seq), 15000);
+	th_expect_none(t);
 	th_send(t, TCP_ACK, NULL, 0);
-	th_expect_none(t); /* nothing new left to send */
+	th_expect_none(t);
 	th_send(t, TCP_ACK, NULL, 0);
 	th_expect(t, &seg);
 	assert_int_equal(rel(t, seg.r.seq), 9000);
@@ -386,6 +382,28 @@ static void test_fast_retransmit_newreno(void **state)
 	assert_int_equal(st.retransmits, 2);
 	assert_int_equal(st.timeouts, 0);
 	assert_int_equal(th_events(t, t->c, NULL), TCP_EV_WRITABLE);
+}
+
+/* RFC 3042: the first two duplicate ACKs each let one new segment out, beyond cwnd. */
+static void test_limited_transmit(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	static uint8_t data[10000];
+
+	th_open_passive(t, 1000, 1000);
+	fill(data, 0, sizeof(data));
+	tcp_send(t->s, t->c, data, sizeof(data));
+	for (int i = 0; i < 4; i++)
+		th_expect(t, &seg); /* the initial window */
+	th_expect_none(t);
+	th_send(t, TCP_ACK, NULL, 0);
+	th_expect(t, &seg);
+	assert_int_equal(rel(t, seg.r.seq), 4000);
+	th_send(t, TCP_ACK, NULL, 0);
+	th_expect(t, &seg);
+	assert_int_equal(rel(t, seg.r.seq), 5000);
+	th_expect_none(t);
 }
 
 static void test_zero_window_probe(void **state)
@@ -647,6 +665,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_segmentation_and_slow_start, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_limited_transmit, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_mss_capped_by_mtu, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_delayed_ack, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order_reassembly, th_setup, th_teardown),

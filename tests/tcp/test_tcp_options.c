@@ -334,6 +334,93 @@ static void test_ts_not_offered(void **state)
 	assert_false(seg.r.opts.has_timestamp);
 }
 
+/* RFC 8985 7: a lost tail is probed after 2 SRTT (10 ms at least), not left to the 200 ms RTO. */
+static void test_tlp_probes_tail(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	uint8_t d[3000];
+
+	memset(d, 't', sizeof(d));
+	open_with_sack(t);
+	/* One exchange so an RTT is known. */
+	assert_int_equal(tcp_send(t->s, t->c, d, 100), 100);
+	th_expect(t, &seg);
+	th_advance(t, 100);
+	t->peer_ack += 100;
+	th_send(t, TCP_ACK, NULL, 0);
+	assert_true(t->c->srtt > 0);
+	/* Three segments go out; nothing comes back. */
+	assert_int_equal(tcp_send(t->s, t->c, d, 3000), 3000);
+	for (int i = 0; i < 3; i++)
+		th_expect(t, &seg);
+	uint32_t last = seg.r.seq;
+	th_advance(t, 9000);
+	th_expect_none(t);
+	th_advance(t, 2000); /* past 10 ms: the last segment again */
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.seq, last);
+	assert_int_equal(t->c->st.tlp_probes, 1);
+	assert_int_equal(t->c->st.timeouts, 0);
+}
+
+/* RFC 6675: SACKs mark a hole lost; it is resent, then the next, each once, within cwnd - pipe. */
+static void test_sack_recovery_resends_holes(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	uint8_t d[20000];
+	uint32_t base;
+
+	memset(d, 's', sizeof(d));
+	open_with_sack(t);
+	t->c->cwnd = 20 * 1000; /* past slow start: a window of 20 segments */
+	base = t->c->snd_una;
+	assert_int_equal(tcp_send(t->s, t->c, d, sizeof(d)), sizeof(d));
+	for (int i = 0; i < 20; i++)
+		th_expect(t, &seg);
+	/* Segments 0 and 5 lost: the peer SACKs 1-4, then 6-9, one ACK each; what the stack sends is
+	 * collected after every ACK, as it would leave. */
+	bool hole0 = false, hole5 = false;
+	struct th_seg s2;
+	for (uint32_t k = 1; k <= 9; k++) {
+		if (k == 5)
+			continue;
+		t->peer_opts.sack_count = 1;
+		t->peer_opts.sack[0].left = base + 1000;
+		t->peer_opts.sack[0].right = base + 1000 * (k < 5 ? k + 1 : 5);
+		if (k > 5) {
+			t->peer_opts.sack_count = 2;
+			t->peer_opts.sack[0].left = base + 6000;
+			t->peer_opts.sack[0].right = base + 1000 * (k + 1);
+			t->peer_opts.sack[1].left = base + 1000;
+			t->peer_opts.sack[1].right = base + 5000;
+		}
+		th_send(t, TCP_ACK, NULL, 0);
+		while (th_next(t, &s2)) {
+			if (s2.r.payload_len == 0)
+				continue;
+			if (s2.r.seq == base) {
+				assert_false(hole0); /* once */
+				hole0 = true;
+			} else if (s2.r.seq == base + 5000) {
+				assert_false(hole5);
+				hole5 = true;
+			} else {
+				assert_true(tcp_seq_ge(s2.r.seq, base + 20000)); /* new data only */
+			}
+		}
+	}
+	memset(&t->peer_opts, 0, sizeof(t->peer_opts));
+	assert_true(t->c->flags & TCP_CF_IN_RECOVERY);
+	assert_true(hole0 && hole5);
+	assert_int_equal(t->c->st.fast_retransmits, 1); /* one recovery */
+	/* The cumulative ACK past everything ends it. */
+	t->peer_ack = base + 20000;
+	th_send(t, TCP_ACK, NULL, 0);
+	assert_false(t->c->flags & TCP_CF_IN_RECOVERY);
+}
+
 /* Without SACK agreed, ACKs never carry blocks. */
 static void test_no_sack_without_permission(void **state)
 {
@@ -361,6 +448,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsack, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_blocks_yield_to_mss, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_no_sack_without_permission, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_tlp_probes_tail, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_sack_recovery_resends_holes, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_every_segment, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_paws, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_rttm, th_setup, th_teardown),

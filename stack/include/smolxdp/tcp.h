@@ -1,6 +1,7 @@
 /* TCP (RFC 9293): connections and listeners over any IPv4 sender, event-driven, on time passed in.
  * Retransmission per RFC 6298, congestion control per RFC 5681/6582 (NewReno), window scaling and
- * timestamps (RFC 7323: RTTM, PAWS), SACK (RFC 2018, D-SACK RFC 2883) as a receiver, ISNs per RFC 6528, ephemeral ports per
+ * timestamps (RFC 7323: RTTM, PAWS), SACK (RFC 2018, D-SACK RFC 2883) both ways with RFC 6675 loss
+ * recovery, Proportional Rate Reduction (RFC 6937) and tail loss probes (RFC 8985 7), ISNs per RFC 6528, ephemeral ports per
  * RFC 6056, blind-attack defences per RFC 5961. All memory is given at init. */
 #ifndef SMOLXDP_TCP_H
 #define SMOLXDP_TCP_H
@@ -190,6 +191,8 @@ struct tcp_conn_stats {
 	uint64_t dup_acks;            /* duplicate ACKs received (RFC 5681 2) */
 	uint64_t ooo_segs;            /* segments held out of order */
 	uint64_t zero_window_probes;
+	uint64_t tlp_probes;          /* tail loss probes sent (RFC 8985 7) */
+	uint64_t lost_retransmits;    /* retransmissions found lost too, and sent again */
 	uint32_t srtt_us, rttvar_us, rto_us; /* srtt 0 until the first sample */
 	uint32_t cwnd, ssthresh, snd_mss;
 };
@@ -214,6 +217,8 @@ struct tcp_stats {
 	uint64_t retransmits;
 	uint64_t fast_retransmits;
 	uint64_t timeouts;
+	uint64_t tlp_probes;         /* tail loss probes (RFC 8985 7) */
+	uint64_t lost_retransmits;   /* retransmissions found lost too (SACKs of later data, or no answer) */
 	uint64_t tx_no_buffer;       /* the IP sender had no frame: retried later */
 	uint64_t conns_opened;       /* active + passive opens reaching ESTABLISHED */
 	uint64_t conns_reset;

@@ -1,0 +1,172 @@
+/* The SACK sender's scoreboard (RFC 6675): what the peer holds above SND.UNA, as the ranges its SACK
+ * blocks reported (kept in a tcp_assembler: sorted, merged), and from it the three things loss
+ * recovery asks: which unSACKed bytes are lost (IsLost), how much is in the network (SetPipe), and
+ * what to retransmit next (NextSeg). O(ranges) each, never per segment. */
+#include "tcp_internal.h"
+
+#define TCP_DUPTHRESH 3u /* RFC 6675 2: DupThresh */
+
+void tcp_sb_reset(struct tcp_conn *c)
+{
+	c->sb.count = 0;
+	c->sb.recent_count = 0;
+	c->high_rxt = c->snd_una;
+	c->rtx_mark_count = 0;
+}
+
+/* RFC 2018 / RFC 2883: take the blocks of one ACK (snd_una already advanced). Blocks outside
+ * (SND.UNA, SND.MAX], malformed, or D-SACKs (below the cumulative ACK) add nothing. Returns the bytes
+ * newly SACKed. */
+uint32_t tcp_sb_update(struct tcp_conn *c, const struct tcp_options *o)
+{
+	uint32_t before = tcp_sb_sacked(c);
+
+	tcp_asm_advance(&c->sb, c->snd_una);
+	for (unsigned i = 0; i < o->sack_count; i++) {
+		uint32_t l = o->sack[i].left, r = o->sack[i].right;
+
+		if (!tcp_seq_lt(l, r) || tcp_seq_le(r, c->snd_una) || tcp_seq_gt(r, c->snd_max))
+			continue;
+		if (tcp_seq_lt(l, c->snd_una))
+			l = c->snd_una;
+		/* A full table loses the block: recovery then sees less, never wrong. */
+		tcp_asm_add(&c->sb, l, r);
+	}
+	uint32_t after = tcp_sb_sacked(c);
+	return after > before ? after - before : 0;
+}
+
+uint32_t tcp_sb_sacked(const struct tcp_conn *c)
+{
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < c->sb.count; i++)
+		n += c->sb.right[i] - c->sb.left[i];
+	return n;
+}
+
+/* RFC 6675 IsLost(seq): DupThresh SACKed ranges above seq, or more than (DupThresh - 1) * SMSS SACKed
+ * bytes above it. Both grow as seq goes down, so every hole below some edge is lost and none above:
+ * that edge is returned (snd_una when nothing is lost). */
+uint32_t tcp_sb_lost_edge(const struct tcp_conn *c)
+{
+	uint32_t bytes = 0, mss = tcp_seg_mss(c);
+
+	for (int i = (int)c->sb.count - 1; i >= 0; i--) {
+		bytes += c->sb.right[i] - c->sb.left[i];
+		if ((unsigned)(c->sb.count - i) >= TCP_DUPTHRESH || bytes > (TCP_DUPTHRESH - 1) * mss)
+			return c->sb.left[i];
+	}
+	return c->snd_una;
+}
+
+/* Unsacked bytes in [from, to). */
+static uint32_t tcp_sb_unsacked(const struct tcp_conn *c, uint32_t from, uint32_t to)
+{
+	uint32_t n;
+
+	if (!tcp_seq_lt(from, to))
+		return 0;
+	n = to - from;
+	for (unsigned i = 0; i < c->sb.count; i++) {
+		uint32_t l = tcp_seq_gt(c->sb.left[i], from) ? c->sb.left[i] : from;
+		uint32_t r = tcp_seq_lt(c->sb.right[i], to) ? c->sb.right[i] : to;
+
+		if (tcp_seq_lt(l, r))
+			n -= r - l;
+	}
+	return n;
+}
+
+/* RFC 6675 SetPipe, per octet rather than per segment: an unSACKed octet counts once if it is not
+ * lost, and once more if it was retransmitted (below HighRxt). With the lost edge L that is the
+ * unSACKed bytes in [L, SND.MAX) plus those in [SND.UNA, HighRxt). */
+uint32_t tcp_sb_pipe(const struct tcp_conn *c)
+{
+	uint32_t edge = tcp_sb_lost_edge(c);
+
+	return tcp_sb_unsacked(c, edge, c->snd_max) + tcp_sb_unsacked(c, c->snd_una, c->high_rxt);
+}
+
+/* RFC 6675 NextSeg rule (1): the first unSACKed bytes above HighRxt (and SND.UNA) that are lost, up
+ * to one segment, never into SACKed data. False when nothing lost is left to resend. */
+bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len)
+{
+	uint32_t edge = tcp_sb_lost_edge(c);
+	uint32_t s = tcp_seq_gt(c->high_rxt, c->snd_una) ? c->high_rxt : c->snd_una;
+
+	for (unsigned i = 0; i < c->sb.count && tcp_seq_lt(s, edge); i++) {
+		if (tcp_seq_ge(s, c->sb.right[i]))
+			continue;
+		if (tcp_seq_lt(s, c->sb.left[i])) {
+			uint32_t end = tcp_seq_lt(c->sb.left[i], edge) ? c->sb.left[i] : edge;
+
+			*seq = s;
+			*len = SMX_MIN(end - s, tcp_seg_mss(c));
+			return true;
+		}
+		s = c->sb.right[i]; /* inside a SACKed range: skip it */
+	}
+	return false;
+}
+
+/* Where sending from seq would resend SACKed data, the end of that range; else seq. And how far
+ * from seq the peer is missing everything (to the next SACKed range), capped at `cap`. */
+uint32_t tcp_sb_skip(const struct tcp_conn *c, uint32_t seq, uint32_t cap, uint32_t *room)
+{
+	*room = cap;
+	for (unsigned i = 0; i < c->sb.count; i++) {
+		if (tcp_seq_le(c->sb.right[i], seq))
+			continue;
+		if (tcp_seq_le(c->sb.left[i], seq)) {
+			seq = c->sb.right[i];
+			continue;
+		}
+		*room = SMX_MIN(cap, c->sb.left[i] - seq);
+		break;
+	}
+	return seq;
+}
+
+void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end)
+{
+	unsigned i = (c->rtx_mark_head + c->rtx_mark_count) % TCP_RTX_MARKS;
+
+	if (c->rtx_mark_count == TCP_RTX_MARKS)
+		c->rtx_mark_head = (uint8_t)((c->rtx_mark_head + 1) % TCP_RTX_MARKS);
+	else
+		c->rtx_mark_count++;
+	c->rtx_marks[i].seq = seq;
+	c->rtx_marks[i].end = end;
+	c->rtx_marks[i].mark = c->snd_max;
+}
+
+/* After the scoreboard took an ACK: retransmissions now covered are forgotten; one still missing while
+ * data sent after it was SACKed is lost again, and HighRxt goes back so NextSeg sends it once more.
+ * Retransmissions went out in sequence order, so the lost ones are the oldest. True if any was. */
+bool tcp_sb_lost_rtx(struct tcp_stack *s, struct tcp_conn *c)
+{
+	uint32_t top = c->sb.count ? c->sb.right[c->sb.count - 1] : c->snd_una;
+	bool lost = false;
+
+	while (c->rtx_mark_count > 0) {
+		unsigned i = c->rtx_mark_head;
+		uint32_t seq = c->rtx_marks[i].seq, end = c->rtx_marks[i].end;
+		uint32_t room;
+
+		if (tcp_seq_le(end, c->snd_una) || tcp_seq_ge(tcp_sb_skip(c, seq, end - seq, &room), end)) {
+			/* delivered (acknowledged or SACKed): forget it */
+		} else if (tcp_seq_gt(top, c->rtx_marks[i].mark)) {
+			if (tcp_seq_lt(seq, c->high_rxt))
+				c->high_rxt = tcp_seq_gt(seq, c->snd_una) ? seq : c->snd_una;
+			c->st.lost_retransmits++;
+			s->stats.lost_retransmits++;
+			lost = true;
+		} else {
+			break;
+		}
+		c->rtx_mark_head = (uint8_t)((i + 1) % TCP_RTX_MARKS);
+		c->rtx_mark_count--;
+	}
+	return lost;
+}
