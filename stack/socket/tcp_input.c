@@ -66,9 +66,11 @@ static void tcp_challenge_ack(struct tcp_stack *s, struct tcp_conn *c, smx_insta
 	tcp_conn_ready(s, c);
 }
 
+/* RFC 9293 3.7.1 and RFC 6691: the MSS is the MTU less 40 (IPv4 and TCP headers without options),
+ * whatever the MTU, small links included. */
 static uint16_t tcp_our_mss(const struct tcp_stack *s, const struct ip_sender *tx)
 {
-	uint32_t mtu = tx && tx->mtu >= 576 ? tx->mtu : 1500;
+	uint32_t mtu = tx && tx->mtu >= TCP_MIN_MTU ? tx->mtu : 1500;
 	uint32_t mss = mtu - 40;
 
 	if (s->cfg.mss && s->cfg.mss < mss)
@@ -81,7 +83,7 @@ static void tcp_take_peer_mss(const struct tcp_stack *s, struct tcp_conn *c, con
 			      const struct ip_sender *tx)
 {
 	uint32_t peer = r->opts.has_mss ? r->opts.mss : TCP_DEFAULT_MSS;
-	uint32_t ours = tx && tx->mtu >= 576 ? tx->mtu - 40u : 1460u;
+	uint32_t ours = tcp_our_mss(s, tx);
 
 	if (peer < 64)
 		peer = 64; /* a tiny MSS would only make us spray segments */
@@ -192,6 +194,7 @@ static void tcp_listen_input(struct tcp_stack *s, struct tcp_listener *l, const 
 /* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
 
 static void tcp_established(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
+static void tcp_rx_fin(struct tcp_stack *s, struct tcp_conn *c);
 static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struct tcp_repr *r, uint32_t seq,
 			    smx_instant now);
 
@@ -231,9 +234,11 @@ static void tcp_syn_sent_input(struct tcp_stack *s, struct tcp_conn *c, const st
 		tcp_rx_text_fin(s, c, r, r->seq + 1, now);
 		return;
 	}
-	/* Simultaneous open: SYN-RECEIVED, and our SYN goes out again carrying the ACK. */
+	/* Simultaneous open: SYN-RECEIVED, and our SYN goes out again carrying the ACK (of any text too,
+	 * queued until ESTABLISHED: RFC 9293 3.10.7.3). */
 	tcp_set_state(s, c, TCP_SYN_RECEIVED);
 	c->snd_nxt = c->iss;
+	tcp_rx_text_fin(s, c, r, r->seq + 1, now);
 	tcp_conn_ready(s, c);
 }
 
@@ -259,6 +264,9 @@ static void tcp_established(struct tcp_stack *s, struct tcp_conn *c, smx_instant
 	} else {
 		tcp_conn_event(s, c, TCP_EV_CONNECTED | TCP_EV_WRITABLE);
 	}
+	/* A FIN that came with a simultaneous open's SYN, held until now (RFC 9293 3.10.7.3). */
+	if ((c->flags & TCP_CF_RCV_FIN) && c->rcv_nxt == c->rcv_fin_seq && !(c->flags & TCP_CF_FIN_RCVD))
+		tcp_rx_fin(s, c);
 }
 
 /* First step: is any of the segment inside the receive window? */
@@ -493,8 +501,11 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 	uint32_t len = (uint32_t)r->payload_len;
 	bool fin = (r->flags & TCP_FIN) != 0;
 	uint32_t fin_seq = seq + len;
+	/* RFC 9293 3.10.7.3: text (and a FIN) on the SYN of a simultaneous open is queued for once the
+	 * connection is ESTABLISHED; SYN-RECEIVED of an active open takes it in, to deliver then. */
 	bool text_ok = c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
-		       c->state == TCP_FIN_WAIT_2;
+		       c->state == TCP_FIN_WAIT_2 ||
+		       (c->state == TCP_SYN_RECEIVED && !(c->flags & TCP_CF_PASSIVE));
 	uint32_t edge = c->rcv_adv;
 
 	/* Trim to the window: the front that was already received, the tail beyond what we offered. */
@@ -573,8 +584,14 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 	if (fin && text_ok) {
 		c->rcv_fin_seq = fin_seq;
 		c->flags |= TCP_CF_RCV_FIN;
+		if (fin_seq != c->rcv_nxt) {
+			/* RFC 5681 4.2: out of order, FIN alone included: a duplicate ACK at once. */
+			c->flags |= TCP_CF_ACK_NOW;
+			tcp_conn_ready(s, c);
+		}
 	}
-	if ((c->flags & TCP_CF_RCV_FIN) && c->rcv_nxt == c->rcv_fin_seq && !(c->flags & TCP_CF_FIN_RCVD))
+	if ((c->flags & TCP_CF_RCV_FIN) && c->rcv_nxt == c->rcv_fin_seq && !(c->flags & TCP_CF_FIN_RCVD) &&
+	    tcp_state_synchronized(c->state))
 		tcp_rx_fin(s, c);
 }
 
@@ -605,10 +622,11 @@ static void tcp_conn_segment(struct tcp_stack *s, struct tcp_conn *c, const stru
 		tcp_conn_segment(s, c, ip, &r2, now, tx);
 		return;
 	}
-	/* TIME-WAIT: a retransmission of the peer's FIN (our last ACK was lost) is acknowledged and
-	 * restarts the 2*MSL wait (RFC 9293 3.10.7.4, eighth step). */
+	/* TIME-WAIT: the peer's FIN again (our last ACK was lost), exactly or repacketized, starting
+	 * further left or overlapping what we had, is acknowledged and restarts the 2*MSL wait (RFC 9293
+	 * 3.10.7.4, eighth step). */
 	if (c->state == TCP_TIME_WAIT && (r->flags & (TCP_FIN | TCP_RST | TCP_SYN)) == TCP_FIN &&
-	    r->seq + tcp_seg_len(r) == c->rcv_nxt) {
+	    tcp_seq_le(r->seq, c->rcv_nxt)) {
 		c->close_at = now + s->cfg.time_wait;
 		tcp_timer_arm(s, c, c->close_at);
 		c->flags |= TCP_CF_ACK_NOW;
@@ -747,7 +765,8 @@ void tcp_icmp_error(struct tcp_stack *s, smx_instant now, const struct icmpv4_re
 		return;
 	seq = (uint32_t)icmp->data[hl + 4] << 24 | (uint32_t)icmp->data[hl + 5] << 16 |
 	      (uint32_t)icmp->data[hl + 6] << 8 | icmp->data[hl + 7];
-	if (tcp_seq_lt(seq, c->snd_una) || tcp_seq_gt(seq, c->snd_max))
+	/* RFC 5927 4.1: SND.UNA <= SEG.SEQ < SND.NXT (our snd_max, the highest sent). */
+	if (tcp_seq_lt(seq, c->snd_una) || tcp_seq_ge(seq, c->snd_max))
 		return;
 	if (icmp->type != ICMPV4_DEST_UNREACH || c->state != TCP_SYN_SENT)
 		return; /* soft errors: retransmission carries on */

@@ -10,6 +10,7 @@
 #define TCP_ASM_MAX 64               /* out-of-order ranges held per connection */
 #define TCP_ASM_RECENT 4             /* latest arrivals remembered for SACK block order (RFC 2018 4) */
 #define TCP_DEFAULT_MSS 536          /* RFC 9293 3.7.1: assumed when the peer sends no MSS option */
+#define TCP_MIN_MTU 68               /* RFC 791: every IPv4 link carries 68 bytes */
 #define TCP_MAX_WINDOW 65535u        /* the 16-bit window field; RFC 7323 scaling shifts it */
 #define TCP_MAX_WSCALE 14            /* RFC 7323 2.3 */
 #define TCP_MAX_CWND (1u << 30)

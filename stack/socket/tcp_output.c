@@ -205,8 +205,9 @@ static enum tcp_tx_result tcp_output_syn(struct tcp_stack *s, struct tcp_conn *c
 	uint8_t flags = c->state == TCP_SYN_RECEIVED ? TCP_SYN | TCP_ACK : TCP_SYN;
 	enum tcp_tx_result res;
 
-	if (c->state == TCP_SYN_SENT && c->snd_max == c->iss && tx->mtu >= 576) {
-		/* First SYN of an active open: now we know the MTU to offer an MSS from. */
+	if (c->state == TCP_SYN_SENT && c->snd_max == c->iss && tx->mtu >= TCP_MIN_MTU) {
+		/* First SYN of an active open: now we know the MTU to offer an MSS from (RFC 9293 3.7.1:
+		 * MTU - 40, on small links too). */
 		uint32_t mss = tx->mtu - 40u;
 
 		if (s->cfg.mss && s->cfg.mss < mss)

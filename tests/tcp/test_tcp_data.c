@@ -652,6 +652,13 @@ static void test_icmp_unreachable_while_opening(void **state)
 	tcp_icmp_error(t->s, t->now, &icmp);
 	th_assert_state(t, TCP_SYN_SENT);
 	uint32_t iss = t->peer_ack - 1;
+	/* Nor one at SND.NXT: nothing was sent there (RFC 5927 4.1: SND.UNA <= SEG.SEQ < SND.NXT). */
+	quote[24] = (uint8_t)((iss + 1) >> 24);
+	quote[25] = (uint8_t)((iss + 1) >> 16);
+	quote[26] = (uint8_t)((iss + 1) >> 8);
+	quote[27] = (uint8_t)(iss + 1);
+	tcp_icmp_error(t->s, t->now, &icmp);
+	th_assert_state(t, TCP_SYN_SENT);
 	quote[24] = (uint8_t)(iss >> 24);
 	quote[25] = (uint8_t)(iss >> 16);
 	quote[26] = (uint8_t)(iss >> 8);

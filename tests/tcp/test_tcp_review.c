@@ -210,6 +210,98 @@ static void test_window_update_while_probing(void **state)
 	assert_int_equal(seg.r.seq, our_base);
 }
 
+/* RFC 9293 3.7.1 / RFC 6691: on a link below 576 bytes the MSS is still the MTU less 40, offered on
+ * our SYN, on a SYN-ACK, and the size of what we send. */
+static void test_mss_on_small_mtu(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	uint8_t d[1000];
+
+	t->cap->mtu = t->cap->sender.mtu = 296;
+	th_connect(t);
+	th_expect(t, &seg);
+	assert_true(seg.r.opts.has_mss);
+	assert_int_equal(seg.r.opts.mss, 256);
+	/* Passive: the SYN-ACK offers 256 too, and data goes in 256-byte segments. */
+	t->lport = TH_LPORT; /* th_connect took another */
+	th_listen(t, 8);
+	t->peer_seq = 7000;
+	th_send_raw(t, 40001, t->lport, t->peer_seq++, 0, TCP_SYN, 65535, NULL, 0, 1460);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(seg.r.opts.mss, 256);
+	t->rport = 40001;
+	t->peer_ack = seg.r.seq + 1;
+	th_send(t, TCP_ACK, NULL, 0);
+	t->c = tcp_accept(t->s, t->l);
+	assert_non_null(t->c);
+	memset(d, 'm', sizeof(d));
+	assert_int_equal(tcp_send(t->s, t->c, d, sizeof(d)), sizeof(d));
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.payload_len, 256);
+}
+
+/* RFC 9293 3.10.7.4: in TIME-WAIT the peer's FIN again, repacketized to start left of RCV.NXT, is
+ * acknowledged and restarts the 2 MSL wait. */
+static void test_time_wait_refin_overlapping(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+
+	th_reach_state(t, TCP_TIME_WAIT);
+	th_advance(t, 1000000);
+	/* "abc" + FIN from two bytes left of the FIN: overlapping it, not an exact repeat. */
+	th_send_at(t, t->peer_seq - 3, TCP_FIN | TCP_ACK, "abc", 3);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.flags, TCP_ACK);
+	assert_int_equal(seg.r.ack, t->peer_seq);
+	assert_int_equal(t->c->close_at, t->now + t->cfg.time_wait);
+	th_assert_state(t, TCP_TIME_WAIT);
+}
+
+/* RFC 5681 4.2: an out-of-order FIN, with no data, is answered with a duplicate ACK at once. */
+static void test_ooo_fin_acked_at_once(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+
+	th_reach_state(t, TCP_ESTABLISHED);
+	th_send_at(t, t->peer_seq + 100, TCP_FIN | TCP_ACK, NULL, 0);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.ack, t->peer_seq);
+	th_assert_state(t, TCP_ESTABLISHED);
+}
+
+/* RFC 9293 3.10.7.3: a simultaneous open whose SYN carries text and a FIN: both are queued, and
+ * delivered once our SYN is acknowledged (ESTABLISHED, then CLOSE-WAIT). */
+static void test_simultaneous_open_syn_with_text_and_fin(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	char got[8];
+
+	th_connect(t);
+	th_expect(t, &seg);
+	uint32_t iss = seg.r.seq;
+	t->peer_seq = 3000;
+	th_send_raw(t, t->rport, t->lport, t->peer_seq, 0, TCP_SYN | TCP_FIN, 8192, "hi", 2, 1000);
+	th_assert_state(t, TCP_SYN_RECEIVED);
+	th_expect(t, &seg); /* our SYN again, acknowledging their SYN and the text */
+	assert_int_equal(seg.r.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(seg.r.ack, 3000 + 1 + 2);
+	/* Their ACK of our SYN: ESTABLISHED, the text readable, the FIN taken. */
+	t->peer_seq = 3000 + 1 + 2 + 1;
+	t->peer_ack = iss + 1;
+	th_send(t, TCP_ACK, NULL, 0);
+	th_assert_state(t, TCP_CLOSE_WAIT);
+	assert_int_equal(tcp_recv(t->s, t->c, got, sizeof(got)), 2);
+	assert_memory_equal(got, "hi", 2);
+	assert_true(tcp_eof(t->c));
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.ack, 3000 + 1 + 2 + 1); /* the FIN acknowledged */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +310,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syn_flood_recycles_half_open, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ack_on_probe_into_zero_window, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_window_update_while_probing, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_mss_on_small_mtu, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_time_wait_refin_overlapping, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_ooo_fin_acked_at_once, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_simultaneous_open_syn_with_text_and_fin, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
