@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # smolxdp-server's TCP services against Linux on veth: greeting via nc, 100 MB through echo, discard
 # and source (sha256), a closed port refused, 200 concurrent connections, then the same transfers
-# with 5% random loss injected by nftables in both directions.
+# with 5% random loss injected by nftables in both directions, and echo and source again with Linux's
+# window scaling, timestamps or SACK turned off in turn.
 . "$(dirname "$0")/../server/lib.sh"
 PY=/usr/bin/python3
 CLIENT=$(realpath "$(dirname "$0")/tcp_client.py")
@@ -50,6 +51,16 @@ step C timeout 600 "$PY" "$CLIENT" sink "$SRV_IP" "$LOSS_SIZE" || fail "discard 
 ok "discard $LOSS_SIZE bytes with 5% loss each way"
 step C timeout 600 "$PY" "$CLIENT" source "$SRV_IP" "$LOSS_SIZE" || fail "source with 5% loss"
 ok "source $LOSS_SIZE bytes byte-exact with 5% loss each way"
+# The same with each of Linux's options turned off in turn (its namespace only): the stack must fall
+# back to no window scaling, no timestamps or no SACK, and still be byte-exact under loss.
+OPT_SIZE=${SMX_TCP_OPT_SIZE:-20971520}
+for opt in tcp_window_scaling tcp_timestamps tcp_sack; do
+	C sysctl -qw "net.ipv4.$opt=0"
+	step C timeout 600 "$PY" "$CLIENT" echo "$SRV_IP" "$OPT_SIZE" || fail "echo with $opt off and 5% loss"
+	step C timeout 600 "$PY" "$CLIENT" source "$SRV_IP" "$OPT_SIZE" || fail "source with $opt off and 5% loss"
+	C sysctl -qw "net.ipv4.$opt=1"
+	ok "$opt off on Linux's side: echo and source $OPT_SIZE bytes byte-exact with 5% loss each way"
+done
 dropped=$(C nft list table inet smxloss | grep -o 'packets [0-9]*' | awk '{s+=$2} END {print s+0}')
 [ "$dropped" -gt 0 ] || fail "nftables dropped nothing"
 ok "nftables dropped $dropped packets"
