@@ -272,7 +272,7 @@ void tcp_set_keepalive(struct tcp_stack *s, struct tcp_conn *c, bool on)
 	c->flags |= TCP_CF_KEEPALIVE;
 	c->keep_probes = 0;
 	if (tcp_state_synchronized(c->state) && c->state != TCP_TIME_WAIT) {
-		c->keep_at = c->last_rx + s->cfg.keepalive_idle;
+		c->keep_at = c->last_rx + c->keep_idle;
 		tcp_timer_arm(s, c, c->keep_at);
 	}
 }
@@ -281,6 +281,44 @@ void tcp_set_user_timeout(struct tcp_stack *s, struct tcp_conn *c, uint64_t us)
 {
 	if (tcp_conn_valid(s, c) && us > 0)
 		c->user_timeout = us;
+}
+
+void tcp_set_keepalive_params(struct tcp_stack *s, struct tcp_conn *c, uint64_t idle, uint64_t interval,
+			      uint32_t count)
+{
+	if (!tcp_conn_valid(s, c))
+		return;
+	if (idle)
+		c->keep_idle = idle;
+	if (interval)
+		c->keep_interval = interval;
+	if (count)
+		c->keep_count = count < 255 ? (uint8_t)count : 254;
+	tcp_set_keepalive(s, c, true);
+}
+
+void tcp_set_connect_timeout(struct tcp_stack *s, struct tcp_conn *c, uint64_t us)
+{
+	if (tcp_conn_valid(s, c))
+		c->connect_timeout = us;
+}
+
+void tcp_set_mss_clamp(struct tcp_stack *s, struct tcp_conn *c, uint16_t mss)
+{
+	if (!tcp_conn_valid(s, c))
+		return;
+	if (mss < 64)
+		mss = 64;
+	c->mss_clamp = mss;
+	if (c->rcv_mss > mss)
+		c->rcv_mss = mss;
+	if (c->snd_mss > mss)
+		c->snd_mss = mss;
+}
+
+uint32_t tcp_listener_pending(const struct tcp_listener *l)
+{
+	return l ? l->accept_q.count : 0;
 }
 
 void tcp_conn_set_user(struct tcp_conn *c, void *user)

@@ -87,6 +87,8 @@ static void tcp_take_peer_mss(const struct tcp_stack *s, struct tcp_conn *c, con
 
 	if (peer < 64)
 		peer = 64; /* a tiny MSS would only make us spray segments */
+	if (c->mss_clamp && c->mss_clamp < ours)
+		ours = c->mss_clamp;
 	c->snd_mss = (uint16_t)SMX_MIN(peer, ours);
 	c->st.snd_mss = c->snd_mss;
 	tcp_cc_init(c);
@@ -255,7 +257,7 @@ static void tcp_established(struct tcp_stack *s, struct tcp_conn *c, smx_instant
 		c->rto = TCP_SYN_RTO_RESET;
 	c->backoff = 0;
 	if (c->flags & TCP_CF_KEEPALIVE) {
-		c->keep_at = now + s->cfg.keepalive_idle;
+		c->keep_at = now + c->keep_idle;
 		tcp_timer_arm(s, c, c->keep_at);
 	}
 	if (c->listener) {
@@ -775,7 +777,11 @@ void tcp_icmp_error(struct tcp_stack *s, smx_instant now, const struct icmpv4_re
 		tcp_conn_terminate(s, c, TCP_ERROR_REFUSED);
 		break;
 	case ICMPV4_UNREACH_PROTO:
+		tcp_conn_terminate(s, c, TCP_ERROR_PROTO_UNREACHABLE);
+		break;
 	case ICMPV4_UNREACH_NET:
+		tcp_conn_terminate(s, c, TCP_ERROR_NET_UNREACHABLE);
+		break;
 	case ICMPV4_UNREACH_HOST:
 		tcp_conn_terminate(s, c, TCP_ERROR_UNREACHABLE);
 		break;

@@ -195,6 +195,11 @@ struct tcp_conn {
 	smx_instant timer_at;
 	uint32_t heap_idx;
 	uint64_t user_timeout;
+	uint64_t connect_timeout; /* 0: the user timeout bounds the open too */
+	uint64_t keep_idle;       /* keep-alive, per connection (tcp_config's by default) */
+	uint64_t keep_interval;
+	uint8_t keep_count;
+	uint16_t mss_clamp;       /* 0: none */
 
 	struct tcp_ring rx;
 	struct tcp_ring tx;

@@ -212,6 +212,8 @@ static enum tcp_tx_result tcp_output_syn(struct tcp_stack *s, struct tcp_conn *c
 
 		if (s->cfg.mss && s->cfg.mss < mss)
 			mss = s->cfg.mss;
+		if (c->mss_clamp && c->mss_clamp < mss)
+			mss = c->mss_clamp;
 		c->rcv_mss = (uint16_t)mss;
 	}
 	res = tcp_send_segment(s, c, tx, c->iss, flags, 0, 0);

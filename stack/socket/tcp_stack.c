@@ -206,6 +206,11 @@ struct tcp_conn *tcp_conn_alloc(struct tcp_stack *s)
 	if (s->cfg.nodelay_default)
 		c->flags |= TCP_CF_NODELAY;
 	c->user_timeout = s->cfg.user_timeout;
+	c->keep_idle = s->cfg.keepalive_idle;
+	c->keep_interval = s->cfg.keepalive_interval;
+	c->keep_count = (uint8_t)s->cfg.keepalive_count;
+	c->connect_timeout = 0;
+	c->mss_clamp = 0;
 	s->used++;
 	return c;
 }

@@ -35,7 +35,13 @@ const char *tcp_error_name(enum tcp_error e)
 	case TCP_ERROR_TIMED_OUT:
 		return "timed out";
 	case TCP_ERROR_UNREACHABLE:
-		return "unreachable";
+		return "host unreachable";
+	case TCP_ERROR_NET_UNREACHABLE:
+		return "network unreachable";
+	case TCP_ERROR_PROTO_UNREACHABLE:
+		return "protocol unreachable";
+	case TCP_ERROR_CONNECT_TIMED_OUT:
+		return "connect timed out";
 	}
 	return "?";
 }

@@ -124,6 +124,13 @@ static smx_instant tcp_conn_next_deadline(const struct tcp_conn *c)
 /* RFC 6298 5.4-5.6 plus RFC 5681 3.1 eq. 4 and RFC 6582 4 (in tcp_cc_on_timeout). */
 static void tcp_rtx_timeout(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
 {
+	/* An open that outlasts its connect timeout ends with its own reason. */
+	if ((c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) && c->connect_timeout &&
+	    now - c->una_since >= c->connect_timeout) {
+		s->stats.conns_timed_out++;
+		tcp_conn_terminate(s, c, TCP_ERROR_CONNECT_TIMED_OUT);
+		return;
+	}
 	/* RFC 9293 3.8.3: data (or our SYN) unacknowledged for the user timeout ends the connection. */
 	if (now - c->una_since >= c->user_timeout) {
 		s->stats.conns_timed_out++;
@@ -153,12 +160,12 @@ static void tcp_keepalive_check(struct tcp_stack *s, struct tcp_conn *c, smx_ins
 	c->keep_at = SMX_INSTANT_NEVER;
 	if (!(c->flags & TCP_CF_KEEPALIVE) || !tcp_state_synchronized(c->state) || c->state == TCP_TIME_WAIT)
 		return;
-	due = c->last_rx + s->cfg.keepalive_idle + (smx_instant)c->keep_probes * s->cfg.keepalive_interval;
+	due = c->last_rx + c->keep_idle + (smx_instant)c->keep_probes * c->keep_interval;
 	if (now < due) {
 		c->keep_at = due;
 		return;
 	}
-	if (c->keep_probes >= s->cfg.keepalive_count) {
+	if (c->keep_probes >= c->keep_count) {
 		s->stats.conns_timed_out++;
 		c->flags |= TCP_CF_SEND_RST;
 		tcp_conn_terminate(s, c, TCP_ERROR_TIMED_OUT);
@@ -166,7 +173,7 @@ static void tcp_keepalive_check(struct tcp_stack *s, struct tcp_conn *c, smx_ins
 	}
 	c->keep_probes++;
 	c->flags |= TCP_CF_KEEP_PROBE;
-	c->keep_at = now + s->cfg.keepalive_interval;
+	c->keep_at = now + c->keep_interval;
 	tcp_conn_ready(s, c);
 }
 

@@ -43,7 +43,10 @@ enum tcp_error {
 	TCP_ERROR_REFUSED,     /* RST in answer to our SYN (RFC 9293 3.10.7.3), or ICMP port unreachable */
 	TCP_ERROR_RESET,       /* the peer reset a synchronized connection */
 	TCP_ERROR_TIMED_OUT,   /* user timeout (RFC 9293 3.8.3) or keep-alive probes unanswered */
-	TCP_ERROR_UNREACHABLE, /* ICMP host/net/protocol unreachable while opening */
+	TCP_ERROR_UNREACHABLE, /* ICMP host unreachable while opening */
+	TCP_ERROR_NET_UNREACHABLE,   /* ICMP network unreachable while opening */
+	TCP_ERROR_PROTO_UNREACHABLE, /* ICMP protocol unreachable while opening: no TCP there */
+	TCP_ERROR_CONNECT_TIMED_OUT, /* the handshake did not complete within the connect timeout */
 };
 
 struct tcp_config {
@@ -166,6 +169,18 @@ bool tcp_next_event(struct tcp_stack *s, struct tcp_event *ev);
 void tcp_set_nodelay(struct tcp_stack *s, struct tcp_conn *c, bool nodelay); /* true: Nagle off */
 void tcp_set_keepalive(struct tcp_stack *s, struct tcp_conn *c, bool on);
 void tcp_set_user_timeout(struct tcp_stack *s, struct tcp_conn *c, uint64_t us);
+/* RFC 1122 4.2.3.6 per connection: probes after `idle` quiet microseconds, every `interval`, giving up
+ * after `count` unanswered (0 in any field keeps the stack's default). Turns keep-alive on. */
+void tcp_set_keepalive_params(struct tcp_stack *s, struct tcp_conn *c, uint64_t idle, uint64_t interval,
+			      uint32_t count);
+/* How long an open may take (SYN sent or received to ESTABLISHED) before it ends with
+ * TCP_ERROR_CONNECT_TIMED_OUT; 0: the user timeout. */
+void tcp_set_connect_timeout(struct tcp_stack *s, struct tcp_conn *c, uint64_t us);
+/* Clamps the MSS this connection offers and sends with (RFC 6691), at least 64; effective for an
+ * active open when set before its SYN goes out, and for what is sent at any time. */
+void tcp_set_mss_clamp(struct tcp_stack *s, struct tcp_conn *c, uint16_t mss);
+/* Connections waiting in tcp_accept, without taking one. */
+uint32_t tcp_listener_pending(const struct tcp_listener *l);
 void tcp_conn_set_user(struct tcp_conn *c, void *user);
 void *tcp_conn_user(const struct tcp_conn *c);
 
