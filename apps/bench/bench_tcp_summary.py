@@ -302,8 +302,9 @@ def main():
              "fast/SACK recoveries are the sender's: the kernel's from nstat in its namespace, smolxdp's from "
              "the stack's per-connection statistics. CPU is the server process's (the kernel's own receive "
              "work on veth runs in the sender's softirq and is charged elsewhere); for the client tables, the "
-             "client's. Both stacks run with their defaults (RTO floor 200 ms, Linux's CUBIC with SACK, "
-             "timestamps and window scaling; smolxdp's NewReno with 64 KB windows). Loss on the direct link is "
+             "client's. Both stacks run with their defaults (RTO floor 200 ms; Linux's CUBIC with SACK, RACK, "
+             "timestamps and window scaling; smolxdp's NewReno growth with SACK recovery (RFC 6675, PRR, TLP), "
+             "timestamps and window scaling, 4 MB buffers). Loss on the direct link is "
              "applied where frames arrive, so no sender can tell it from network loss: nftables input hooks "
              "in front of the kernel's TCP, the stack's own fault device (receive side) in front of smolxdp's; "
              "on the emulated path, path_emu's seeded loss.\n"]

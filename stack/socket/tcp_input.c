@@ -336,10 +336,9 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, u
 		c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING;
 	} else if (ts_ecr && ((c->flags & TCP_CF_IN_RECOVERY) || c->backoff > 0)) {
 		/* RFC 7323 4.1 (RTTM): in a recovery or after a timeout, where Karn's rule leaves no segment
-		 * to time, the
-		 * echoed timestamp times the ACK. Elsewhere the microsecond timing above is the better
-		 * clock: ours ticks in milliseconds (a sub-millisecond path reads 0 or 1 tick by where the
-		 * tick fell, so under 2 ticks nothing is taken), and an echo also counts the peer's
+		 * to time, the echoed timestamp times the ACK. Elsewhere the microsecond timing above is the
+		 * better clock: ours ticks in milliseconds (a sub-millisecond path reads 0 or 1 tick by where
+		 * the tick fell, so under 2 ticks nothing is taken), and an echo also counts the peer's
 		 * delayed ACK. */
 		uint32_t ticks = tcp_ts_now(c, now) - ts_ecr;
 
