@@ -1,24 +1,18 @@
 /* smolxdp-tcpbench: one measured TCP run from Linux sockets against smolxdp-server's services (or
  * smolxdp-kernel-tcp's, the same on the kernel): bulk upload to discard, bulk download from source,
  * short connections to echo (connect, 100-byte request, 100-byte reply, close) and many connections
- * at once. Writes one JSON object in the schema smolxdp-tcpclient --bench shares. */
+ * at once. Writes one JSON object in the schema smolxdp-tcpclient --bench shares. This file: options,
+ * the shared socket helpers, the result; the modes are in tcpbench_bulk.c and tcpbench_conn.c. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -27,63 +21,17 @@
 #include "app_json.h"
 #include "app_parse.h"
 #include "app_sys.h"
+#include "tcpbench.h"
 
-enum tb_mode { TB_UPLOAD, TB_DOWNLOAD, TB_CRR, TB_CONCURRENT };
-static const char *const mode_names[] = { "upload", "download", "crr", "concurrent" };
-static const uint16_t mode_ports[] = { 6971, 6972, 6970, 6970 };
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
 
-#define TB_CHUNK 65536
-#define TB_REQ 100
-#define TB_MAX_SAMPLES (1u << 20)
-#define SMX_MIN_SIZE(a, b) ((size_t)(a) < (size_t)(b) ? (size_t)(a) : (size_t)(b))
-
-struct tb_opts {
-	enum tb_mode mode;
-	struct sockaddr_in server;
-	struct sockaddr_in bind;
-	bool has_bind;
-	double duration_s;
-	uint64_t bytes;
-	long parallel, conns, pace, timeout_ms;
-	const char *label, *json;
-	bool quiet;
-};
-
-/* The sender's view from TCP_INFO. Linux 6.7 appended the RTO counters; Debian 12's headers predate
- * them, so the layout is spelled out here and the length the kernel returns says what it filled. */
-struct tb_tcp_info {
-	uint8_t state, ca_state, retransmits, probes, backoff, options, wscale, flags;
-	uint32_t rto, ato, snd_mss, rcv_mss;
-	uint32_t unacked, sacked, lost, retrans, fackets;
-	uint32_t last_data_sent, last_ack_sent, last_data_recv, last_ack_recv;
-	uint32_t pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd, advmss, reordering;
-	uint32_t rcv_rtt, rcv_space, total_retrans;
-	uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
-	uint32_t segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in, data_segs_out;
-	uint64_t delivery_rate, busy_time, rwnd_limited, sndbuf_limited;
-	uint32_t delivered, delivered_ce;
-	uint64_t bytes_sent, bytes_retrans;
-	uint32_t dsack_dups, reord_seen, rcv_ooopack, snd_wnd, rcv_wnd, rehash;
-	uint16_t total_rto, total_rto_recoveries;
-	uint32_t total_rto_time;
-};
-
-struct tb_result {
-	uint64_t bytes;
-	double seconds;
-	bool has_info, has_rto, pattern_ok;
-	struct tb_tcp_info info;
-	uint64_t conns, failed;
-	double conn_p50_us, conn_p99_us, time_to_all_s;
-};
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static const char *const mode_names[TB_MODES] = { "upload", "download", "crr", "concurrent" };
+static const uint16_t mode_ports[TB_MODES] = { 6971, 6972, 6970, 6970 };
+/* --timeout-ms's default per mode: bulk, the longest a transfer may stall (or take to connect); crr,
+ * a whole short connection; concurrent, one connection from its connect to its echo. */
+static const long mode_timeouts_ms[TB_MODES] = { 10000, 10000, 1000, 30000 };
 
 static const char usage[] =
 	"usage: smolxdp-tcpbench --mode MODE [options] SERVER_IP\n"
@@ -93,36 +41,50 @@ static const char usage[] =
 	"                      the server to close: every byte counted was delivered\n"
 	"  --mode download     read and check the pattern from source (port 6972) for --duration, then close\n"
 	"  --mode crr          short connections to echo (port 6970): connect, 100-byte request, 100-byte\n"
-	"                      reply, close, for --duration, on --parallel lanes\n"
+	"                      reply, close, for --duration, on --parallel lanes (threads)\n"
 	"  --mode concurrent   open --conns connections to echo, --pace handshakes at a time, each echoes one\n"
-	"                      byte; measures the time until all have\n"
+	"                      byte; measures the time until all have, then closes them all\n"
 	"  --port N            the server port (default: per mode, as above)\n"
 	"  --bind ADDR         source address\n"
-	"  --duration S        seconds of transfer (bulk: from the end of the handshake) (default 2)\n"
-	"  --bytes N           upload/download: stop after N bytes too (default 0: no cap)\n"
+	"  --duration S        seconds of transfer (bulk: from the end of the handshake) or of crr (default 2)\n"
+	"  --bytes N           upload/download: stop after N bytes if that comes first (default 0: no cap)\n"
 	"  --parallel P        crr: lanes (default 1)\n"
 	"  --conns N           concurrent: connections (default 10000)\n"
 	"  --pace K            concurrent: handshakes in progress at most (default 256)\n"
-	"  --timeout-ms MS     crr/concurrent: a connection stuck this long fails (default 1000; 30000 for\n"
-	"                      concurrent)\n"
+	"  --timeout-ms MS     crr: a connection not done in MS fails (default 1000); concurrent: the same,\n"
+	"                      from connect to echo (default 30000; the run gives up after MS + 1 ms per\n"
+	"                      connection); upload/download: the longest the connect or a stall may take\n"
+	"                      (default 10000)\n"
 	"  --label TEXT        a name for the run, copied into the JSON\n"
 	"  --json FILE         write the result as JSON to FILE ('-': stdout)\n"
 	"  --quiet             no summary on stderr\n"
-	"  -h, --help          this text\n";
+	"  -h, --help          this text\n"
+	"Exits 0 when the run completed with the right bytes, 1 when it did not, 2 on bad usage.\n";
 
 static int bad_usage(const char *what, const char *arg)
 {
 	return app_bad_usage("smolxdp-tcpbench", what, arg);
 }
 
-/* A connected socket (blocking unless nonblock), or -errno. */
-static int tb_connect(const struct tb_opts *o, bool nonblock)
+double tb_now(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int tb_connect_start(const struct tb_opts *o)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0)
 		return -errno;
-	if (o->has_bind && bind(fd, (const struct sockaddr *)&o->bind, sizeof(o->bind)) < 0)
+	/* Bound to an address, the port is still chosen by connect(), per destination: bind() alone
+	 * would pick one unique to the address and run out of ports far sooner. */
+	if (o->has_bind &&
+	    (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0 ||
+	     bind(fd, (const struct sockaddr *)&o->bind, sizeof(o->bind)) < 0))
 		goto fail;
 	if (connect(fd, (const struct sockaddr *)&o->server, sizeof(o->server)) < 0 && errno != EINPROGRESS)
 		goto fail;
@@ -133,319 +95,66 @@ fail:;
 	return err;
 }
 
-static void set_timeouts(int fd, long ms)
+int tb_wait(int fd, short events, double deadline)
 {
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-static void read_info(int fd, struct tb_result *r)
-{
-	socklen_t len = sizeof(r->info);
-
-	memset(&r->info, 0, sizeof(r->info));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &r->info, &len) == 0) {
-		r->has_info = len >= offsetof(struct tb_tcp_info, pacing_rate);
-		r->has_rto = len >= offsetof(struct tb_tcp_info, total_rto_time);
-	}
-}
-
-static int run_upload(const struct tb_opts *o, struct tb_result *r)
-{
-	static uint8_t pattern[TB_CHUNK + 256];
-	double t0 = now_s(), until;
-	int fd;
-
-	for (size_t i = 0; i < sizeof(pattern); i++)
-		pattern[i] = (uint8_t)i;
-	fd = tb_connect(o, false);
-	if (fd < 0)
-		return fd;
-	/* The duration is of data, from the handshake's end (a lost SYN costs a second); goodput still
-	 * counts from the connect. */
-	until = now_s() + o->duration_s;
-	set_timeouts(fd, 1000); /* a send stuck on a shut window still looks at the clock */
-	while (now_s() < until && (!o->bytes || r->bytes < o->bytes)) {
-		size_t n = TB_CHUNK;
-		ssize_t w;
-
-		if (o->bytes && o->bytes - r->bytes < n)
-			n = (size_t)(o->bytes - r->bytes);
-		w = send(fd, pattern + r->bytes % 256, n, MSG_NOSIGNAL);
-		if (w < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (w < 0)
-			goto fail;
-		r->bytes += (uint64_t)w;
-	}
-	/* Half-close and wait for the discard server's close: all data read by the application. */
-	shutdown(fd, SHUT_WR);
-	set_timeouts(fd, 30000);
 	for (;;) {
-		uint8_t buf[256];
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct pollfd p = { .fd = fd, .events = events };
+		double left = deadline - tb_now();
+		int n;
 
-		if (n == 0)
-			break;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&p, 1, (int)(left * 1000) + 1);
+		if (n > 0)
+			return 0; /* ready, or an error the next call will report */
+		if (n < 0 && errno != EINTR)
+			return -errno;
 	}
-	r->seconds = now_s() - t0;
-	read_info(fd, r);
-	r->pattern_ok = true;
-	close(fd);
-	return 0;
-fail:;
-	int err = -errno;
-	close(fd);
-	return err;
 }
 
-static int run_download(const struct tb_opts *o, struct tb_result *r)
+/* ---- the watchdog: whatever happens, no run outlives its bound ---- */
+
+static char watchdog_msg[128];
+static size_t watchdog_len;
+
+static void on_alarm(int sig)
 {
-	static uint8_t buf[4 * TB_CHUNK];
-	double t0 = now_s(), until;
-	int fd = tb_connect(o, false);
-
-	if (fd < 0)
-		return fd;
-	until = now_s() + o->duration_s; /* as in run_upload */
-	set_timeouts(fd, 1000);
-	r->pattern_ok = true;
-	while (now_s() < until && (!o->bytes || r->bytes < o->bytes)) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0) {
-			int err = n == 0 ? -ECONNRESET : -errno;
-			close(fd);
-			return err;
-		}
-		for (ssize_t i = 0; i < n && r->pattern_ok; i++)
-			if (buf[i] != (uint8_t)(r->bytes + (uint64_t)i))
-				r->pattern_ok = false;
-		r->bytes += (uint64_t)n;
-	}
-	r->seconds = now_s() - t0;
-	read_info(fd, r);
-	close(fd);
-	return r->pattern_ok ? 0 : -EPROTO;
+	(void)sig;
+	if (write(STDERR_FILENO, watchdog_msg, watchdog_len) < 0)
+		_exit(1);
+	_exit(1);
 }
 
-/* ---- short connections ---- */
-
-struct crr_lane {
-	const struct tb_opts *o;
-	double until;
-	uint32_t *samples; /* microseconds per connection */
-	uint64_t n, failed;
-};
-
-static bool crr_one(const struct tb_opts *o, uint8_t *req)
+static void watchdog_arm(const struct tb_opts *o)
 {
-	uint8_t rep[TB_REQ];
-	size_t got = 0;
-	int fd = tb_connect(o, false);
-	bool ok = false;
+	double t = (double)o->timeout_ms / 1000, bound;
+	struct sigaction act = { .sa_handler = on_alarm };
 
-	if (fd < 0)
-		return false;
-	set_timeouts(fd, o->timeout_ms);
-	if (send(fd, req, TB_REQ, MSG_NOSIGNAL) != TB_REQ)
-		goto out;
-	while (got < TB_REQ) {
-		ssize_t n = recv(fd, rep + got, TB_REQ - got, 0);
-
-		if (n <= 0)
-			goto out;
-		got += (size_t)n;
+	switch (o->mode) {
+	case TB_UPLOAD:
+	case TB_DOWNLOAD:
+		bound = o->duration_s + 3 * t; /* connect, a stall, the drain */
+		break;
+	case TB_CRR:
+		bound = o->duration_s + t;
+		break;
+	default:
+		bound = tb_concurrent_limit_s(o);
+		break;
 	}
-	ok = memcmp(rep, req, TB_REQ) == 0;
-out:
-	close(fd);
-	return ok;
+	bound += 30;
+	if (bound > UINT_MAX / 2)
+		bound = UINT_MAX / 2;
+	watchdog_len = (size_t)snprintf(watchdog_msg, sizeof(watchdog_msg),
+					"smolxdp-tcpbench: %s: no result after %.0f s, giving up\n",
+					mode_names[o->mode], bound);
+	if (watchdog_len >= sizeof(watchdog_msg))
+		watchdog_len = sizeof(watchdog_msg) - 1;
+	sigaction(SIGALRM, &act, NULL);
+	alarm((unsigned)bound + 1);
 }
 
-static void *crr_lane_run(void *arg)
-{
-	struct crr_lane *l = arg;
-	uint8_t req[TB_REQ];
-
-	for (int i = 0; i < TB_REQ; i++)
-		req[i] = (uint8_t)i;
-	while (now_s() < l->until) {
-		double t = now_s();
-
-		if (!crr_one(l->o, req)) {
-			l->failed++;
-			continue;
-		}
-		if (l->n < TB_MAX_SAMPLES)
-			l->samples[l->n] = (uint32_t)((now_s() - t) * 1e6);
-		l->n++;
-	}
-	return NULL;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int run_crr(const struct tb_opts *o, struct tb_result *r)
-{
-	struct crr_lane *lanes = calloc((size_t)o->parallel, sizeof(*lanes));
-	pthread_t *th = calloc((size_t)o->parallel, sizeof(*th));
-	uint32_t *all = NULL;
-	size_t total = 0;
-	double t0 = now_s();
-	int err = 0;
-
-	if (!lanes || !th)
-		err = -ENOMEM;
-	for (long i = 0; !err && i < o->parallel; i++) {
-		lanes[i] = (struct crr_lane){ .o = o, .until = t0 + o->duration_s };
-		lanes[i].samples = malloc(TB_MAX_SAMPLES * sizeof(uint32_t));
-		if (!lanes[i].samples || pthread_create(&th[i], NULL, crr_lane_run, &lanes[i]) != 0) {
-			err = -ENOMEM;
-			free(lanes[i].samples);
-			lanes[i].samples = NULL;
-			break;
-		}
-	}
-	for (long i = 0; i < o->parallel && lanes && lanes[i].samples; i++) {
-		pthread_join(th[i], NULL);
-		r->conns += lanes[i].n;
-		r->failed += lanes[i].failed;
-		total += SMX_MIN_SIZE(lanes[i].n, TB_MAX_SAMPLES);
-	}
-	r->seconds = now_s() - t0;
-	all = total ? malloc(total * sizeof(uint32_t)) : NULL;
-	if (all) {
-		size_t k = 0;
-		for (long i = 0; i < o->parallel && lanes[i].samples; i++) {
-			size_t n = SMX_MIN_SIZE(lanes[i].n, TB_MAX_SAMPLES);
-			memcpy(all + k, lanes[i].samples, n * sizeof(uint32_t));
-			k += n;
-		}
-		qsort(all, total, sizeof(uint32_t), cmp_u32);
-		r->conn_p50_us = all[total / 2];
-		r->conn_p99_us = all[(size_t)((double)(total - 1) * 0.99)];
-	}
-	for (long i = 0; lanes && i < o->parallel; i++)
-		free(lanes[i].samples);
-	free(all);
-	free(lanes);
-	free(th);
-	r->pattern_ok = r->conns > 0;
-	return err ? err : (r->conns > 0 ? 0 : -EIO);
-}
-
-/* ---- many connections at once ---- */
-
-enum conc_state { CONC_IDLE, CONC_CONNECTING, CONC_WAITING, CONC_DONE };
-
-static int run_concurrent(const struct tb_opts *o, struct tb_result *r)
-{
-	int *fds = malloc((size_t)o->conns * sizeof(int));
-	uint8_t *state = calloc((size_t)o->conns, 1);
-	double *started = calloc((size_t)o->conns, sizeof(double));
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	long next = 0, in_progress = 0, done = 0;
-	double t0 = now_s(), deadline = t0 + o->timeout_ms / 1000.0 + o->conns / 1000.0;
-	struct epoll_event evs[512];
-	int err = 0;
-
-	if (!fds || !state || !started || ep < 0) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (app_raise_nofile(o->conns + 64) < o->conns + 64) {
-		fprintf(stderr, "smolxdp-tcpbench: cannot raise the open-file limit to %ld\n", o->conns + 64);
-		err = -EMFILE;
-		goto out;
-	}
-	for (long i = 0; i < o->conns; i++)
-		fds[i] = -1;
-	while (done + (long)r->failed < o->conns && now_s() < deadline) {
-		while (next < o->conns && in_progress < o->pace) {
-			int fd = tb_connect(o, true);
-			struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN, .data.u64 = (uint64_t)next };
-
-			started[next] = now_s();
-			if (fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-				if (fd >= 0)
-					close(fd);
-				r->failed++;
-				next++;
-				continue;
-			}
-			fds[next] = fd;
-			state[next] = CONC_CONNECTING;
-			next++;
-			in_progress++;
-		}
-		int n = epoll_wait(ep, evs, 512, 10);
-		for (int i = 0; i < n; i++) {
-			long id = (long)evs[i].data.u64;
-			int fd = fds[id];
-			uint8_t b = 0x5a;
-
-			if (state[id] == CONC_CONNECTING) {
-				int soerr = 0;
-				socklen_t sl = sizeof(soerr);
-
-				/* Writable means connected; an error or hang-up (refused, reset) fails it. */
-				getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-				if (soerr || (evs[i].events & (EPOLLERR | EPOLLHUP)) || !(evs[i].events & EPOLLOUT) ||
-				    send(fd, &b, 1, MSG_NOSIGNAL) != 1) {
-					state[id] = CONC_DONE;
-					r->failed++;
-					in_progress--;
-					epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
-					continue;
-				}
-				/* Connected and the byte sent: the next handshake may start. */
-				state[id] = CONC_WAITING;
-				in_progress--;
-				struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)id };
-				epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-			} else if (state[id] == CONC_WAITING && (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
-				ssize_t got = recv(fd, &b, 1, 0);
-
-				state[id] = CONC_DONE;
-				epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
-				if (got == 1 && b == 0x5a)
-					done++;
-				else
-					r->failed++;
-			}
-		}
-	}
-	r->time_to_all_s = now_s() - t0;
-	r->seconds = r->time_to_all_s;
-	r->conns = (uint64_t)done;
-	r->failed = (uint64_t)(o->conns - done);
-	r->pattern_ok = done == o->conns;
-out:
-	if (fds)
-		for (long i = 0; i < o->conns; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-	if (ep >= 0)
-		close(ep);
-	free(fds);
-	free(state);
-	free(started);
-	return err ? err : (r->pattern_ok ? 0 : -EIO);
-}
+/* ---- the result ---- */
 
 static double cpu_seconds(void)
 {
@@ -456,7 +165,7 @@ static double cpu_seconds(void)
 	       (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-static void json_u64_or_null(FILE *f, const char *key, bool have, uint64_t v)
+static void json_u64(FILE *f, const char *key, bool have, uint64_t v)
 {
 	if (have)
 		fprintf(f, ", \"%s\": %llu", key, (unsigned long long)v);
@@ -464,7 +173,7 @@ static void json_u64_or_null(FILE *f, const char *key, bool have, uint64_t v)
 		fprintf(f, ", \"%s\": null", key);
 }
 
-static void json_f_or_null(FILE *f, const char *key, bool have, double v)
+static void json_f(FILE *f, const char *key, bool have, double v)
 {
 	if (have)
 		fprintf(f, ", \"%s\": %.6f", key, v);
@@ -472,43 +181,113 @@ static void json_f_or_null(FILE *f, const char *key, bool have, double v)
 		fprintf(f, ", \"%s\": null", key);
 }
 
-static int write_json(const struct tb_opts *o, const struct tb_result *r, bool ok)
+/* The schema smolxdp-tcpclient --bench writes too; what a mode does not measure is null. The sender's
+ * statistics are the client's own on an upload; on a download the server sent (rcv_rtt_us is the
+ * receiver's estimate, tcpi_rcv_rtt). "recoveries" stays null: tcp_info counts no fast recoveries per
+ * connection (its tcpi_total_rto_recoveries are RTO recoveries); the namespace's nstat has them. */
+static void json_write(FILE *f, const struct tb_opts *o, const struct tb_result *r, double cpu_s, bool ok)
 {
-	FILE *f = strcmp(o->json, "-") == 0 ? stdout : fopen(o->json, "w");
 	bool bulk = o->mode == TB_UPLOAD || o->mode == TB_DOWNLOAD;
 	bool sender = o->mode == TB_UPLOAD && r->has_info;
 	char addr[INET_ADDRSTRLEN];
 
-	if (!f) {
-		fprintf(stderr, "smolxdp-tcpbench: %s: %s\n", o->json, strerror(errno));
-		return -errno;
-	}
 	inet_ntop(AF_INET, &o->server.sin_addr, addr, sizeof(addr));
 	fprintf(f, "{\"tool\": \"smolxdp-tcpbench\", \"backend\": \"kernel\", \"label\": ");
 	app_json_string(f, o->label);
 	fprintf(f, ", \"mode\": \"%s\", \"server\": \"%s\", \"port\": %u", mode_names[o->mode], addr,
 		ntohs(o->server.sin_port));
-	json_u64_or_null(f, "bytes", bulk, r->bytes);
+	json_u64(f, "bytes", bulk, r->bytes);
 	fprintf(f, ", \"seconds\": %.6f", r->seconds);
-	json_f_or_null(f, "goodput_gbps", bulk, r->seconds > 0 ? (double)r->bytes * 8 / r->seconds / 1e9 : 0);
-	json_u64_or_null(f, "retransmits", sender, r->info.total_retrans);
-	json_u64_or_null(f, "timeouts", sender && r->has_rto, r->info.total_rto);
-	json_u64_or_null(f, "recoveries", false, 0); /* fast recoveries: nstat, per namespace */
-	json_u64_or_null(f, "srtt_us", bulk && r->has_info, r->info.rtt);
-	json_u64_or_null(f, "cwnd", sender, r->info.snd_cwnd);
-	json_u64_or_null(f, "conns", !bulk, r->conns);
-	json_f_or_null(f, "conns_per_s", o->mode == TB_CRR, r->seconds > 0 ? (double)r->conns / r->seconds : 0);
-	json_f_or_null(f, "conn_p50_us", o->mode == TB_CRR, r->conn_p50_us);
-	json_f_or_null(f, "conn_p99_us", o->mode == TB_CRR, r->conn_p99_us);
-	json_u64_or_null(f, "failed", !bulk, r->failed);
-	json_f_or_null(f, "time_to_all_s", o->mode == TB_CONCURRENT, r->time_to_all_s);
-	fprintf(f, ", \"cpu_s\": %.3f, \"pattern_ok\": %s, \"ok\": %s}\n", cpu_seconds(),
-		r->pattern_ok ? "true" : "false", ok ? "true" : "false");
-	if (f != stdout)
-		fclose(f);
-	else
-		fflush(f);
+	json_f(f, "goodput_gbps", bulk, r->seconds > 0 ? (double)r->bytes * 8 / r->seconds / 1e9 : 0);
+	json_u64(f, "retransmits", sender, r->info.total_retrans);
+	json_u64(f, "timeouts", sender && r->has_rto, r->info.total_rto);
+	json_u64(f, "recoveries", false, 0);
+	json_u64(f, "srtt_us", bulk && r->has_info, r->info.rtt);
+	json_u64(f, "cwnd", sender, r->info.snd_cwnd);
+	json_u64(f, "conns", !bulk, r->conns);
+	json_f(f, "conns_per_s", o->mode == TB_CRR, r->seconds > 0 ? (double)r->conns / r->seconds : 0);
+	json_f(f, "conn_p50_us", o->mode == TB_CRR && r->conns, r->conn_p50_us);
+	json_f(f, "conn_p99_us", o->mode == TB_CRR && r->conns, r->conn_p99_us);
+	json_u64(f, "failed", !bulk, r->failed);
+	json_f(f, "time_to_all_s", o->mode == TB_CONCURRENT && r->conns, r->time_to_all_s);
+	fprintf(f, ", \"cpu_s\": %.3f, \"pattern_ok\": %s, \"ok\": %s", cpu_s, r->pattern_ok ? "true" : "false",
+		ok ? "true" : "false");
+	json_u64(f, "rcv_rtt_us", o->mode == TB_DOWNLOAD && r->has_info, r->info.rcv_rtt);
+	fprintf(f, "}\n");
+}
+
+static int json_save(const struct tb_opts *o, const struct tb_result *r, double cpu_s, bool ok)
+{
+	bool out = strcmp(o->json, "-") == 0;
+	FILE *f = out ? stdout : fopen(o->json, "w");
+
+	if (!f) {
+		fprintf(stderr, "smolxdp-tcpbench: cannot write %s: %s\n", o->json, strerror(errno));
+		return -1;
+	}
+	json_write(f, o, r, cpu_s, ok);
+	if (out ? fflush(f) != 0 : fclose(f) != 0) {
+		fprintf(stderr, "smolxdp-tcpbench: cannot write %s: %s\n", o->json, strerror(errno));
+		return -1;
+	}
 	return 0;
+}
+
+static void summary(const struct tb_opts *o, const struct tb_result *r)
+{
+	const char *m = mode_names[o->mode];
+
+	switch (o->mode) {
+	case TB_UPLOAD:
+	case TB_DOWNLOAD:
+		fprintf(stderr, "smolxdp-tcpbench: %s %llu bytes in %.3f s: %.3f Gbit/s", m,
+			(unsigned long long)r->bytes, r->seconds,
+			r->seconds > 0 ? (double)r->bytes * 8 / r->seconds / 1e9 : 0.0);
+		if (o->mode == TB_UPLOAD && r->has_info)
+			fprintf(stderr, ", retransmits %u, RTOs %s%u, cwnd %u, srtt %u us",
+				r->info.total_retrans, r->has_rto ? "" : "(n/a) ", r->info.total_rto,
+				r->info.snd_cwnd, r->info.rtt);
+		fprintf(stderr, "\n");
+		break;
+	case TB_CRR:
+		fprintf(stderr, "smolxdp-tcpbench: crr %llu connections in %.3f s: %.0f/s, p50 %.0f us, p99 %.0f us, "
+			"%llu failed\n", (unsigned long long)r->conns, r->seconds,
+			r->seconds > 0 ? (double)r->conns / r->seconds : 0.0, r->conn_p50_us, r->conn_p99_us,
+			(unsigned long long)r->failed);
+		break;
+	default:
+		fprintf(stderr, "smolxdp-tcpbench: concurrent %llu connections echoed in %.3f s, %llu failed\n",
+			(unsigned long long)r->conns, r->time_to_all_s, (unsigned long long)r->failed);
+		break;
+	}
+	if (r->mismatched)
+		fprintf(stderr, "smolxdp-tcpbench: %llu replies were not the bytes sent\n",
+			(unsigned long long)r->mismatched);
+	if (r->no_ports)
+		fprintf(stderr, "smolxdp-tcpbench: %llu connects found no free local port (TIME-WAIT?): set "
+			"net.ipv4.tcp_tw_reuse=1 and widen net.ipv4.ip_local_port_range\n",
+			(unsigned long long)r->no_ports);
+}
+
+/* What went wrong, in a few words. */
+static const char *failure(const struct tb_opts *o, int err)
+{
+	if (err == -EBADMSG)
+		return o->mode == TB_DOWNLOAD ? "the bytes received are not the pattern"
+					      : "a reply was not the bytes sent";
+	if (err == -ENOTCONN)
+		return o->mode == TB_CRR ? "no connection completed" : "not every connection completed";
+	return strerror(-err);
+}
+
+/* ---- options ---- */
+
+static int parse_mode(const char *s)
+{
+	for (int i = 0; i < TB_MODES; i++)
+		if (strcmp(s, mode_names[i]) == 0)
+			return i;
+	return -1;
 }
 
 static int parse_opts(int argc, char **argv, struct tb_opts *o)
@@ -526,17 +305,14 @@ static int parse_opts(int argc, char **argv, struct tb_opts *o)
 	int mode = -1, c;
 	ipv4_addr a;
 
-	*o = (struct tb_opts){ .duration_s = 2, .parallel = 1, .conns = 10000, .pace = 256, .timeout_ms = 0,
-			       .label = "" };
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	*o = (struct tb_opts){ .duration_s = 2, .parallel = 1, .conns = 10000, .pace = 256, .label = "" };
+	opterr = 0; /* one line of our own instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		char *e;
 
 		switch (c) {
 		case 'M':
-			for (int i = 0; i < 4; i++)
-				if (strcmp(optarg, mode_names[i]) == 0)
-					mode = i;
-			if (mode < 0)
+			if ((mode = parse_mode(optarg)) < 0)
 				return bad_usage("--mode wants upload, download, crr or concurrent, not", optarg);
 			break;
 		case 'p':
@@ -552,7 +328,7 @@ static int parse_opts(int argc, char **argv, struct tb_opts *o)
 		case 'd':
 			o->duration_s = strtod(optarg, &e);
 			if (e == optarg || *e || !(o->duration_s > 0) || o->duration_s > 86400)
-				return bad_usage("--duration wants seconds (0..86400), not", optarg);
+				return bad_usage("--duration wants seconds above 0, at most 86400, not", optarg);
 			break;
 		case 'B':
 			if (app_parse_long(optarg, 0, LONG_MAX, &v) < 0)
@@ -587,8 +363,10 @@ static int parse_opts(int argc, char **argv, struct tb_opts *o)
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
+		case ':':
+			return bad_usage("this option wants a value:", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option", NULL);
+			return bad_usage("unknown option", argv[optind - 1]);
 		}
 	}
 	if (mode < 0)
@@ -601,12 +379,15 @@ static int parse_opts(int argc, char **argv, struct tb_opts *o)
 	o->server = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = htonl(a),
 					  .sin_port = htons((uint16_t)(port ? port : mode_ports[mode])) };
 	if (!o->timeout_ms)
-		o->timeout_ms = o->mode == TB_CONCURRENT ? 30000 : 1000;
+		o->timeout_ms = mode_timeouts_ms[mode];
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	static int (*const run[TB_MODES])(const struct tb_opts *, struct tb_result *) = {
+		tb_run_upload, tb_run_download, tb_run_crr, tb_run_concurrent,
+	};
 	struct tb_opts o;
 	struct tb_result r;
 	int err = parse_opts(argc, argv, &o);
@@ -614,37 +395,16 @@ int main(int argc, char **argv)
 	if (err)
 		return err == 1 ? 0 : 2;
 	signal(SIGPIPE, SIG_IGN);
+	watchdog_arm(&o);
 	memset(&r, 0, sizeof(r));
-	switch (o.mode) {
-	case TB_UPLOAD:
-		err = run_upload(&o, &r);
-		break;
-	case TB_DOWNLOAD:
-		err = run_download(&o, &r);
-		break;
-	case TB_CRR:
-		err = run_crr(&o, &r);
-		break;
-	case TB_CONCURRENT:
-		err = run_concurrent(&o, &r);
-		break;
-	}
+	err = run[o.mode](&o, &r);
+	alarm(0);
 	if (err)
-		fprintf(stderr, "smolxdp-tcpbench: %s: %s\n", mode_names[o.mode], strerror(-err));
-	if (o.json && write_json(&o, &r, err == 0) < 0 && !err)
+		fprintf(stderr, "smolxdp-tcpbench: %s to %s: %s\n", mode_names[o.mode], inet_ntoa(o.server.sin_addr),
+			failure(&o, err));
+	if (o.json && json_save(&o, &r, cpu_seconds(), err == 0) < 0 && !err)
 		err = -EIO;
-	if (!o.quiet && !err) {
-		if (o.mode == TB_UPLOAD || o.mode == TB_DOWNLOAD)
-			fprintf(stderr, "smolxdp-tcpbench: %s %llu bytes in %.3f s: %.3f Gbit/s, retransmits %u\n",
-				mode_names[o.mode], (unsigned long long)r.bytes, r.seconds,
-				(double)r.bytes * 8 / r.seconds / 1e9, r.info.total_retrans);
-		else if (o.mode == TB_CRR)
-			fprintf(stderr, "smolxdp-tcpbench: crr %llu connections in %.3f s: %.0f/s, p50 %.0f us, p99 %.0f us, "
-				"%llu failed\n", (unsigned long long)r.conns, r.seconds, (double)r.conns / r.seconds,
-				r.conn_p50_us, r.conn_p99_us, (unsigned long long)r.failed);
-		else
-			fprintf(stderr, "smolxdp-tcpbench: %llu connections echoed in %.3f s, %llu failed\n",
-				(unsigned long long)r.conns, r.time_to_all_s, (unsigned long long)r.failed);
-	}
+	if (!o.quiet)
+		summary(&o, &r);
 	return err ? 1 : 0;
 }
