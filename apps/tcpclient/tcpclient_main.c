@@ -411,9 +411,13 @@ static int cli_run(struct cli *k, const struct cli_opts *o)
 		active = iface_poll(k->iface, now_us());
 		while (tcp_next_event(k->tcp, &ev))
 			active = true;
-		if (k->bench_until == SMX_INSTANT_NEVER && tcp_conn_state(k->c) >= TCP_ESTABLISHED)
-			k->bench_until = now_us() + (smx_instant)(o->duration_s * 1e6);
 		cli_pump(k, o);
+		/* The duration is of data: an upload's from establishment, a download's from its first
+		 * byte (a lost handshake ACK holds the server's first segment back by a whole RTO, which
+		 * a short run would otherwise spend receiving nothing). */
+		if (k->bench_until == SMX_INSTANT_NEVER && tcp_conn_state(k->c) >= TCP_ESTABLISHED &&
+		    (o->bench != CLI_BENCH_DOWNLOAD || k->recvd > 0))
+			k->bench_until = now_us() + (smx_instant)(o->duration_s * 1e6);
 		if (active)
 			continue;
 		smx_instant delay = iface_poll_delay(k->iface, now_us());
