@@ -303,6 +303,31 @@ void tcp_set_connect_timeout(struct tcp_stack *s, struct tcp_conn *c, uint64_t u
 		c->connect_timeout = us;
 }
 
+const char *tcp_cc_name(enum tcp_cc cc)
+{
+	switch (cc) {
+	case TCP_CC_CUBIC:
+		return "cubic";
+	case TCP_CC_NEWRENO:
+		return "newreno";
+	default:
+		return "?";
+	}
+}
+
+/* A switch takes effect at the next ACK: the new algorithm starts from the window as it is (CUBIC
+ * with a fresh epoch, as after slow start). */
+enum tcp_err tcp_set_congestion_control(struct tcp_stack *s, struct tcp_conn *c, enum tcp_cc cc)
+{
+	if (!tcp_conn_valid(s, c) || (unsigned)cc >= TCP_CC_COUNT)
+		return TCP_ERR_INVALID;
+	if (c->cc != cc)
+		tcp_cubic_reset(c);
+	c->cc = (uint8_t)cc;
+	c->st.cc = cc;
+	return TCP_OK;
+}
+
 void tcp_set_mss_clamp(struct tcp_stack *s, struct tcp_conn *c, uint16_t mss)
 {
 	if (!tcp_conn_valid(s, c))

@@ -1,8 +1,10 @@
-/* RTT estimation and the retransmission timeout (RFC 6298), and NewReno congestion control (SMSS is
- * RFC 5681's: the largest payload, so the MSS less the timestamp option when every segment has one):
- * slow start and congestion avoidance (RFC 5681 3.1), fast retransmit and fast recovery (RFC 5681
- * 3.2) with NewReno's partial-ACK handling (RFC 6582 3.2), limited transmit (RFC 3042), and the loss
- * window after a timeout. */
+/* RTT estimation and the retransmission timeout (RFC 6298), and congestion control (SMSS is RFC
+ * 5681's: the largest payload, so the MSS less the timestamp option when every segment has one):
+ * slow start (RFC 5681 3.1, ended early by HyStart++, RFC 9406, in tcp_cubic.c) and congestion
+ * avoidance by CUBIC (RFC 9438, tcp_cubic.c) or NewReno (RFC 5681 3.1), per connection; fast
+ * retransmit and fast recovery (RFC 5681 3.2) with NewReno's partial-ACK handling (RFC 6582 3.2),
+ * limited transmit (RFC 3042), SACK recovery with PRR (RFC 6675, RFC 6937), and the loss window
+ * after a timeout. The multiplicative decrease is the algorithm's own: 1/2 for NewReno, 0.7 CUBIC. */
 #include "tcp_internal.h"
 
 /* RFC 6298 2.2 and 2.3, with RTO = SRTT + max(G, 4 * RTTVAR), clamped by 2.4 and 2.5. */
@@ -60,6 +62,15 @@ uint32_t tcp_flight_size(const struct tcp_conn *c)
 	return c->snd_max - c->snd_una;
 }
 
+/* FlightSize for the decrease on a loss (RFC 5681 eq. 4, RFC 9438 4.6), no more than cwnd: after a
+ * timeout SND.MAX still counts a whole window that go-back-N has not sent again and that is no
+ * longer in the network, and halving that would throw ssthresh back up. (RFC 9438 4.6 allows cwnd
+ * where it cannot run ahead of the flight: tcp_cc_window_used keeps it so.) */
+uint32_t tcp_cc_loss_flight(const struct tcp_conn *c)
+{
+	return SMX_MIN(tcp_flight_size(c), SMX_MAX(c->cwnd, 2u * tcp_seg_mss(c)));
+}
+
 /* RFC 5681 3.1: the initial window, by the sender's MSS. */
 void tcp_cc_init(struct tcp_conn *c)
 {
@@ -72,6 +83,9 @@ void tcp_cc_init(struct tcp_conn *c)
 	else
 		c->cwnd = 4 * mss;
 	c->ssthresh = UINT32_MAX / 2; /* "arbitrarily high" (RFC 5681 3.1) */
+	tcp_cubic_reset(c);
+	tcp_hystart_init(c);
+	c->st.cc = c->cc;
 	c->st.cwnd = c->cwnd;
 	c->st.ssthresh = c->ssthresh;
 }
@@ -82,14 +96,28 @@ static void tcp_cc_stats(struct tcp_conn *c)
 	c->st.ssthresh = c->ssthresh;
 }
 
-/* RFC 5681 3.1 eq. 4: ssthresh = max(FlightSize / 2, 2 * SMSS). */
-static uint32_t tcp_cc_half_flight(const struct tcp_conn *c)
+/* A congestion event: the new ssthresh. NewReno: RFC 5681 3.1 eq. 4, max(FlightSize / 2, 2 * SMSS);
+ * CUBIC: RFC 9438 4.6. Either way slow start is over for HyStart++ (RFC 9406 4.2: not used again). */
+static uint32_t tcp_cc_loss_ssthresh(struct tcp_conn *c)
 {
-	return SMX_MAX(tcp_flight_size(c) / 2, 2u * tcp_seg_mss(c));
+	c->hs_state = TCP_HS_DONE;
+	if (c->cc == TCP_CC_CUBIC)
+		return tcp_cubic_on_congestion(c);
+	return SMX_MAX(tcp_cc_loss_flight(c) / 2, 2u * tcp_seg_mss(c));
 }
 
-/* An ACK that acknowledged `acked` new bytes, snd_una already moved. */
-void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
+/* RFC 7661's point, as Linux applies it: a window the sender did not fill was not tested by the
+ * network, so it grows only while at least half of it was in flight (an application- or
+ * receiver-limited connection would otherwise grow cwnd without bound, and its first loss would
+ * meet a window far above any it used). `flight` is what was outstanding before this ACK. */
+static bool tcp_cc_window_used(const struct tcp_conn *c, uint32_t flight)
+{
+	return (uint64_t)flight * 2 >= c->cwnd;
+}
+
+/* An ACK that acknowledged `acked` new bytes, snd_una already moved (prev_una is where it was);
+ * rtt_us: the ACK's RTT sample from its echoed timestamp, UINT32_MAX if none (HyStart++). */
+void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t rtt_us)
 {
 	uint32_t mss = tcp_seg_mss(c);
 
@@ -118,11 +146,15 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
 				c->cwnd = mss;
 			c->flags |= TCP_CF_FAST_RTX;
 		}
+	} else if (!tcp_cc_window_used(c, c->snd_max - c->prev_una)) {
+		/* Not limited by cwnd: no growth. */
 	} else if (c->cwnd < c->ssthresh) {
 		/* Slow start, RFC 5681 3.1 eq. 2 with RFC 3465 byte counting, L = 2 SMSS: a receiver that
 		 * acknowledges every second segment (or more, as Linux's coalesced ACKs do) still doubles
-		 * the window each round trip. */
-		c->cwnd += SMX_MIN(acked, 2u * mss);
+		 * the window each round trip. HyStart++ slows it (conservative slow start) or ends it. */
+		c->cwnd += SMX_MIN(acked, 2u * mss) / tcp_hystart_ack(c, rtt_us);
+	} else if (c->cc == TCP_CC_CUBIC) {
+		tcp_cubic_grow(c, acked, now);
 	} else {
 		/* Congestion avoidance, RFC 5681 3.1 eq. 3 counted in bytes (RFC 3465 2.1): about one SMSS
 		 * per window acknowledged, however many segments each ACK covers. */
@@ -176,7 +208,7 @@ void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c)
 	 * duplicates caused by our own retransmissions after a timeout do not start a second one. */
 	if (!tcp_seq_ge(c->snd_una, c->recover) && !tcp_cc_ack_heuristic(c))
 		return;
-	c->ssthresh = tcp_cc_half_flight(c);
+	c->ssthresh = tcp_cc_loss_ssthresh(c);
 	c->recover = c->snd_max;
 	c->cwnd = c->ssthresh + 3 * mss;
 	c->flags |= TCP_CF_IN_RECOVERY | TCP_CF_FAST_RTX;
@@ -210,7 +242,7 @@ void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered
 		/* RFC 6675 5 (the RecoveryPoint condition, as RFC 6582's) and RFC 6582 4.2's heuristic. */
 		if (!tcp_seq_ge(c->snd_una, c->recover) && !tcp_cc_ack_heuristic(c))
 			return;
-		c->ssthresh = tcp_cc_half_flight(c);
+		c->ssthresh = tcp_cc_loss_ssthresh(c);
 		c->recover = c->snd_max;
 		c->recover_fs = SMX_MAX(tcp_flight_size(c), 1u);
 		c->prr_delivered = 0;
@@ -252,8 +284,10 @@ void tcp_cc_on_timeout(struct tcp_conn *c)
 			tcp_sb_reset(c);
 		c->high_rxt = c->snd_una;
 	}
-	if (c->backoff <= 1)
-		c->ssthresh = tcp_cc_half_flight(c);
+	/* A timeout during a recovery is the same congestion: the recovery's ssthresh stands (as
+	 * Linux's tcp_enter_loss), rather than one taken from a flight that the losses inflated. */
+	if (c->backoff <= 1 && !(c->flags & TCP_CF_IN_RECOVERY))
+		c->ssthresh = tcp_cc_loss_ssthresh(c);
 	c->cwnd = tcp_seg_mss(c);
 	c->recover = c->snd_max;
 	c->flags &= ~(uint32_t)TCP_CF_IN_RECOVERY;

@@ -330,25 +330,36 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, u
 	c->snd_una = ack;
 	if (tcp_seq_lt(c->snd_nxt, ack))
 		c->snd_nxt = ack;
+	/* HighRxt (RFC 6675) stays within [SND.UNA, SND.MAX]: left behind, a wrap of the sequence space
+	 * would one day put it "ahead" again, and pipe would count 2 GB of retransmissions. */
+	if (tcp_seq_lt(c->high_rxt, ack))
+		c->high_rxt = ack;
+	/* The echoed timestamp's RTT (RFC 7323 4.1 RTTM), in our millisecond ticks. */
+	uint32_t ts_rtt = UINT32_MAX;
+	if (ts_ecr) {
+		uint32_t ticks = tcp_ts_now(c, now) - ts_ecr;
+
+		if (ticks < 0x7fffffffu / 1000u)
+			ts_rtt = ticks * 1000u;
+	}
 	/* RFC 6298 3 (Karn): only segments sent once are timed, and timing stops on any retransmit. */
 	if ((c->flags & TCP_CF_RTT_TIMING) && tcp_seq_gt(ack, c->rtt_seq)) {
 		tcp_rtt_sample(s, c, (uint32_t)(now - c->rtt_start));
 		c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING;
-	} else if (ts_ecr && ((c->flags & TCP_CF_IN_RECOVERY) || c->backoff > 0)) {
+	} else if (ts_rtt != UINT32_MAX && ts_rtt >= 2000u && ((c->flags & TCP_CF_IN_RECOVERY) || c->backoff > 0)) {
 		/* RFC 7323 4.1 (RTTM): in a recovery or after a timeout, where Karn's rule leaves no segment
 		 * to time, the echoed timestamp times the ACK. Elsewhere the microsecond timing above is the
 		 * better clock: ours ticks in milliseconds (a sub-millisecond path reads 0 or 1 tick by where
 		 * the tick fell, so under 2 ticks nothing is taken), and an echo also counts the peer's
 		 * delayed ACK. */
-		uint32_t ticks = tcp_ts_now(c, now) - ts_ecr;
-
-		if (ticks >= 2 && ticks < 0x7fffffffu / 1000u)
-			tcp_rtt_sample(s, c, ticks * 1000u);
+		tcp_rtt_sample(s, c, ts_rtt);
 	}
 	c->backoff = 0;
 	c->una_since = now;
 	c->flags &= ~(uint32_t)TCP_CF_TLP_SENT; /* news from the peer: the next flight may probe again */
-	tcp_cc_on_ack(c, acked);
+	/* Every ACK's echo is a sample for HyStart++ (RFC 9406 4.2 wants several per round, where the
+	 * microsecond timing gives one); millisecond ticks suffice against its 4 ms threshold. */
+	tcp_cc_on_ack(c, acked, now, ts_rtt);
 	/* RFC 6298 5.2 and 5.3. */
 	if (c->snd_una == c->snd_max) {
 		if (!(c->flags & TCP_CF_PERSIST))

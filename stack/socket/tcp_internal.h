@@ -117,7 +117,7 @@ enum tcp_conn_flag {
 	TCP_CF_TLP_SENT = 1u << 24,  /* a probe is out: no other until SND.UNA moves */
 };
 
-#define TCP_RTX_MARKS 16             /* retransmissions remembered to tell when one is lost again */
+#define TCP_RTX_MARKS 64             /* retransmissions remembered to tell when one is lost again */
 
 #define TCP_TS_OPT_LEN 12u           /* NOP NOP kind len TSval TSecr: what a timestamp costs a segment */
 #define TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000000) /* RFC 7323 5.5: TS.Recent expires after 24 days */
@@ -176,6 +176,22 @@ struct tcp_conn {
 	uint32_t ssthresh;
 	uint32_t recover;
 	uint32_t prev_una; /* snd_una before the latest advance (RFC 6582 4.2's prev_highest_ack) */
+	uint8_t cc;        /* enum tcp_cc */
+	/* CUBIC (RFC 9438 4): the epoch's W_max, K and Reno-friendly W_est; the epoch begins at the
+	 * first ACK in congestion avoidance (SMX_INSTANT_NEVER until then). */
+	uint32_t cubic_wmax;  /* bytes */
+	uint32_t cubic_prior; /* cwnd at the last congestion event (cwnd_prior, 4.3), bytes */
+	uint32_t cubic_k;     /* 2^-10 s */
+	uint32_t cubic_west;  /* bytes */
+	smx_instant cubic_epoch;
+	/* HyStart++ (RFC 9406 4.2): the round ends when SND.UNA passes window_end; RTTs in us. */
+	uint8_t hs_state;     /* enum tcp_hs_state */
+	uint8_t hs_samples;   /* rttSampleCount */
+	uint8_t hs_css_rounds;
+	uint32_t hs_window_end;
+	uint32_t hs_last_min; /* lastRoundMinRTT, UINT32_MAX: none */
+	uint32_t hs_cur_min;  /* currentRoundMinRTT */
+	uint32_t hs_css_base; /* cssBaselineMinRtt */
 	/* RTT estimation (RFC 6298), microseconds. */
 	uint32_t srtt;
 	uint32_t rttvar;
@@ -315,15 +331,28 @@ static inline bool tcp_sack_recovery(const struct tcp_conn *c)
 	return (c->flags & (TCP_CF_IN_RECOVERY | TCP_CF_SACK_OK)) == (TCP_CF_IN_RECOVERY | TCP_CF_SACK_OK);
 }
 
+/* tcp_cubic.c: CUBIC's growth and reduction (RFC 9438), HyStart++ (RFC 9406) */
+enum tcp_hs_state {
+	TCP_HS_SLOW_START = 0,
+	TCP_HS_CSS,  /* conservative slow start */
+	TCP_HS_DONE, /* slow start ended once (by delay or by loss): not used again */
+};
+void tcp_cubic_reset(struct tcp_conn *c);
+void tcp_cubic_grow(struct tcp_conn *c, uint32_t acked, smx_instant now);
+uint32_t tcp_cubic_on_congestion(struct tcp_conn *c);
+void tcp_hystart_init(struct tcp_conn *c);
+uint32_t tcp_hystart_ack(struct tcp_conn *c, uint32_t rtt_us);
+
 /* tcp_cc.c: RTT estimation (RFC 6298) and congestion control (RFC 5681, 6582) */
 void tcp_rtt_sample(struct tcp_stack *s, struct tcp_conn *c, uint32_t rtt_us);
 uint32_t tcp_rto_backed_off(const struct tcp_stack *s, const struct tcp_conn *c);
 void tcp_cc_init(struct tcp_conn *c);
-void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked);
+void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t rtt_us);
 void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c);
 void tcp_cc_on_timeout(struct tcp_conn *c);
 void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered, bool dupack);
 uint32_t tcp_flight_size(const struct tcp_conn *c);
+uint32_t tcp_cc_loss_flight(const struct tcp_conn *c);
 uint32_t tcp_cc_send_window(const struct tcp_conn *c);
 
 /* RFC 1122 4.2.3.10: no segments to or from broadcast or multicast addresses. */

@@ -29,8 +29,12 @@ uint32_t tcp_sb_update(struct tcp_conn *c, const struct tcp_options *o)
 			continue;
 		if (tcp_seq_lt(l, c->snd_una))
 			l = c->snd_una;
-		/* A full table loses the block: recovery then sees less, never wrong. */
-		tcp_asm_add(&c->sb, l, r);
+		/* A full table forgets its lowest range for a block above it: the news is at the top
+		 * (IsLost and pipe are counted from there), and bytes forgotten at the bottom are at worst
+		 * sent again, which the peer D-SACKs. Dropping the new block instead would leave IsLost
+		 * blind to every later loss until a timeout. */
+		while (!tcp_asm_add(&c->sb, l, r) && c->sb.count > 0 && tcp_seq_gt(l, c->sb.right[0]))
+			tcp_asm_advance(&c->sb, c->sb.left[0]);
 	}
 	uint32_t after = tcp_sb_sacked(c);
 	return after > before ? after - before : 0;

@@ -25,6 +25,7 @@ void tcp_config_default(struct tcp_config *cfg)
 	cfg->keepalive_count = 9;
 	cfg->challenge_ack_limit = 100;
 	cfg->nodelay_default = false;
+	cfg->cc = TCP_CC_CUBIC;
 }
 
 static bool tcp_config_valid(const struct tcp_config *cfg)
@@ -34,7 +35,7 @@ static bool tcp_config_valid(const struct tcp_config *cfg)
 	       cfg->ephemeral_min > 0 && cfg->ephemeral_min <= cfg->ephemeral_max && cfg->rto_min > 0 &&
 	       cfg->rto_initial >= cfg->rto_min && cfg->rto_max >= cfg->rto_initial &&
 	       cfg->rto_max <= 0xffffffffu && cfg->keepalive_count < 255 &&
-	       (cfg->mss == 0 || cfg->mss >= 64);
+	       (cfg->mss == 0 || cfg->mss >= 64) && (unsigned)cfg->cc < TCP_CC_COUNT;
 }
 
 static uint32_t tcp_bucket_count(uint32_t max_conns)
@@ -211,6 +212,7 @@ struct tcp_conn *tcp_conn_alloc(struct tcp_stack *s)
 	c->keep_count = (uint8_t)s->cfg.keepalive_count;
 	c->connect_timeout = 0;
 	c->mss_clamp = 0;
+	c->cc = (uint8_t)s->cfg.cc;
 	s->used++;
 	return c;
 }

@@ -63,6 +63,7 @@ void tcp_conn_setup(struct tcp_stack *s, struct tcp_conn *c)
 	c->una_since = s->now;
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss; /* RFC 6582 3.2 step 1 */
+	tcp_sb_reset(c);     /* an empty scoreboard, HighRxt at SND.UNA */
 	c->rcv_mss = TCP_DEFAULT_MSS;
 	c->snd_mss = TCP_DEFAULT_MSS;
 	/* RFC 7323 2.3: the smallest shift that lets the field say the whole receive buffer (offered on

@@ -332,6 +332,7 @@ static void test_fast_retransmit_newreno(void **state)
 	struct tcp_conn_stats st;
 
 	th_open_passive(t, 1000, 1000);
+	assert_int_equal(tcp_set_congestion_control(t->s, t->c, TCP_CC_NEWRENO), TCP_OK);
 	fill(data, 0, sizeof(data));
 	tcp_send(t->s, t->c, data, sizeof(data));
 	while (th_next(t, &seg))

@@ -1,5 +1,6 @@
 /* TCP (RFC 9293): connections and listeners over any IPv4 sender, event-driven, on time passed in.
- * Retransmission per RFC 6298, congestion control per RFC 5681/6582 (NewReno), window scaling and
+ * Retransmission per RFC 6298, congestion control CUBIC (RFC 9438) or NewReno (RFC 5681/6582) with
+ * HyStart++ (RFC 9406) ending slow start, window scaling and
  * timestamps (RFC 7323: RTTM, PAWS), SACK (RFC 2018, D-SACK RFC 2883) both ways with RFC 6675 loss
  * recovery, Proportional Rate Reduction (RFC 6937) and tail loss probes (RFC 8985 7), ISNs per RFC 6528, ephemeral ports per
  * RFC 6056, blind-attack defences per RFC 5961. All memory is given at init. */
@@ -11,6 +12,7 @@
 #include "smolxdp/l4_handler.h"
 #include "smolxdp/wire/icmpv4.h"
 #include "smolxdp/wire/ipv4.h"
+
 
 /* The eleven states of RFC 9293 3.3.2; tcp_state_name prints the RFC's names. */
 enum tcp_state {
@@ -49,6 +51,14 @@ enum tcp_error {
 	TCP_ERROR_CONNECT_TIMED_OUT, /* the handshake did not complete within the connect timeout */
 };
 
+/* Congestion control, per connection (tcp_config.cc, tcp_set_congestion_control). */
+enum tcp_cc {
+	TCP_CC_CUBIC = 0, /* RFC 9438, the default (as Linux's) */
+	TCP_CC_NEWRENO,   /* RFC 5681 and RFC 6582 */
+	TCP_CC_COUNT,
+};
+const char *tcp_cc_name(enum tcp_cc cc);
+
 struct tcp_config {
 	uint32_t max_conns;     /* connection slots, including ones in SYN-RECEIVED and TIME-WAIT */
 	uint32_t max_listeners;
@@ -72,6 +82,7 @@ struct tcp_config {
 	uint32_t keepalive_count;
 	uint32_t challenge_ack_limit; /* RFC 5961 7: challenge ACKs per second, all connections */
 	bool nodelay_default;         /* false: Nagle on (RFC 9293 3.7.4) */
+	enum tcp_cc cc;               /* new connections' congestion control; default TCP_CC_CUBIC */
 };
 
 /* Sets every field to its default (secret all zero: set one). */
@@ -179,6 +190,8 @@ void tcp_set_connect_timeout(struct tcp_stack *s, struct tcp_conn *c, uint64_t u
 /* Clamps the MSS this connection offers and sends with (RFC 6691), at least 64; effective for an
  * active open when set before its SYN goes out, and for what is sent at any time. */
 void tcp_set_mss_clamp(struct tcp_stack *s, struct tcp_conn *c, uint16_t mss);
+/* The congestion control of this connection from now on (TCP_ERR_INVALID for an unknown one). */
+enum tcp_err tcp_set_congestion_control(struct tcp_stack *s, struct tcp_conn *c, enum tcp_cc cc);
 /* Connections waiting in tcp_accept, without taking one. */
 uint32_t tcp_listener_pending(const struct tcp_listener *l);
 void tcp_conn_set_user(struct tcp_conn *c, void *user);
@@ -201,7 +214,7 @@ struct tcp_conn_stats {
 	uint64_t segs_in, segs_out;
 	uint64_t bytes_in, bytes_out; /* payload delivered in order / first transmissions */
 	uint64_t retransmits;         /* segments sent again, for any reason */
-	uint64_t fast_retransmits;
+	uint64_t fast_retransmits;    /* loss recoveries entered (duplicate ACKs or SACKs) */
 	uint64_t timeouts;            /* RTO expiries */
 	uint64_t dup_acks;            /* duplicate ACKs received (RFC 5681 2) */
 	uint64_t ooo_segs;            /* segments held out of order */
@@ -210,6 +223,8 @@ struct tcp_conn_stats {
 	uint64_t lost_retransmits;    /* retransmissions found lost too, and sent again */
 	uint32_t srtt_us, rttvar_us, rto_us; /* srtt 0 until the first sample */
 	uint32_t cwnd, ssthresh, snd_mss;
+	uint32_t cc;                  /* enum tcp_cc */
+	uint64_t hystart_exits;       /* slow starts ended by rising delay (RFC 9406), not by a loss */
 };
 void tcp_conn_stats(const struct tcp_conn *c, struct tcp_conn_stats *st);
 
@@ -243,5 +258,6 @@ struct tcp_stats {
 };
 const struct tcp_stats *tcp_stack_stats(const struct tcp_stack *s);
 uint32_t tcp_conn_count(const struct tcp_stack *s); /* slots in use */
+
 
 #endif

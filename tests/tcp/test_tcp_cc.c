@@ -1,0 +1,269 @@
+/* Congestion control on virtual time: CUBIC's curve and reduction (RFC 9438), its Reno-friendly
+ * region, NewReno kept per connection, HyStart++ (RFC 9406), and no growth for a window the sender
+ * does not use. The curve is driven through tcp_cc_on_ack with a sender that keeps its window
+ * full; the decrease through a real fast retransmit. */
+#include "tcp_harness.h"
+
+#include <string.h>
+
+#define MSS 1000u
+
+/* An established connection whose SMSS is 1000, past its handshake; cwnd and ssthresh as given. */
+static struct tcp_conn *cc_conn(struct th *t, uint32_t cwnd, uint32_t ssthresh)
+{
+	th_open_passive(t, 1000, MSS);
+	t->c->cwnd = cwnd;
+	t->c->ssthresh = ssthresh;
+	t->c->snd_nxt = t->c->snd_max = t->c->snd_una + cwnd; /* a full window out */
+	return t->c;
+}
+
+/* One window's worth of ACKs over one RTT (`chunk` bytes each, spread evenly), the sender refilling
+ * the window after each: what a bulk sender sees in a round trip. */
+static void cc_round(struct th *t, uint32_t rtt_us, uint32_t chunk, uint32_t rtt_sample)
+{
+	struct tcp_conn *c = t->c;
+	uint32_t n = c->cwnd / chunk;
+
+	if (n == 0)
+		n = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		t->now += rtt_us / n;
+		c->prev_una = c->snd_una;
+		c->snd_una += chunk;
+		tcp_cc_on_ack(c, chunk, t->now, rtt_sample);
+		c->snd_nxt = c->snd_max = c->snd_una + c->cwnd;
+	}
+}
+
+/* RFC 9438 4.2: after a loss at W_max = 100 segments, cwnd restarts at 0.7 W_max and follows
+ * W_cubic(t) = 0.4 (t - K)^3 + W_max, K = cbrt(W_max (1 - 0.7) / 0.4) = 4.22 s: concave up to W_max,
+ * flat near K, convex beyond. On a 100 ms RTT path the Reno-friendly estimate stays below it. */
+static void test_cubic_curve(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn *c = cc_conn(t, 100 * MSS, 10 * MSS);
+	const double k = 4.2172; /* cbrt(100 * 0.3 / 0.4) */
+
+	c->srtt = 100000;
+	assert_int_equal(c->cc, TCP_CC_CUBIC);
+	/* RFC 9438 4.6: ssthresh = 0.7 FlightSize. */
+	uint32_t ssthresh = tcp_cubic_on_congestion(c);
+	assert_int_equal(ssthresh, 70 * MSS);
+	assert_int_equal(c->cubic_wmax, 100 * MSS);
+	c->ssthresh = c->cwnd = ssthresh;
+	c->snd_nxt = c->snd_max = c->snd_una + c->cwnd;
+
+	smx_instant t0 = t->now;
+	uint32_t at_half_k = 0, at_k = 0, at_2k = 0;
+	while (t->now - t0 < (smx_instant)(2 * k * 1e6)) {
+		cc_round(t, 100000, MSS, UINT32_MAX);
+		double secs = (double)(t->now - t0) / 1e6;
+		if (!at_half_k && secs >= k / 2)
+			at_half_k = c->cwnd;
+		if (!at_k && secs >= k)
+			at_k = c->cwnd;
+	}
+	at_2k = c->cwnd;
+	/* W_cubic(t + RTT) at K/2 is 100 - 0.4 (k/2 - 0.1)^3 = 96.6 segments: concave, most of the way
+	 * back in the first half (Reno would have regained about 11). */
+	assert_true(at_half_k > 93 * MSS && at_half_k < 100 * MSS);
+	/* Around K the window sits at W_max. */
+	assert_true(at_k >= 99 * MSS && at_k <= 101 * MSS);
+	/* At 2K: W_cubic = 100 + 0.4 k^3 = 130 segments, probing beyond. */
+	assert_true(at_2k > 125 * MSS && at_2k < 135 * MSS);
+}
+
+/* RFC 9438 4.3: on a short RTT, W_est (Reno's pace with alpha = 9/17, then 1) outgrows the cubic
+ * curve, and cwnd follows W_est. After 1 s at 1 ms RTT the curve is at 87 segments; Reno-friendly
+ * growth is far past W_max. */
+static void test_cubic_reno_friendly(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn *c = cc_conn(t, 100 * MSS, 10 * MSS);
+
+	c->srtt = 1000;
+	c->ssthresh = c->cwnd = tcp_cubic_on_congestion(c);
+	c->snd_nxt = c->snd_max = c->snd_una + c->cwnd;
+	for (int i = 0; i < 1000; i++)
+		cc_round(t, 1000, MSS, UINT32_MAX);
+	assert_true(c->cwnd > 150 * MSS);
+	assert_true(c->cwnd >= c->cubic_west - MSS);
+}
+
+/* RFC 9438 4.7: a loss before the last W_max was regained lowers W_max further, to
+ * cwnd (1 + beta) / 2, leaving room to newer flows. */
+static void test_cubic_fast_convergence(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn *c = cc_conn(t, 100 * MSS, 10 * MSS);
+
+	tcp_cubic_on_congestion(c);
+	c->cwnd = 80 * MSS;
+	c->snd_max = c->snd_una + c->cwnd;
+	assert_int_equal(tcp_cubic_on_congestion(c), 56 * MSS);
+	assert_int_equal(c->cubic_wmax, 68 * MSS); /* 80 * 0.85 */
+	assert_int_equal(c->cubic_prior, 80 * MSS);
+}
+
+/* The decrease through a real fast retransmit (RFC 5681 3.2 with RFC 9438 4.6): flight 7000, so
+ * ssthresh 4900 under CUBIC where NewReno (test_tcp_data) takes 3500. */
+static void test_cubic_fast_retransmit(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	static uint8_t data[16000];
+	struct tcp_conn_stats st;
+
+	th_open_passive(t, 1000, 1000);
+	tcp_send(t->s, t->c, data, sizeof(data));
+	while (th_next(t, &seg))
+		;
+	t->peer_ack = t->c->iss + 1 + 4000;
+	th_send(t, TCP_ACK, NULL, 0);
+	while (th_next(t, &seg))
+		;
+	t->peer_ack = t->c->iss + 1 + 9000;
+	th_send(t, TCP_ACK, NULL, 0);
+	while (th_next(t, &seg))
+		;
+	for (int i = 0; i < 3; i++)
+		th_send(t, TCP_ACK, NULL, 0);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.seq - t->c->iss - 1, 9000);
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.cc, TCP_CC_CUBIC);
+	assert_int_equal(st.ssthresh, 4900);
+	assert_int_equal(st.cwnd, 7900);
+	assert_string_equal(tcp_cc_name(st.cc), "cubic");
+}
+
+/* Per connection: the choice, an unknown one refused, and the default from tcp_config. */
+static void test_cc_choice(void **state)
+{
+	struct th *t = *state;
+
+	th_open_passive(t, 1000, MSS);
+	assert_int_equal(tcp_set_congestion_control(t->s, t->c, TCP_CC_COUNT), TCP_ERR_INVALID);
+	assert_int_equal(tcp_set_congestion_control(t->s, t->c, TCP_CC_NEWRENO), TCP_OK);
+	struct tcp_conn_stats st;
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.cc, TCP_CC_NEWRENO);
+	assert_string_equal(tcp_cc_name(TCP_CC_NEWRENO), "newreno");
+	t->c->cwnd = 100 * MSS;
+	t->c->snd_max = t->c->snd_una + t->c->cwnd;
+	/* NewReno's ssthresh after three duplicates: half the flight. */
+	t->c->dupacks = 2;
+	tcp_cc_on_dupack(t->s, t->c);
+	assert_int_equal(t->c->ssthresh, 50 * MSS);
+
+	struct tcp_config cfg;
+	th_config(&cfg);
+	cfg.cc = TCP_CC_NEWRENO;
+	struct th *t2 = th_new(&cfg);
+	th_open_passive(t2, 1000, MSS);
+	assert_int_equal(t2->c->cc, TCP_CC_NEWRENO);
+	th_free(t2);
+	cfg.cc = TCP_CC_COUNT;
+	assert_int_equal(tcp_mem_size(&cfg), 0);
+}
+
+/* RFC 9406 4.2: a round whose minimum RTT rose by the threshold (max(4 ms, min(last / 8, 16 ms)))
+ * starts conservative slow start, growing a quarter as fast; after CSS_ROUNDS more rounds, ssthresh
+ * is cwnd (congestion avoidance), without a loss. A flat RTT never ends slow start. */
+static void test_hystart(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn *c = cc_conn(t, 10 * MSS, UINT32_MAX / 2);
+	struct tcp_conn_stats st;
+
+	c->hs_window_end = c->snd_nxt;
+	/* Flat 10 ms: slow start doubles each round. */
+	for (int i = 0; i < 3; i++)
+		cc_round(t, 10000, 2 * MSS, 10000);
+	assert_int_equal(c->hs_state, TCP_HS_SLOW_START);
+	assert_true(c->cwnd >= 70 * MSS);
+	/* The delay rises by 3 ms: under the 4 ms floor, nothing. */
+	cc_round(t, 13000, 2 * MSS, 13000);
+	assert_int_equal(c->hs_state, TCP_HS_SLOW_START);
+	/* By 5 ms over the last round's minimum: conservative slow start. */
+	uint32_t before = c->cwnd;
+	cc_round(t, 18000, 2 * MSS, 18000);
+	assert_int_equal(c->hs_state, TCP_HS_CSS);
+	/* Growth a quarter of slow start's within the next round. */
+	before = c->cwnd;
+	cc_round(t, 18000, 2 * MSS, 18000);
+	assert_true(c->cwnd - before <= before / 4 + 2 * MSS);
+	assert_true(c->cwnd > before);
+	for (int i = 0; i < 5 && c->hs_state == TCP_HS_CSS; i++)
+		cc_round(t, 18000, 2 * MSS, 18000);
+	assert_int_equal(c->hs_state, TCP_HS_DONE);
+	/* ssthresh = cwnd at the round's end; the rest of this round grew it in congestion avoidance. */
+	assert_true(c->ssthresh <= c->cwnd && c->cwnd - c->ssthresh <= 4 * MSS);
+	tcp_conn_stats(c, &st);
+	assert_int_equal(st.hystart_exits, 1);
+}
+
+/* RFC 9406 4.2: a lower RTT in conservative slow start than its baseline means the rise was
+ * spurious: back to slow start. And without RTT samples (no timestamps) it never leaves it. */
+static void test_hystart_spurious_and_no_samples(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn *c = cc_conn(t, 10 * MSS, UINT32_MAX / 2);
+
+	c->hs_window_end = c->snd_nxt;
+	cc_round(t, 10000, 2 * MSS, 10000);
+	cc_round(t, 20000, 2 * MSS, 20000);
+	assert_int_equal(c->hs_state, TCP_HS_CSS);
+	cc_round(t, 10000, 2 * MSS, 10000);
+	assert_int_equal(c->hs_state, TCP_HS_SLOW_START);
+
+	struct th *t2 = th_new(&t->cfg);
+	c = cc_conn(t2, 10 * MSS, UINT32_MAX / 2);
+	for (int i = 0; i < 6; i++)
+		cc_round(t2, 10000 * (i + 1), 2 * MSS, UINT32_MAX);
+	assert_int_equal(c->hs_state, TCP_HS_SLOW_START);
+	assert_true(c->cwnd >= 320 * MSS);
+	th_free(t2);
+}
+
+/* RFC 7661's point: a sender using under half its window (application- or receiver-limited) does
+ * not grow it, in slow start or after. */
+static void test_no_growth_unused_window(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn *c = cc_conn(t, 100 * MSS, UINT32_MAX / 2);
+
+	for (int i = 0; i < 50; i++) {
+		t->now += 1000;
+		c->snd_max = c->snd_nxt = c->snd_una + 10 * MSS; /* 10 segments out of a 100 window */
+		c->prev_una = c->snd_una;
+		c->snd_una += MSS;
+		tcp_cc_on_ack(c, MSS, t->now, UINT32_MAX);
+	}
+	assert_int_equal(c->cwnd, 100 * MSS);
+	c->ssthresh = 50 * MSS;
+	for (int i = 0; i < 50; i++) {
+		t->now += 1000;
+		c->snd_max = c->snd_nxt = c->snd_una + 10 * MSS;
+		c->prev_una = c->snd_una;
+		c->snd_una += MSS;
+		tcp_cc_on_ack(c, MSS, t->now, UINT32_MAX);
+	}
+	assert_int_equal(c->cwnd, 100 * MSS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_cubic_curve, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_cubic_reno_friendly, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_cubic_fast_convergence, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_cubic_fast_retransmit, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_cc_choice, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_hystart, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_hystart_spurious_and_no_samples, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_no_growth_unused_window, th_setup, th_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
