@@ -22,6 +22,7 @@ tcp_repeats=3
 tcp_duration=2
 tcp_only=""
 tcp_rates=1
+tcp_kernel_cc=cubic
 rate_window=256
 rate_flows=4
 
@@ -37,6 +38,8 @@ Options:
   --tcp-duration S seconds of each TCP transfer (default $tcp_duration)
   --tcp-conditions LIST  comma-separated TCP paths to run (default: all; see apps/bench/bench_tcp.sh)
   --no-tcp-rates  skip the TCP connection-rate and 10,000-connection runs
+  --kernel-cc NAME the kernel's TCP congestion control in the benchmark's namespaces (default cubic,
+                  Linux's and Debian's default; bbr, reno: whatever the kernel offers)
   --quick         2 rounds of 0.5 s, 1 TCP round of 1 s (a smoke run, not for publishing)
   --only LIST     comma-separated: udp,udp-block,icmp,icmp-block,rate,stack,cost,tcp,netsim (default:
                   all; netsim, the simulated TCP grid, is printed with the TCP tables)
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--tcp-duration) tcp_duration=$2; shift 2 ;;
 	--tcp-conditions) tcp_only=$2; shift 2 ;;
 	--no-tcp-rates) tcp_rates=0; shift ;;
+	--kernel-cc) tcp_kernel_cc=$2; shift 2 ;;
 	--quick) repeats=2; duration=0.5; warmup=0.2; tcp_repeats=1; tcp_duration=1; shift ;;
 	--only) only=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
@@ -66,7 +70,7 @@ want_udp=0
 for t in udp udp-block icmp icmp-block rate stack; do want $t && want_udp=1; done
 
 # Like the other two commands, it installs what it needs first (Debian packages only).
-./scripts/setup.sh
+./scripts/setup.sh bench
 
 # --- build -------------------------------------------------------------------------------------------
 if [ -z "$build" ]; then

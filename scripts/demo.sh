@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
 	exec sudo "$0" "$@"
 fi
-./scripts/setup.sh >/dev/null
+./scripts/setup.sh run
 build=${SMX_BUILD_DIR:-build/release}
 if [ ! -x "$build/apps/server/smolxdp-server" ]; then
 	echo "demo: building smolxdp-server in $build"

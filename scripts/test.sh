@@ -3,7 +3,7 @@
 # whole test suite (cmocka unit tests and integration scripts) in both. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh test
 jobs=$(nproc)
 for variant in release sanitize; do
   dir=build/$variant

@@ -3,7 +3,9 @@
  * frame pool, the socket joined to the steering program's XSKMAP, and statistics. */
 #include <dirent.h>
 #include <errno.h>
+#include <linux/ethtool.h>
 #include <linux/if_xdp.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,27 @@ static int if_mtu(const char *ifname)
 		mtu = ifr.ifr_mtu;
 	close(fd);
 	return mtu;
+}
+
+/* The interface's driver (ETHTOOL_GDRVINFO: veth has no device link in sysfs to read it from), or
+ * "unknown". */
+static void if_driver(const char *ifname, char *out, size_t cap)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	snprintf(out, cap, "unknown");
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (char *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && info.driver[0]) {
+		info.driver[sizeof(info.driver) - 1] = '\0';
+		snprintf(out, cap, "%s", info.driver);
+	}
+	close(fd);
 }
 
 static int check_opts(struct xsk_dev *xd, const struct xsk_dev_opts *o, uint32_t *count,
@@ -223,9 +246,14 @@ static int open_socket(struct xsk_dev *xd, uint32_t queue, const struct xsk_dev_
 			return err;
 		if (err == -EBUSY || err == -EPERM || o->bind_mode == XSK_BIND_ZEROCOPY)
 			return bind_fail(xd, queue, err, "zero-copy");
-		if (!__atomic_exchange_n(&zc_fallback_said, 1, __ATOMIC_RELAXED))
-			xsk_say(&xd->log, XSK_LOG_WARN, "zero-copy unsupported on %s (%s); using copy mode",
-				xd->ifname, strerror(-err));
+		/* Expected on veth and most virtual NICs: said once per process, as information. */
+		if (!__atomic_exchange_n(&zc_fallback_said, 1, __ATOMIC_RELAXED)) {
+			char drv[32];
+
+			if_driver(xd->ifname, drv, sizeof(drv));
+			xsk_say(&xd->log, XSK_LOG_NOTICE, "zero-copy unsupported on %s (driver %s); "
+				"using copy mode", xd->ifname, drv);
+		}
 	}
 	err = bind_socket(xd, queue, rx_size, tx_size, XDP_COPY, &umem_refused);
 	if (err && !umem_refused)
@@ -257,6 +285,21 @@ static int setup_pool(struct xsk_dev *xd, uint32_t count)
 	return 0;
 }
 
+int xsk_check_privileges(uint32_t sockets, const struct xsk_dev_opts *opts)
+{
+	static const struct xsk_dev_opts defaults;
+	struct xsk_logger lg = { NULL, NULL };
+	uint64_t umem;
+
+	if (!opts)
+		opts = &defaults;
+	lg.fn = opts->log;
+	lg.ctx = opts->log_ctx;
+	umem = (uint64_t)or_default(opts->frame_count, 4096) *
+	       or_default(opts->frame_size, XSK_UMEM__DEFAULT_FRAME_SIZE) * (sockets ? sockets : 1);
+	return xsk_check_caps(&lg, XSK_NEED_ATTACH | XSK_NEED_SOCKET | XSK_NEED_MEMLOCK, umem);
+}
+
 int xsk_dev_open(const char *ifname, uint32_t queue, const struct xsk_dev_opts *opts,
 		 struct xsk_dev **out)
 {
@@ -284,7 +327,8 @@ int xsk_dev_open(const char *ifname, uint32_t queue, const struct xsk_dev_opts *
 
 	err = check_opts(xd, opts, &count, &rx_size, &tx_size);
 	if (!err)
-		err = xsk_check_caps(&xd->log, true);
+		err = xsk_check_caps(&xd->log, XSK_NEED_SOCKET | XSK_NEED_MEMLOCK | (opts->prog ? 0 : XSK_NEED_ATTACH),
+				     (uint64_t)count * xd->frame_size);
 	if (!err)
 		err = check_interface(xd, ifname, queue);
 	if (err)

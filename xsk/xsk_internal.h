@@ -3,6 +3,7 @@
 #define SMX_XSK_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "smolxdp/xsk_log.h"
 
@@ -18,8 +19,16 @@ int xsk_fail(const struct xsk_logger *lg, int err, const char *fmt, ...)
 void xsk_say(const struct xsk_logger *lg, enum xsk_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* -EPERM with the missing capabilities named, or 0. need_raw: AF_XDP sockets need CAP_NET_RAW. */
-int xsk_check_caps(const struct xsk_logger *lg, bool need_raw);
+/* What a call needs the kernel to allow (see xsk_check_caps). */
+enum {
+	XSK_NEED_ATTACH = 1,  /* load and attach the XDP program */
+	XSK_NEED_INSPECT = 2, /* look at programs already attached, by id */
+	XSK_NEED_SOCKET = 4,  /* an AF_XDP socket */
+	XSK_NEED_MEMLOCK = 8, /* lock umem_bytes of UMEM */
+};
+/* 0, or -EPERM with every missing capability named in one line, and the setcap line that grants
+ * what `need` takes. */
+int xsk_check_caps(const struct xsk_logger *lg, unsigned need, uint64_t umem_bytes);
 /* The interface's index, or -ENODEV "no such interface". */
 int xsk_ifindex(const struct xsk_logger *lg, const char *ifname);
 

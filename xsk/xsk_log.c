@@ -5,7 +5,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -15,11 +17,14 @@
 
 #include "xsk_internal.h"
 
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
 
-static __thread char last_error[256];
+static __thread char last_error[512]; /* room for the capability line with its setcap hint */
 static __thread const struct xsk_logger *lib_logger;
 
 const char *xsk_last_error(void)
@@ -57,11 +62,22 @@ void xsk_say(const struct xsk_logger *lg, enum xsk_log_level level, const char *
 
 void xsk_log_stderr(void *ctx, enum xsk_log_level level, const char *msg)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
-	int max = ctx ? *(const int *)ctx : XSK_LOG_WARN;
+	static const char *const names[] = { "error", "warning", "info", "info", "debug" };
+	int max = ctx ? *(const int *)ctx : XSK_LOG_NOTICE;
 
-	if ((int)level <= max)
+	if ((int)level <= max && (unsigned)level < sizeof(names) / sizeof(names[0]))
 		fprintf(stderr, "smolxdp: %s: %s\n", names[level], msg);
+}
+
+void xsk_log_app_stderr(void *ctx, enum xsk_log_level level, const char *msg)
+{
+	const struct xsk_log_app *app = ctx;
+	const char *prog = app && app->prog ? app->prog : "smolxdp";
+	enum xsk_log_level max = app && app->max ? app->max : XSK_LOG_NOTICE;
+
+	if (level == XSK_LOG_ERROR || level > max)
+		return; /* errors: the program says them once, from xsk_last_error() */
+	fprintf(stderr, "%s: %s%s\n", prog, level == XSK_LOG_WARN ? "warning: " : "", msg);
 }
 
 static bool has_cap(const struct __user_cap_data_struct *d, int cap)
@@ -69,25 +85,87 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 	return (d[cap / 32].effective >> (cap % 32)) & 1u;
 }
 
-int xsk_check_caps(const struct xsk_logger *lg, bool need_raw)
+/* RLIMIT_MEMLOCK in bytes (RLIM_INFINITY: no limit). */
+static uint64_t memlock_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return (uint64_t)rl.rlim_cur;
+}
+
+struct cap_need {
+	int cap;
+	int alt; /* CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON; -1: none */
+	unsigned what;
+	const char *name;
+};
+
+/* What the kernel checks, in the order a start-up meets it: attaching XDP (CAP_NET_ADMIN; loading
+ * the program: bpf_capable(), and perfmon_capable() for what the verifier allows it), inspecting a
+ * program found on the interface by id (CAP_SYS_ADMIN), the AF_XDP socket (CAP_NET_RAW), and the
+ * UMEM's locked pages beyond RLIMIT_MEMLOCK (CAP_IPC_LOCK, xdp_umem_account_pages). */
+static const struct cap_need cap_needs[] = {
+	{ CAP_NET_ADMIN, -1, XSK_NEED_ATTACH | XSK_NEED_INSPECT, "net_admin" },
+	{ CAP_BPF, CAP_SYS_ADMIN, XSK_NEED_ATTACH, "bpf" },
+	{ CAP_PERFMON, CAP_SYS_ADMIN, XSK_NEED_ATTACH, "perfmon" },
+	{ CAP_SYS_ADMIN, -1, XSK_NEED_INSPECT, "sys_admin" },
+	{ CAP_NET_RAW, -1, XSK_NEED_SOCKET, "net_raw" },
+	{ CAP_IPC_LOCK, -1, XSK_NEED_MEMLOCK, "ipc_lock" },
+};
+
+static void append(char *buf, size_t cap, const char *fmt, const char *s)
+{
+	size_t n = strlen(buf);
+
+	if (n < cap)
+		snprintf(buf + n, cap - n, fmt, s);
+}
+
+int xsk_check_caps(const struct xsk_logger *lg, unsigned need, uint64_t umem_bytes)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2];
-	char missing[96] = "";
+	uint64_t limit = memlock_limit();
+	char missing[160] = "", grant[160] = "", upper[24], exe[256], memlock[96] = "";
+	unsigned nmissing = 0, grant_need, i, j;
+	ssize_t n;
 
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capget, &hdr, data) != 0)
 		return 0; /* cannot tell: let the kernel decide */
-	if (!has_cap(data, CAP_NET_ADMIN))
-		strcat(missing, " CAP_NET_ADMIN");
-	if (!has_cap(data, CAP_BPF) && !has_cap(data, CAP_SYS_ADMIN))
-		strcat(missing, " CAP_BPF");
-	if (need_raw && !has_cap(data, CAP_NET_RAW))
-		strcat(missing, " CAP_NET_RAW");
-	if (missing[0] == '\0')
+	/* The UMEM's pages count against RLIMIT_MEMLOCK only without CAP_IPC_LOCK. */
+	if ((need & XSK_NEED_MEMLOCK) && umem_bytes <= limit)
+		need &= ~(unsigned)XSK_NEED_MEMLOCK;
+	/* The setcap line grants what a whole run takes (attaching and the sockets), not only this
+	 * call's share: file capabilities replace, they do not add. */
+	grant_need = need & (XSK_NEED_ATTACH | XSK_NEED_SOCKET) ? need | XSK_NEED_ATTACH | XSK_NEED_SOCKET : need;
+	for (i = 0; i < sizeof(cap_needs) / sizeof(cap_needs[0]); i++) {
+		const struct cap_need *c = &cap_needs[i];
+
+		if (c->what & grant_need)
+			append(grant, sizeof(grant), grant[0] ? ",cap_%s" : "cap_%s", c->name);
+		if (!(c->what & need))
+			continue;
+		if (has_cap(data, c->cap) || (c->alt >= 0 && has_cap(data, c->alt)))
+			continue;
+		for (j = 0; c->name[j] && j < sizeof(upper) - 1; j++)
+			upper[j] = (char)(c->name[j] >= 'a' && c->name[j] <= 'z' ? c->name[j] - 32 : c->name[j]);
+		upper[j] = '\0';
+		append(missing, sizeof(missing), nmissing ? ", CAP_%s" : "CAP_%s", upper);
+		nmissing++;
+		if (c->cap == CAP_IPC_LOCK)
+			snprintf(memlock, sizeof(memlock), " (or RLIMIT_MEMLOCK of %llu KiB: it is %llu KiB)",
+				 (unsigned long long)(umem_bytes + 1023) / 1024,
+				 (unsigned long long)limit / 1024);
+	}
+	if (nmissing == 0)
 		return 0;
-	return xsk_fail(lg, EPERM, "permission denied: AF_XDP needs root or CAP_NET_ADMIN, CAP_BPF and "
-			"CAP_NET_RAW (missing:%s)", missing);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	return xsk_fail(lg, EPERM, "permission denied: missing %s%s; run as root, or grant them: "
+			"sudo setcap %s+ep %s", missing, memlock, grant, exe[0] ? exe : "PROGRAM");
 }
 
 int xsk_ifindex(const struct xsk_logger *lg, const char *ifname)

@@ -28,6 +28,8 @@ struct xsk_prog {
 	struct xdp_program *xprog;
 	enum xdp_attach_mode mode;
 	bool dispatcher;
+	__u32 top_id;  /* the program the interface runs: ours, or the dispatcher holding ours */
+	bool removed;  /* found detached by someone else (smolxdp-detach --force) */
 	int xsks_fd;
 	int addrs_fd;
 	int counters_fd;
@@ -126,7 +128,7 @@ static bool owner_alive(const struct smx_steer_owner *own)
  * mode. Returns 1 removed, 0 kept because alive (message in busy), or a negative errno. */
 static int sweep_one(const struct xsk_logger *lg, struct xdp_multiprog *mp, struct xdp_program *prog,
 		     int prog_fd, __u32 prog_id, __u32 flags, int ifindex, const char *ifname,
-		     bool force, char *busy, size_t busy_cap)
+		     bool force, bool removing, char *busy, size_t busy_cap)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = prog_fd);
 	struct smx_steer_owner own;
@@ -134,8 +136,13 @@ static int sweep_one(const struct xsk_logger *lg, struct xdp_multiprog *mp, stru
 
 	read_owner(prog_fd, &own);
 	if (!force && owner_alive(&own)) {
-		snprintf(busy, busy_cap, "smolxdp (pid %u) is already attached to %s (program id %u); "
-			 "share its xsk_prog or stop it first", own.pid, ifname, prog_id);
+		if (removing) /* by hand (smolxdp-detach), rather than attaching beside it */
+			snprintf(busy, busy_cap, "smolxdp (pid %u) still runs on %s (program id %u): stop it "
+				 "first, or --force removes its program anyway (and it gets no more traffic)",
+				 own.pid, ifname, prog_id);
+		else
+			snprintf(busy, busy_cap, "smolxdp (pid %u) is already attached to %s (program id %u); "
+				 "share its xsk_prog or stop it first", own.pid, ifname, prog_id);
 		return 0;
 	}
 	if (mp)
@@ -152,7 +159,7 @@ static int sweep_one(const struct xsk_logger *lg, struct xdp_multiprog *mp, stru
 
 /* Our programs inside libxdp's dispatcher. */
 static int sweep_dispatcher(const struct xsk_logger *lg, int ifindex, const char *ifname, bool force,
-			    char *busy, size_t busy_cap)
+			    bool removing, char *busy, size_t busy_cap)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *prog = NULL;
@@ -168,7 +175,7 @@ static int sweep_dispatcher(const struct xsk_logger *lg, int ifindex, const char
 		if (!name || strcmp(name, SMX_STEER_PROG_NAME) != 0)
 			continue;
 		err = sweep_one(lg, mp, prog, xdp_program__fd(prog), xdp_program__id(prog), 0, ifindex,
-				ifname, force, busy, busy_cap);
+				ifname, force, removing, busy, busy_cap);
 		if (err < 0)
 			break;
 		removed += err > 0;
@@ -197,6 +204,11 @@ static int sweep(const struct xsk_logger *lg, int ifindex, const char *ifname, b
 	if (q.attach_mode == XDP_ATTACHED_NONE || q.prog_id == 0)
 		return 0;
 	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd < 0 && (errno == EPERM || errno == EACCES))
+		/* Looking a program up by id takes CAP_SYS_ADMIN, which attaching does not. */
+		return xsk_fail(lg, EBUSY, "an XDP program (id %u) is attached to %s, and only root (CAP_SYS_ADMIN) "
+				"can tell whether it is a stale smolxdp one: if so, remove it as root with "
+				"smolxdp-detach %s", q.prog_id, ifname, ifname);
 	if (fd < 0)
 		return 0; /* gone meanwhile */
 	memset(&info, 0, sizeof(info));
@@ -205,12 +217,12 @@ static int sweep(const struct xsk_logger *lg, int ifindex, const char *ifname, b
 		err = xsk_fail(lg, errno, "cannot inspect XDP program %u on %s: %s", q.prog_id, ifname,
 			       strerror(errno));
 	} else if (strcmp(info.name, "xdp_dispatcher") == 0) {
-		err = sweep_dispatcher(lg, ifindex, ifname, force, busy, sizeof(busy));
+		err = sweep_dispatcher(lg, ifindex, ifname, force, !check_foreign, busy, sizeof(busy));
 	} else if (strcmp(info.name, SMX_STEER_PROG_NAME) == 0) {
 		flags = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
 			q.attach_mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
-		err = sweep_one(lg, NULL, NULL, fd, q.prog_id, flags, ifindex, ifname, force, busy,
-				sizeof(busy));
+		err = sweep_one(lg, NULL, NULL, fd, q.prog_id, flags, ifindex, ifname, force,
+				!check_foreign, busy, sizeof(busy));
 	} else if (check_foreign) {
 		err = xsk_fail(lg, EBUSY, "another XDP program is attached to %s: %s (id %u, %s mode); "
 			       "remove it first (xdp-loader unload %s --all)", ifname, info.name,
@@ -278,8 +290,9 @@ static int find_map(struct xsk_prog *p, const char *name)
 static int attach_fail(struct xsk_prog *p, int err)
 {
 	if (err == -EPERM || err == -EACCES)
-		return xsk_fail(&p->log, EPERM, "permission denied attaching XDP to %s: need root or "
-				"CAP_NET_ADMIN and CAP_BPF", p->ifname);
+		return xsk_fail(&p->log, EPERM, "permission denied attaching XDP to %s, although "
+				"CAP_NET_ADMIN, CAP_BPF and CAP_PERFMON are held (a security module, or "
+				"kernel lockdown?)", p->ifname);
 	if (err == -EBUSY || err == -EEXIST) {
 		/* Name the program in the way, if the query can. */
 		int s = sweep(&p->log, p->ifindex, p->ifname, false, true);
@@ -311,8 +324,10 @@ static int finish_attach(struct xsk_prog *p)
 		return xsk_fail(&p->log, errno, "cannot record the owner in the steering program: %s",
 				strerror(errno));
 	/* Alone on the interface, or behind libxdp's dispatcher? */
-	if (bpf_xdp_query(p->ifindex, 0, &q) == 0)
+	if (bpf_xdp_query(p->ifindex, 0, &q) == 0) {
 		p->dispatcher = q.prog_id != xdp_program__id(p->xprog);
+		p->top_id = q.prog_id;
+	}
 	return 0;
 }
 
@@ -331,7 +346,7 @@ int xsk_prog_attach(const char *ifname, const struct xsk_prog_opts *opts, struct
 	p->log.fn = opts->log;
 	p->log.ctx = opts->log_ctx;
 	xsk_lib_log_begin(&p->log);
-	err = xsk_check_caps(&p->log, false);
+	err = xsk_check_caps(&p->log, XSK_NEED_ATTACH, 0);
 	if (err)
 		goto fail;
 	err = xsk_ifindex(&p->log, ifname);
@@ -379,7 +394,10 @@ void xsk_prog_detach(struct xsk_prog *p)
 	if (!p)
 		return;
 	xsk_lib_log_begin(&p->log);
-	if (p->xprog && p->mode != XDP_MODE_UNSPEC) {
+	if (p->xprog && p->mode != XDP_MODE_UNSPEC && p->top_id && !xsk_prog_attached(p)) {
+		/* Removed under us (smolxdp-detach --force): nothing is left to detach. */
+		xsk_say(&p->log, XSK_LOG_INFO, "the steering program was already removed from %s", p->ifname);
+	} else if (p->xprog && p->mode != XDP_MODE_UNSPEC) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = xdp_program__fd(p->xprog));
 		__u32 flags = p->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 		/* Alone: detach only if it is still ours that is attached (XDP_FLAGS_REPLACE), with
@@ -394,6 +412,41 @@ void xsk_prog_detach(struct xsk_prog *p)
 	close_objects(p);
 	xsk_lib_log_end();
 	free(p);
+}
+
+/* Whether our program id is among the dispatcher's (libxdp's query opens the dispatcher anew). */
+static bool in_dispatcher(const struct xsk_prog *p)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(p->ifindex);
+	struct xdp_program *prog = NULL;
+	__u32 ours = xdp_program__id(p->xprog);
+	bool found = false;
+
+	if (libxdp_get_error(mp))
+		return true; /* cannot tell: do not claim it is gone */
+	while (!found && (prog = xdp_multiprog__next_prog(prog, mp)) != NULL)
+		found = xdp_program__id(prog) == ours;
+	xdp_multiprog__close(mp);
+	return found;
+}
+
+bool xsk_prog_attached(struct xsk_prog *p)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (p->removed)
+		return false;
+	if (bpf_xdp_query(p->ifindex, 0, &q) != 0)
+		return true; /* cannot tell (the interface is going away?): do not claim it is gone */
+	if (q.prog_id != p->top_id) {
+		/* Alone: another program (or none) now runs. Behind the dispatcher: libxdp builds a new
+		 * dispatcher on every change, so only then is the (costlier) look inside needed. */
+		if (p->dispatcher && q.prog_id && in_dispatcher(p))
+			p->top_id = q.prog_id;
+		else
+			p->removed = true;
+	}
+	return !p->removed;
 }
 
 int xsk_prog_add_addr(struct xsk_prog *p, uint32_t addr)
@@ -467,7 +520,7 @@ int xsk_prog_remove(const char *ifname, bool force, const struct xsk_prog_opts *
 	int err;
 
 	xsk_lib_log_begin(&lg);
-	err = xsk_check_caps(&lg, false);
+	err = xsk_check_caps(&lg, XSK_NEED_INSPECT, 0);
 	if (!err)
 		err = xsk_ifindex(&lg, ifname);
 	if (err >= 0)

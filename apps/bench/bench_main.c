@@ -5,12 +5,15 @@
 #include "bench_stack.h"
 #include "app_json.h"
 #include "app_parse.h"
+#include "app_sys.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define PROG "smolxdp-bench"
 
 static void usage(FILE *out)
 {
@@ -40,14 +43,15 @@ static void usage(FILE *out)
 		"  --cdf FILE              write the RTT distribution as 'rtt_us fraction' lines (gnuplot)\n"
 		"  --quiet                 no summary on stderr\n"
 		"  --backends              list the backends this build has, and exit\n"
-		"  --help                  this text\n",
+		"  -h, --help              this text\n"
+		"  --version               the version\n",
 		BENCH_HDR_LEN, bench_stack_usage());
 }
 
 enum {
 	OPT_BACKEND = 256, OPT_PROTO, OPT_RATE, OPT_WAIT, OPT_PORT, OPT_SIZE, OPT_DURATION, OPT_WARMUP,
 	OPT_FLOWS, OPT_WINDOW, OPT_TIMEOUT, OPT_INTERVAL, OPT_BIND, OPT_SRC_PORT, OPT_BUSY_POLL, OPT_LABEL,
-	OPT_JSON, OPT_CDF, OPT_QUIET, OPT_HELP, OPT_BACKENDS,
+	OPT_JSON, OPT_CDF, OPT_QUIET, OPT_HELP, OPT_BACKENDS, OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -61,7 +65,7 @@ static const struct option long_opts[] = {
 	{ "busy-poll", required_argument, 0, OPT_BUSY_POLL }, { "label", required_argument, 0, OPT_LABEL },
 	{ "json", required_argument, 0, OPT_JSON },       { "cdf", required_argument, 0, OPT_CDF },
 	{ "quiet", no_argument, 0, OPT_QUIET },           { "help", no_argument, 0, OPT_HELP },
-	{ "backends", no_argument, 0, OPT_BACKENDS },
+	{ "backends", no_argument, 0, OPT_BACKENDS },     { "version", no_argument, 0, OPT_VERSION },
 	BENCH_STACK_LONG_OPTS
 	{ 0, 0, 0, 0 },
 };
@@ -71,8 +75,7 @@ static long parse_long(const char *opt, const char *s, long lo, long hi)
 {
 	long v;
 	if (app_parse_long(s, lo, hi, &v) < 0) {
-		fprintf(stderr, "smolxdp-bench: --%s wants a whole number in %ld..%ld, not '%s'\n", opt, lo, hi, s);
-		exit(2);
+		exit(app_usage_error(PROG, "--%s %s: must be a whole number, %ld..%ld", opt, s, lo, hi));
 	}
 	return v;
 }
@@ -82,8 +85,7 @@ static double parse_seconds(const char *opt, const char *s)
 	char *e;
 	double v = strtod(s, &e);
 	if (e == s || *e || !(v >= 0) || v > 86400) {
-		fprintf(stderr, "smolxdp-bench: --%s wants seconds (0..86400), not '%s'\n", opt, s);
-		exit(2);
+		exit(app_usage_error(PROG, "--%s %s: must be seconds, 0..86400", opt, s));
 	}
 	return v;
 }
@@ -158,8 +160,10 @@ int main(int argc, char **argv)
 	bench_stack_opts_init(&so);
 	const char *backend = "kernel", *label = "", *json = NULL, *cdf = NULL;
 	bool quiet = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	int c, idx = 0;
+	opterr = 0; /* one line of our own instead of getopt's, which names the full path */
+	while ((c = getopt_long(argc, argv, ":h", long_opts, &idx)) != -1) {
+		const char *why = NULL;
 		switch (c) {
 		case OPT_BACKEND: backend = optarg; break;
 		case OPT_PROTO:
@@ -167,10 +171,8 @@ int main(int argc, char **argv)
 				o.proto = BENCH_UDP;
 			else if (strcmp(optarg, "icmp") == 0)
 				o.proto = BENCH_ICMP;
-			else {
-				fprintf(stderr, "smolxdp-bench: --proto is udp or icmp\n");
-				return 2;
-			}
+			else
+				return app_usage_error(PROG, "--proto %s: must be udp or icmp", optarg);
 			break;
 		case OPT_RATE: o.rate = true; break;
 		case OPT_WAIT:
@@ -178,10 +180,8 @@ int main(int argc, char **argv)
 				o.wait = BENCH_SPIN;
 			else if (strcmp(optarg, "block") == 0)
 				o.wait = BENCH_BLOCK;
-			else {
-				fprintf(stderr, "smolxdp-bench: --wait is spin or block\n");
-				return 2;
-			}
+			else
+				return app_usage_error(PROG, "--wait %s: must be spin or block", optarg);
 			break;
 		case OPT_PORT: ko.port = (uint16_t)parse_long("port", optarg, 1, 65535); break;
 		case OPT_SIZE: o.size = (size_t)parse_long("size", optarg, BENCH_HDR_LEN, BENCH_MAX_PAYLOAD); break;
@@ -198,23 +198,32 @@ int main(int argc, char **argv)
 		case OPT_JSON: json = optarg; break;
 		case OPT_CDF: cdf = optarg; break;
 		case OPT_QUIET: quiet = true; break;
+		case 'h':
 		case OPT_HELP: usage(stdout); return 0;
+		case OPT_VERSION: app_print_version(PROG); return 0;
+		case '?':
+		case ':': return app_getopt_error(PROG, c, argv);
 		case OPT_BACKENDS: printf("kernel%s\n", bench_stack_available() ? " stack" : ""); return 0;
 		default:
-			if (bench_stack_parse_opt(&so, c, optarg) == 0)
+			if (bench_stack_parse_opt(&so, c, optarg, &why) == 0)
 				break;
-			usage(stderr);
-			return 2;
+			if (!why)
+				return app_usage_error(PROG, "unexpected option");
+			if (optarg)
+				return app_usage_error(PROG, "--%s %s: %s", long_opts[idx].name, optarg, why);
+			return app_usage_error(PROG, "%s", why);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return 2;
-	}
-	if (o.rate && o.window < o.flows) {
-		fprintf(stderr, "smolxdp-bench: --window (%u) must be at least --flows (%u)\n", o.window, o.flows);
-		return 2;
-	}
+	if (optind >= argc)
+		return app_usage_error(PROG, "give the server's address (smolxdp-bench [options] SERVER_IP)");
+	if (optind < argc - 1)
+		return app_usage_error(PROG, "one server only: '%s' is extra", argv[optind + 1]);
+	if (o.rate && o.window < o.flows)
+		return app_usage_error(PROG, "--window (%u) must be at least --flows (%u)", o.window, o.flows);
+	if (strcmp(backend, "kernel") != 0 && strcmp(backend, "stack") != 0)
+		return app_usage_error(PROG, "--backend %s: must be kernel or stack", backend);
+	if (strcmp(backend, "stack") == 0 && !so.ifname)
+		return app_usage_error(PROG, "--backend stack needs --iface IF");
 	ko.server = argv[optind];
 
 	struct bench_transport t = { 0 };
@@ -226,8 +235,7 @@ int main(int argc, char **argv)
 		so.port = ko.port;
 		err = bench_stack_open(&t, &o, &so);
 	} else {
-		fprintf(stderr, "smolxdp-bench: --backend is kernel or stack\n");
-		return 2;
+		return app_usage_error(PROG, "--backend %s: must be kernel or stack", backend);
 	}
 	if (err < 0) {
 		fprintf(stderr, "smolxdp-bench: cannot open the %s transport to %s: %s\n", backend, argv[optind],

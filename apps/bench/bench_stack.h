@@ -32,8 +32,9 @@ enum {
 	{ "copy", no_argument, 0, OPT_STACK_COPY }, { "zero-copy", no_argument, 0, OPT_STACK_ZERO_COPY },
 
 void bench_stack_opts_init(struct bench_stack_opts *so);
-/* Takes one of the OPT_STACK_* options; -1 if c is not one of them. */
-int bench_stack_parse_opt(struct bench_stack_opts *so, int c, const char *arg);
+/* Takes one of the OPT_STACK_* options: 0, -EINVAL with *why saying what is wrong with its value,
+ * or -ENOENT if c is not one of them. */
+int bench_stack_parse_opt(struct bench_stack_opts *so, int c, const char *arg, const char **why);
 const char *bench_stack_usage(void);
 /* Whether this build has the stack transport (false in bench_stack_none.c). */
 bool bench_stack_available(void);

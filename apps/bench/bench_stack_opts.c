@@ -4,6 +4,7 @@
 
 #include "app_parse.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@ void bench_stack_opts_init(struct bench_stack_opts *so)
 	so->mac = "02:00:00:00:00:64";
 }
 
-int bench_stack_parse_opt(struct bench_stack_opts *so, int c, const char *arg)
+int bench_stack_parse_opt(struct bench_stack_opts *so, int c, const char *arg, const char **why)
 {
 	long v;
 
@@ -22,21 +23,34 @@ int bench_stack_parse_opt(struct bench_stack_opts *so, int c, const char *arg)
 	case OPT_STACK_IFACE: so->ifname = arg; return 0;
 	/* A bad number is a usage error, not queue 0. */
 	case OPT_STACK_QUEUE:
+		*why = "must be a queue number, 0..65535";
 		if (app_parse_long(arg, 0, 65535, &v) < 0)
-			return -1;
+			return -EINVAL;
 		so->queue = (unsigned)v;
 		return 0;
 	case OPT_STACK_QUEUES:
+		*why = "must be 1..65535";
 		if (app_parse_long(arg, 1, 65535, &v) < 0)
-			return -1;
+			return -EINVAL;
 		so->queues = (unsigned)v;
 		return 0;
-	case OPT_STACK_IP: so->ip = arg; return 0;
-	case OPT_STACK_MAC: so->mac = arg; return 0;
+	case OPT_STACK_IP:
+		so->ip = arg;
+		return (*why = app_cidr_error(arg)) ? -EINVAL : 0;
+	case OPT_STACK_MAC:
+		so->mac = arg;
+		return (*why = app_mac_error(arg)) ? -EINVAL : 0;
 	case OPT_STACK_BUSY_POLL: so->busy_poll = true; return 0;
-	case OPT_STACK_COPY: so->bind_mode = 1; return 0;
-	case OPT_STACK_ZERO_COPY: so->bind_mode = 2; return 0;
-	default: return -1;
+	case OPT_STACK_COPY:
+	case OPT_STACK_ZERO_COPY: {
+		int m = c == OPT_STACK_COPY ? 1 : 2;
+		*why = "--copy and --zero-copy contradict each other: give one";
+		if (so->bind_mode && so->bind_mode != m)
+			return -EINVAL;
+		so->bind_mode = m;
+		return 0;
+	}
+	default: return -ENOENT;
 	}
 }
 
@@ -44,7 +58,7 @@ const char *bench_stack_usage(void)
 {
 	return "  --iface IF              stack: the interface to open (AF_XDP)\n"
 	       "  --queue N               stack: its (first) queue (default 0)\n"
-	       "  --queues N              stack: queues from --queue on, one stack each; flow f on f %% N\n"
+	       "  --queues N              stack: queues from --queue on, one stack each; flow f on f % N\n"
 	       "  --ip ADDR/PREFIX        stack: the client's address (default 192.168.69.100/24)\n"
 	       "  --mac MAC               stack: the client's MAC (default 02:00:00:00:00:64)\n"
 	       "  --xsk-busy-poll         stack: SO_PREFER_BUSY_POLL/SO_BUSY_POLL on the AF_XDP socket\n"

@@ -6,7 +6,9 @@
 #
 # Uses from bench.sh: build, out, root, ns_s, ns_c, if_s, if_c, SIP, KIP, CIP, STACK_CIP, SMAC,
 # STACK_CMAC, SRV_CPU, CLI_CPU, find_bin, tcp_repeats, tcp_duration, tcp_only (conditions to run, empty:
-# all), tcp_rates (1: also the connection-rate runs).
+# all), tcp_rates (1: also the connection-rate runs), tcp_kernel_cc (the kernel's congestion control,
+# set on its sockets, never taken from the host: a host whose default is BBR, which does not slow down
+# for random loss, would otherwise be compared with loss-based CUBIC without saying so).
 
 TCPBENCH=$(find_bin smolxdp-tcpbench)
 KTCP=$(find_bin smolxdp-kernel-tcp)
@@ -154,7 +156,7 @@ tcp_setup() {
 	# Short connections leave TIME-WAIT behind on the client, which closes first.
 	ip netns exec "$ns_c" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="10000 65000"
 	# Both servers run for the whole TCP part, on both links; each run talks to one of them.
-	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$KTCP" >>"$out/logs/tcp-kernel.log" 2>&1 &
+	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$KTCP" --cc "$tcp_kernel_cc" >>"$out/logs/tcp-kernel.log" 2>&1 &
 	tcp_ktcp_pid=$!
 	tcp_smx_start --tcp-log "${SMX_TCP_BUF[@]}" || return 1
 	tcp_smx_loss=0
@@ -195,7 +197,7 @@ tcp_run() {
 	lines0=$(wc -l <"$log")
 	cpu0=$(cpu_ticks "$spid")
 	if [ "$client" = linux ]; then
-		ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --mode "$mode" --duration "$tcp_duration" \
+		ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --cc "$tcp_kernel_cc" --mode "$mode" --duration "$tcp_duration" \
 			--label "$cond:$role" --json "$base.client.json" --quiet "$addr" 2>>"$out/logs/tcp-client.log" || rc=$?
 	else
 		ip netns exec "$ns_c" taskset -c "$CLI_CPU" timeout $((${tcp_duration%.*} + 60)) "$TCPCLIENT" "$ifc" \
@@ -220,7 +222,7 @@ tcp_rate_runs() {
 	for par in 1 8; do
 		for name in smolxdp kernel; do
 			addr=$KIP; [ $name = smolxdp ] && addr=$SIP
-			ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --mode crr --parallel $par \
+			ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --cc "$tcp_kernel_cc" --mode crr --parallel $par \
 				--duration "$tcp_duration" --label "crr$par:$name" --json "$out/tcp/crr$par--$name--r$rep.client.json" \
 				--quiet "$addr" 2>>"$out/logs/tcp-client.log" ||
 				echo "bench.sh: crr $name failed (see $out/logs/tcp-client.log)" >&2
@@ -234,7 +236,7 @@ tcp_concurrent() {
 	tcp_smx_start --tcp-conns 10240 --tcp-buf 4096 || return 0
 	for name in smolxdp kernel; do
 		addr=$KIP; [ $name = smolxdp ] && addr=$SIP
-		ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --mode concurrent --conns 10000 \
+		ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --cc "$tcp_kernel_cc" --mode concurrent --conns 10000 \
 			--label "concurrent:$name" --json "$out/tcp/concurrent--$name--r$rep.client.json" \
 			--quiet "$addr" 2>>"$out/logs/tcp-client.log" ||
 			echo "bench.sh: concurrent $name failed (see $out/logs/tcp-client.log)" >&2
@@ -289,7 +291,8 @@ tcp_bench() {
 			echo "bench.sh: netsim_grid failed (see $out/logs/netsim.log)" >&2
 	fi
 	/usr/bin/python3 "$root/apps/bench/bench_tcp_summary.py" --dir "$out/tcp" --out "$out" \
-		--note "$pin_note; $tcp_repeats rounds of ${tcp_duration}s per run" --emu-rate "$EMU_RATE"
+		--note "$pin_note; $tcp_repeats rounds of ${tcp_duration}s per run" --emu-rate "$EMU_RATE" \
+		--kernel-cc "$tcp_kernel_cc"
 	if command -v gnuplot >/dev/null && [ -f "$out/tcp-goodput.gp" ]; then
 		gnuplot "$out/tcp-goodput.gp" 2>>"$out/logs/gnuplot.log" && echo "bench.sh: plot $out/tcp-goodput.png" >&2
 	fi

@@ -288,6 +288,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--note", default="")
     ap.add_argument("--emu-rate", default="")
+    ap.add_argument("--kernel-cc", default="cubic")
     a = ap.parse_args()
     runs = {}
     for meta in sorted(glob.glob(os.path.join(a.dir, "*.meta.json"))):
@@ -302,8 +303,8 @@ def main():
              "fast/SACK recoveries are the sender's: the kernel's from nstat in its namespace, smolxdp's from "
              "the stack's per-connection statistics. CPU is the server process's (the kernel's own receive "
              "work on veth runs in the sender's softirq and is charged elsewhere); for the client tables, the "
-             "client's. Both stacks run with their defaults (RTO floor 200 ms; Linux's CUBIC with SACK, RACK, "
-             "timestamps and window scaling; smolxdp's NewReno growth with SACK recovery (RFC 6675, PRR, TLP), "
+             "client's. Both stacks run with their defaults (RTO floor 200 ms; Linux's " + a.kernel_cc.upper() + " with SACK, RACK, "
+             "timestamps and window scaling; smolxdp's CUBIC with HyStart++, SACK recovery (RFC 6675, PRR, TLP), "
              "timestamps and window scaling, 4 MB buffers). Loss on the direct link is "
              "applied where frames arrive, so no sender can tell it from network loss: nftables input hooks "
              "in front of the kernel's TCP, the stack's own fault device (receive side) in front of smolxdp's; "

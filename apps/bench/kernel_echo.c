@@ -3,6 +3,7 @@
  * MSG_DONTWAIT, optionally with SO_BUSY_POLL, on one or more threads sharing the port (SO_REUSEPORT). */
 #define _GNU_SOURCE
 #include "app_parse.h"
+#include "app_sys.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -152,7 +153,8 @@ static void usage(FILE *out)
 		"  --batch N        datagrams per recvmmsg/sendmmsg (default 64, max %d)\n"
 		"  --threads N      threads, one SO_REUSEPORT socket each (default 1)\n"
 		"  --cpus A,B,...   pin thread i to the i-th CPU listed\n"
-		"  --help           this text\n"
+		"  -h, --help       this text\n"
+		"  --version        the version\n"
 		"Prints its counters on SIGINT/SIGTERM and exits.\n",
 		MAX_BATCH);
 }
@@ -161,8 +163,7 @@ static long parse_num(const char *opt, const char *s, long lo, long hi)
 {
 	long v;
 	if (app_parse_long(s, lo, hi, &v) < 0) {
-		fprintf(stderr, "smolxdp-kernel-echo: --%s wants a number in %ld..%ld, not '%s'\n", opt, lo, hi, s);
-		exit(2);
+		exit(app_usage_error("smolxdp-kernel-echo", "--%s %s: must be a whole number, %ld..%ld", opt, s, lo, hi));
 	}
 	return v;
 }
@@ -183,14 +184,21 @@ int main(int argc, char **argv)
 		{ "spin", no_argument, 0, 's' },          { "busy-poll", required_argument, 0, 'b' },
 		{ "batch", required_argument, 0, 'n' },   { "threads", required_argument, 0, 't' },
 		{ "cpus", required_argument, 0, 'c' },    { "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
+		{ "version", no_argument, 0, 'V' },       { 0, 0, 0, 0 },
 	};
 	struct echo_opts o = { .ip = "0.0.0.0", .port = 6969, .batch = 64, .threads = 1 };
 	struct echo_thread th[MAX_THREADS];
 	int c, rc = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0; /* one line of our own instead of getopt's, which names the full path */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		struct in_addr ia;
+
 		switch (c) {
-		case 'i': o.ip = optarg; break;
+		case 'i':
+			if (inet_pton(AF_INET, optarg, &ia) != 1)
+				return app_usage_error("smolxdp-kernel-echo", "--ip %s: not an IPv4 address", optarg);
+			o.ip = optarg;
+			break;
 		case 'p': o.port = (uint16_t)parse_num("port", optarg, 1, 65535); break;
 		case 's': o.spin = true; break;
 		case 'b': o.busy_poll_us = (int)parse_num("busy-poll", optarg, 0, 1000000); break;
@@ -198,13 +206,12 @@ int main(int argc, char **argv)
 		case 't': o.threads = (unsigned)parse_num("threads", optarg, 1, MAX_THREADS); break;
 		case 'c': parse_cpus(&o, optarg); break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'V': app_print_version("smolxdp-kernel-echo"); return 0;
+		default: return app_getopt_error("smolxdp-kernel-echo", c, argv);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind != argc)
+		return app_usage_error("smolxdp-kernel-echo", "unexpected argument '%s'", argv[optind]);
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: a sleeping recvmmsg returns */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

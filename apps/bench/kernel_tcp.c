@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,7 +70,7 @@ static void on_signal(int sig)
 }
 
 static const char usage[] =
-	"usage: smolxdp-kernel-tcp [--ip ADDR] [--port-base PORT] [--max-conns N]\n"
+	"usage: smolxdp-kernel-tcp [--ip ADDR] [--port-base PORT] [--max-conns N] [--cc NAME]\n"
 	"smolxdp-server's TCP services on Linux sockets, for the benchmark to compare against:\n"
 	"PORT hello (sends \"hello\\n\", closes), PORT+1 echo, PORT+2 discard (reads until EOF, closes),\n"
 	"PORT+3 source (sends byte i = i mod 256 until the peer closes).\n"
@@ -77,7 +78,10 @@ static const char usage[] =
 	"  --port-base PORT   the first of the four ports (default 6969)\n"
 	"  --max-conns N      connections open at once, more are accepted and closed (default 65536;\n"
 	"                     raises RLIMIT_NOFILE to fit)\n"
+	"  --cc NAME          the connections' congestion control (TCP_CONGESTION: cubic, bbr, reno;\n"
+	"                     default: the namespace's)\n"
 	"  -h, --help         this text\n"
+	"  --version          the version\n"
 	"On SIGINT or SIGTERM prints its counters on one line (stdout) and exits 0.\n";
 
 static int bad_usage(const char *msg, const char *arg)
@@ -319,7 +323,8 @@ static void accept_some(struct ktcp *k, int service)
 	}
 }
 
-static int listen_on(const struct sockaddr_in *base, uint16_t port)
+/* cc: TCP_CONGESTION for the listener, which accepted connections inherit; NULL: the default. */
+static int listen_on(const struct sockaddr_in *base, uint16_t port, const char *cc)
 {
 	struct sockaddr_in sa = *base;
 	int one = 1;
@@ -329,6 +334,7 @@ static int listen_on(const struct sockaddr_in *base, uint16_t port)
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)) < 0) ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, KTCP_BACKLOG) < 0) {
 		int err = -errno;
 		close(fd);
@@ -360,13 +366,16 @@ static void serve_event(struct ktcp *k, const struct epoll_event *ev)
 	}
 }
 
-static int parse_opts(int argc, char **argv, struct sockaddr_in *sa, long *port_base, long *max_conns)
+static int parse_opts(int argc, char **argv, struct sockaddr_in *sa, long *port_base, long *max_conns,
+		      const char **cc)
 {
 	static const struct option lo[] = {
+		{ "cc", required_argument, NULL, 'c' },
 		{ "ip", required_argument, NULL, 'i' },
 		{ "port-base", required_argument, NULL, 'p' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -389,13 +398,17 @@ static int parse_opts(int argc, char **argv, struct sockaddr_in *sa, long *port_
 			if (app_parse_long(optarg, 1, 1 << 22, max_conns) < 0)
 				return bad_usage("--max-conns wants 1..4194304, not", optarg);
 			break;
+		case 'c':
+			*cc = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
-		case ':':
-			return bad_usage("this option wants a value:", argv[optind - 1]);
-		default:
-			return bad_usage("unknown option", argv[optind - 1]);
+		case 'V':
+			app_print_version("smolxdp-kernel-tcp");
+			return 1;
+		default: /* '?' or ':' */
+			return app_getopt_error("smolxdp-kernel-tcp", c, argv);
 		}
 	}
 	if (optind != argc)
@@ -404,7 +417,7 @@ static int parse_opts(int argc, char **argv, struct sockaddr_in *sa, long *port_
 }
 
 /* Descriptors, the connection table, the listeners. Returns 0, or -1 after a one-line error. */
-static int ktcp_open(struct ktcp *k, const struct sockaddr_in *sa, long port_base, long max_conns)
+static int ktcp_open(struct ktcp *k, const struct sockaddr_in *sa, long port_base, long max_conns, const char *cc)
 {
 	long limit = app_raise_nofile(max_conns + KTCP_SPARE_FDS);
 
@@ -427,7 +440,7 @@ static int ktcp_open(struct ktcp *k, const struct sockaddr_in *sa, long port_bas
 	for (int i = 0; i < KTCP_SERVICES; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = -1 - i };
 
-		k->lfd[i] = listen_on(sa, (uint16_t)(port_base + i));
+		k->lfd[i] = listen_on(sa, (uint16_t)(port_base + i), cc);
 		if (k->lfd[i] < 0) {
 			fprintf(stderr, "smolxdp-kernel-tcp: cannot listen on port %ld: %s\n", port_base + i,
 				strerror(-k->lfd[i]));
@@ -478,7 +491,8 @@ int main(int argc, char **argv)
 	struct epoll_event evs[256];
 	struct sigaction act = { .sa_handler = on_signal };
 	sigset_t block, during_wait;
-	int rc = parse_opts(argc, argv, &sa, &port_base, &max_conns);
+	const char *cc = NULL;
+	int rc = parse_opts(argc, argv, &sa, &port_base, &max_conns, &cc);
 
 	if (rc)
 		return rc == 1 ? 0 : 2;
@@ -494,7 +508,7 @@ int main(int argc, char **argv)
 	sigdelset(&during_wait, SIGINT);
 	sigdelset(&during_wait, SIGTERM);
 	k.ep = k.reserve_fd = -1;
-	if (ktcp_open(&k, &sa, port_base, max_conns) < 0) {
+	if (ktcp_open(&k, &sa, port_base, max_conns, cc) < 0) {
 		ktcp_close(&k);
 		return 1;
 	}

@@ -198,7 +198,29 @@ static void usage(FILE *out)
 		     "Echoes N frames through one interface over a replay device (no kernel) and checks every\n"
 		     "reply. Count instructions with:\n"
 		     "  valgrind --tool=callgrind --toggle-collect=server_step smolxdp-stack-cost ...\n"
-		     "and divide the total by the packets it prints.\n");
+		     "and divide the total by the packets it prints.\n"
+		     "  --packets N   frames to echo (default 100000)\n"
+		     "  --batch N     frames per poll, 1..%d (default 32)\n"
+		     "  --size N      payload bytes, 0..1400 (default 64)\n"
+		     "  --icmp        ICMP echo instead of UDP\n"
+		     "  -h, --help    this text\n"
+		     "  --version     the version\n", MAX_BATCH);
+}
+
+/* One line and a pointer to --help, as the other programs (this one links no app helpers). */
+static int bad_usage(const char *what, const char *arg)
+{
+	fprintf(stderr, "smolxdp-stack-cost: %s '%s'\nTry 'smolxdp-stack-cost --help'.\n", what, arg);
+	return 2;
+}
+
+static int parse_num(const char *s, unsigned long long lo, unsigned long long hi, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || end == s || *end || s[0] == '-' || *out < lo || *out > hi ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -206,27 +228,42 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "packets", required_argument, 0, 'n' }, { "batch", required_argument, 0, 'b' },
 		{ "size", required_argument, 0, 's' },    { "icmp", no_argument, 0, 'i' },
-		{ "help", no_argument, 0, 'h' },          { 0, 0, 0, 0 },
+		{ "help", no_argument, 0, 'h' },          { "version", no_argument, 0, 'V' },
+		{ 0, 0, 0, 0 },
 	};
+	unsigned long long v;
 	uint64_t packets = 100000;
 	uint32_t batch = 32;
 	size_t size = 64;
 	bool icmp = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0; /* one line of our own instead of getopt's, which names the full path */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': packets = strtoull(optarg, NULL, 10); break;
-		case 'b': batch = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 's': size = strtoul(optarg, NULL, 10); break;
+		case 'n':
+			if (parse_num(optarg, 1, UINT64_MAX, &v) < 0)
+				return bad_usage("--packets: must be a whole number above 0, not", optarg);
+			packets = v;
+			break;
+		case 'b':
+			if (parse_num(optarg, 1, MAX_BATCH, &v) < 0)
+				return bad_usage("--batch: must be 1..256, not", optarg);
+			batch = (uint32_t)v;
+			break;
+		case 's':
+			if (parse_num(optarg, 0, 1400, &v) < 0)
+				return bad_usage("--size: must be 0..1400, not", optarg);
+			size = (size_t)v;
+			break;
 		case 'i': icmp = true; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'V': printf("smolxdp-stack-cost (smolxdp) 0.1.0\n"); return 0; /* as SMX_APP_VERSION */
+		case ':': return bad_usage("a value is missing after", argv[optind - 1]);
+		default: return bad_usage("unknown option", argv[optind - 1]);
 		}
 	}
-	if (batch == 0 || batch > MAX_BATCH || size > 1400 || packets == 0) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind != argc)
+		return bad_usage("unexpected argument", argv[optind]);
 
 	struct replay_dev *r = calloc(1, sizeof(*r));
 	if (!r)

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,7 +48,10 @@ static const char usage[] =
 	"                      byte; measures the time until all have, then closes them all\n"
 	"  --port N            the server port (default: per mode, as above)\n"
 	"  --bind ADDR         source address\n"
-	"  --duration S        seconds of transfer (bulk: from the end of the handshake) or of crr (default 2)\n"
+	"  --duration S        seconds of transfer (upload: from the end of the handshake; download: from\n"
+	"                      the first byte) or of crr (default 2)\n"
+	"  --cc NAME           the sockets' congestion control (TCP_CONGESTION: cubic, bbr, reno; default:\n"
+	"                      the namespace's)\n"
 	"  --bytes N           upload/download: stop after N bytes if that comes first (default 0: no cap)\n"
 	"  --parallel P        crr: lanes (default 1)\n"
 	"  --conns N           concurrent: connections (default 10000)\n"
@@ -59,6 +64,7 @@ static const char usage[] =
 	"  --json FILE         write the result as JSON to FILE ('-': stdout)\n"
 	"  --quiet             no summary on stderr\n"
 	"  -h, --help          this text\n"
+	"  --version           the version\n"
 	"Exits 0 when the run completed with the right bytes, 1 when it did not, 2 on bad usage.\n";
 
 static int bad_usage(const char *what, const char *arg)
@@ -85,6 +91,8 @@ int tb_connect_start(const struct tb_opts *o)
 	if (o->has_bind &&
 	    (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0 ||
 	     bind(fd, (const struct sockaddr *)&o->bind, sizeof(o->bind)) < 0))
+		goto fail;
+	if (o->cc && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o->cc, (socklen_t)strlen(o->cc)) < 0)
 		goto fail;
 	if (connect(fd, (const struct sockaddr *)&o->server, sizeof(o->server)) < 0 && errno != EINPROGRESS)
 		goto fail;
@@ -299,7 +307,9 @@ static int parse_opts(int argc, char **argv, struct tb_opts *o)
 		{ "conns", required_argument, NULL, 'n' },    { "pace", required_argument, NULL, 'k' },
 		{ "timeout-ms", required_argument, NULL, 't' }, { "label", required_argument, NULL, 'l' },
 		{ "json", required_argument, NULL, 'j' },     { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
+		{ "cc", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },           { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	long port = 0, v;
 	int mode = -1, c;
@@ -354,6 +364,9 @@ static int parse_opts(int argc, char **argv, struct tb_opts *o)
 		case 'l':
 			o->label = optarg;
 			break;
+		case 'c':
+			o->cc = optarg;
+			break;
 		case 'j':
 			o->json = optarg;
 			break;
@@ -363,10 +376,11 @@ static int parse_opts(int argc, char **argv, struct tb_opts *o)
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
-		case ':':
-			return bad_usage("this option wants a value:", argv[optind - 1]);
-		default:
-			return bad_usage("unknown option", argv[optind - 1]);
+		case 'V':
+			app_print_version("smolxdp-tcpbench");
+			return 1;
+		default: /* '?' or ':' */
+			return app_getopt_error("smolxdp-tcpbench", c, argv);
 		}
 	}
 	if (mode < 0)

@@ -20,6 +20,7 @@ struct tb_opts {
 	uint64_t bytes;
 	long parallel, conns, pace, timeout_ms;
 	const char *label, *json;
+	const char *cc; /* TCP_CONGESTION for every socket, NULL: the namespace's default */
 	bool quiet;
 };
 

@@ -1,5 +1,6 @@
-/* smolxdp-dump: one line per Ethernet frame, decoded by the stack's own printers (frame_print).
- * libpcap does what it does best: live capture, pcap files and BPF filter expressions. */
+/* smolxdp-dump: one line per Ethernet frame, as tcpdump -nn prints it by default (dump_line.c), or with
+ * -v the full decode of the stack's own printer (frame_print). libpcap does what it does best: live
+ * capture, pcap files and BPF filter expressions. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dump_line.h"
 #include "smolxdp/wire.h"
 
 #define DUMP_SNAPLEN 262144
@@ -21,11 +23,16 @@ struct dump_opts {
 	const char *write_file;
 	long count; /* 0: until interrupted or the file ends */
 	char *filter;
+	int verbose;   /* -v: the stack's full decode */
+	bool link;     /* -e */
+	bool absolute; /* -S */
 };
 
 struct dump_state {
 	pcap_dumper_t *dumper;
 	unsigned long frames;
+	int verbose;
+	struct dump_line line;
 };
 
 static pcap_t *dump_pcap; /* for the signal handler only: pcap_breakloop is safe to call there */
@@ -33,16 +40,25 @@ static pcap_t *dump_pcap; /* for the signal handler only: pcap_breakloop is safe
 static void dump_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: smolxdp-dump [-i IFACE | -r FILE.pcap] [-w FILE.pcap] [-c COUNT] [FILTER...]\n"
-		"Decodes Ethernet frames one per line with smolxdp's wire layer: time, MACs, ARP, IPv4, ICMP,\n"
-		"UDP, TCP (flags, seq, ack, win, options, lengths); what it cannot decode is named (truncated,\n"
-		"bad checksum, unknown type).\n"
+		"usage: smolxdp-dump [-eSv] [-i IFACE | -r FILE.pcap] [-w FILE.pcap] [-c COUNT] [FILTER...]\n"
+		"Decodes Ethernet frames with smolxdp's wire layer, one line per frame in tcpdump's words and\n"
+		"order (as `tcpdump -nn` prints them): local time, then ARP, IPv4, ICMP, UDP, TCP (flags, seq,\n"
+		"ack, win, every option, length). What tcpdump decodes further (IPv6, DNS, HTTP...) is not.\n"
 		"  -i IFACE      capture live on IFACE (needs CAP_NET_RAW)\n"
 		"  -r FILE       read frames from a pcap file\n"
 		"  -w FILE       also write the frames to a pcap file\n"
 		"  -c COUNT      stop after COUNT frames\n"
+		"  -e            print the link layer too (MACs, ethertype, VLAN tag, frame length)\n"
+		"  -S            absolute TCP sequence numbers (default: relative to the flow's first ones, as\n"
+		"                tcpdump does)\n"
+		"  -v, -vv       the full decode: every header field, checksum verdicts with the expected values,\n"
+		"                what cannot be decoded named (truncated, malformed, unknown type)\n"
+		"  -n, -nn       accepted for tcpdump's habit: addresses and ports are always numbers\n"
 		"  FILTER        a pcap-filter(7) expression, e.g. 'tcp port 80'\n"
 		"  -h, --help    this text\n"
+		"Frames that smolxdp's XDP program steers to AF_XDP on an interface never reach the kernel, so a\n"
+		"capture there (this one, tcpdump, Wireshark) does not see them: capture on the peer's end of\n"
+		"the link, or record with smolxdp-server --pcap FILE and read that with -r.\n"
 		"Ctrl-C stops a capture and prints the number of frames. Exit status 2 on bad usage or when the\n"
 		"interface or file cannot be opened.\n");
 }
@@ -81,8 +97,19 @@ static int dump_parse_args(int argc, char **argv, struct dump_opts *o, bool *hel
 	int c;
 
 	opterr = 0; /* one line of our own instead of getopt's */
-	while ((c = getopt_long(argc, argv, "+:i:r:w:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:i:r:w:c:eSvnh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'e':
+			o->link = true;
+			break;
+		case 'S':
+			o->absolute = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'n':
+			break;
 		case 'i':
 			o->iface = optarg;
 			break;
@@ -159,6 +186,16 @@ static pcap_t *dump_open_live(const char *iface)
 	return p;
 }
 
+/* "smolxdp-dump: FILE: why", whether or not libpcap's message already starts with the file's name. */
+static void dump_print_open_error(const char *file, const char *err)
+{
+	size_t n = strlen(file);
+
+	if (strncmp(err, file, n) == 0 && strncmp(err + n, ": ", 2) == 0)
+		err += n + 2;
+	fprintf(stderr, "smolxdp-dump: %s: %s\n", file, err);
+}
+
 static void dump_print_time(const struct timeval *tv)
 {
 	struct tm tm;
@@ -178,9 +215,12 @@ static void dump_on_frame(u_char *user, const struct pcap_pkthdr *h, const u_cha
 	if (st->dumper != NULL)
 		pcap_dump((u_char *)st->dumper, h, bytes);
 	strbuf_init(&sb, line, sizeof(line));
-	frame_print(bytes, h->caplen, &sb);
+	if (st->verbose == 0)
+		dump_line_print(&st->line, bytes, h->caplen, h->len, &sb);
+	else
+		frame_print(bytes, h->caplen, &sb);
 	dump_print_time(&h->ts);
-	if (h->caplen < h->len)
+	if (st->verbose > 0 && h->caplen < h->len)
 		printf("%s [captured %u of %u bytes]\n", line, h->caplen, h->len);
 	else
 		printf("%s\n", line);
@@ -191,19 +231,26 @@ static int dump_run(const struct dump_opts *o)
 	char err[PCAP_ERRBUF_SIZE] = "";
 	struct bpf_program prog;
 	bool have_prog = false;
-	struct dump_state st = {0};
+	struct dump_state st = {.verbose = o->verbose};
 	int ret = DUMP_EXIT_USAGE;
 	pcap_t *p;
+
+	if (dump_line_init(&st.line, o->link, o->absolute) < 0) {
+		fprintf(stderr, "smolxdp-dump: out of memory\n");
+		return 1;
+	}
 
 	if (o->iface != NULL) {
 		p = dump_open_live(o->iface);
 	} else {
 		p = pcap_open_offline(o->read_file, err);
 		if (p == NULL)
-			fprintf(stderr, "smolxdp-dump: %s\n", err);
+			dump_print_open_error(o->read_file, err);
 	}
-	if (p == NULL)
+	if (p == NULL) {
+		dump_line_free(&st.line);
 		return DUMP_EXIT_USAGE;
+	}
 	if (pcap_datalink(p) != DLT_EN10MB) {
 		fprintf(stderr, "smolxdp-dump: %s: link type %s, only Ethernet is decoded\n",
 			o->iface ? o->iface : o->read_file, pcap_datalink_val_to_name(pcap_datalink(p)));
@@ -253,6 +300,7 @@ cleanup:
 	if (have_prog)
 		pcap_freecode(&prog);
 	pcap_close(p);
+	dump_line_free(&st.line);
 	return ret;
 }
 

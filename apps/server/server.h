@@ -39,7 +39,10 @@ struct srv_opts {
 	uint32_t tcp_rto_min_ms;
 	uint32_t tcp_buf;   /* send and receive buffer per TCP connection, bytes */
 	bool tcp_log;       /* a line of statistics per TCP connection as it ends */
+	bool tcp_opt_given; /* --tcp-buf, --tcp-rto-min or --tcp-log: refused with --tcp-conns 0 */
+	bool force;         /* take --ip even if the kernel has it on the interface */
 	int verbose;
+	struct xsk_log_app *log; /* how the AF_XDP layer's warnings and notices are printed */
 };
 
 /* One stack instance: its own device, interface and echo socket. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app_sys.h"
 #include "server.h"
 
 volatile sig_atomic_t srv_stop;
@@ -36,19 +37,51 @@ static void print_all(struct srv_queue *qs, uint32_t n, bool all)
 	fflush(stdout);
 }
 
-/* The main thread only waits: for the stop signal, and to print counters now and then. */
-static void wait_for_stop(struct srv_queue *qs, uint32_t n, unsigned stats_secs)
+/* The main thread only waits: for the stop signal, to print counters now and then, and once a
+ * second to see that our steering program is still attached (smolxdp-detach --force removes it,
+ * and then no traffic reaches us). Returns 0, or -ENOLINK if the program was removed. */
+static int wait_for_stop(struct srv_queue *qs, uint32_t n, const struct srv_opts *o, struct xsk_prog *prog)
 {
 	struct timespec tick = {.tv_nsec = 50 * 1000 * 1000};
-	unsigned ticks = 0;
+	unsigned ticks = 0, check = 0;
 
 	while (!srv_stop) {
 		nanosleep(&tick, NULL);
-		if (stats_secs && ++ticks == stats_secs * 20) {
+		if (o->stats_secs && ++ticks == o->stats_secs * 20) {
 			ticks = 0;
 			print_all(qs, n, false);
 		}
+		if (++check == 20) {
+			check = 0;
+			if (!xsk_prog_attached(prog)) {
+				fprintf(stderr, "smolxdp-server: our XDP program was removed from %s (smolxdp-detach "
+					"--force?): no traffic reaches us any more; stopping\n", o->ifname);
+				return -ENOLINK;
+			}
+		}
 	}
+	return 0;
+}
+
+/* Refuses an address the kernel has on the interface, unless --force: steering it to us takes the
+ * host's own traffic to it (ssh on a real NIC). */
+static int check_address(const struct srv_opts *o)
+{
+	char ip[16];
+	int owned = app_kernel_has_addr(o->ifname, o->ip.addr);
+
+	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", o->ip.addr >> 24, (o->ip.addr >> 16) & 255,
+		 (o->ip.addr >> 8) & 255, o->ip.addr & 255);
+	if (owned <= 0)
+		return 0;
+	if (o->force) {
+		fprintf(stderr, "smolxdp-server: warning: taking %s from the kernel on %s (--force): the host's "
+			"own traffic to it now reaches us\n", ip, o->ifname);
+		return 0;
+	}
+	fprintf(stderr, "smolxdp-server: the kernel has %s on %s: serving it would cut the host's own "
+		"traffic to it (ssh); choose another --ip, or --force\n", ip, o->ifname);
+	return -EADDRINUSE;
 }
 
 int main(int argc, char **argv)
@@ -65,7 +98,19 @@ int main(int argc, char **argv)
 	err = install_signals();
 	if (err < 0)
 		goto out;
-	struct xsk_prog_opts po = {.log = xsk_log_stderr};
+	struct xsk_log_app log = {.prog = "smolxdp-server", .max = o.verbose ? XSK_LOG_INFO : XSK_LOG_NOTICE};
+	o.log = &log;
+	/* Every capability the run needs, named at once, before anything is attached. */
+	struct xsk_dev_opts xo = {.log = xsk_log_app_stderr, .log_ctx = &log};
+	err = xsk_check_privileges(o.queues, &xo);
+	if (err < 0) {
+		fprintf(stderr, "smolxdp-server: %s\n", xsk_last_error());
+		goto out;
+	}
+	err = check_address(&o);
+	if (err < 0)
+		goto out;
+	struct xsk_prog_opts po = {.log = xsk_log_app_stderr, .log_ctx = &log};
 	err = xsk_prog_attach(o.ifname, &po, &prog);
 	if (err < 0) {
 		fprintf(stderr, "smolxdp-server: %s\n", xsk_last_error());
@@ -100,8 +145,7 @@ int main(int argc, char **argv)
 		printf("; TCP 6969 hello, 6970 echo, 6971 discard, 6972 source");
 	printf("; stop with Ctrl-C\n");
 	fflush(stdout);
-	wait_for_stop(qs, opened, o.stats_secs);
-	err = 0;
+	err = wait_for_stop(qs, opened, &o, prog);
 out:
 	srv_stop = 1;
 	for (uint32_t i = 0; i < started; i++) {

@@ -20,6 +20,14 @@ static smx_instant now_us(void)
 	return (smx_instant)ts.tv_sec * 1000000u + (smx_instant)ts.tv_nsec / 1000u;
 }
 
+/* The wall clock minus the monotonic one, now: what turns instants into the pcap's Unix times. */
+static uint64_t wall_offset_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u - now_us();
+}
+
 static void pcap_write(void *ctx, const void *data, size_t len)
 {
 	fwrite(data, 1, len, ctx); /* buffered by stdio: no syscall per frame */
@@ -50,7 +58,8 @@ static int open_wrappers(struct srv_queue *q, const struct srv_opts *o)
 			fprintf(stderr, "smolxdp-server: cannot write %s: %s\n", path, strerror(errno));
 			return err;
 		}
-		struct dev_pcap_config pc = {.inner = q->dev, .write = pcap_write, .ctx = q->pcap_file};
+		struct dev_pcap_config pc = {
+			.inner = q->dev, .write = pcap_write, .ctx = q->pcap_file, .wall_offset_us = wall_offset_us()};
 		q->dev = dev_pcap_init(&q->pcap, &pc);
 	}
 	return 0;
@@ -67,11 +76,13 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 		.bind_mode = o->bind_mode,
 		.busy_poll = o->busy_poll,
 		.prog = prog,
-		.log = xsk_log_stderr,
+		.log = xsk_log_app_stderr,
+		.log_ctx = o->log,
 	};
 	err = xsk_dev_open(o->ifname, queue, &xo, &q->xd);
 	if (err < 0) {
-		fprintf(stderr, "smolxdp-server: queue %u: %s\n", queue, xsk_last_error());
+		/* The message names the queue where it matters ("queue 5 out of range: ..."). */
+		fprintf(stderr, "smolxdp-server: %s\n", xsk_last_error());
 		return err;
 	}
 	err = open_wrappers(q, o);

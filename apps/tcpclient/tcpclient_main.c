@@ -16,14 +16,18 @@
 
 #include "app_json.h"
 #include "app_parse.h"
+#include "app_sys.h"
 #include "smolxdp/dev_fault.h"
 #include "smolxdp/iface.h"
 #include "smolxdp/tcp.h"
 #include "smolxdp/xsk_dev.h"
 #include "smolxdp/xsk_prog.h"
 
+#define PROG "smolxdp-tcpclient"
+
 struct cli_opts {
 	const char *ifname;
+	bool force; /* take --ip even if the kernel has it on the interface */
 	struct iface_cidr ip;
 	struct eth_addr mac;
 	ipv4_addr gateway;
@@ -82,11 +86,13 @@ static const char usage[] =
 	"usage: smolxdp-tcpclient IFACE --ip ADDR/PREFIX --connect ADDR:PORT [options]\n"
 	"Connects from the smolxdp stack to a TCP server, sends the pattern byte i = i mod 256, then\n"
 	"reads until the server closes and checks it received the same pattern.\n"
-	"  --ip ADDR/PREFIX     our address (not one the kernel owns)\n"
+	"  --ip ADDR/PREFIX     our address: not one the kernel has on IFACE (required)\n"
+	"  --force              take --ip even if the kernel has it on IFACE (its traffic to that\n"
+	"                       address then reaches us, not the kernel)\n"
 	"  --mac MAC            our MAC address (default 02:00:00:00:00:02)\n"
-	"  --gateway ADDR       default gateway\n"
+	"  --gateway ADDR       default gateway, on --ip's subnet\n"
 	"  --copy | --zero-copy AF_XDP bind mode (default: zero-copy if the driver can)\n"
-	"  --connect ADDR:PORT  the server\n"
+	"  --connect ADDR:PORT  the server (required)\n"
 	"  --send BYTES         bytes to send (default 0)\n"
 	"  --expect BYTES       bytes the server must send back (default 0)\n"
 	"  --timeout SECONDS    give up after this long (default 120)\n"
@@ -101,10 +107,14 @@ static const char usage[] =
 	"  --duration SECONDS   bench: how long to transfer, from the end of the handshake (default 2)\n"
 	"  --json FILE          bench: write the result as JSON to FILE ('-': stdout)\n"
 	"  --label TEXT         bench: a name for the run, copied into the JSON\n"
-	"  --drop-chance PCT    lose PCT%% of the frames coming in (the stack's fault device): network\n"
+	"  --drop-chance PCT    lose PCT% of the frames coming in (the stack's fault device): network\n"
 	"                       loss towards us that the sender cannot tell from the real thing\n"
 	"  --seed N             seed of that loss (default 1)\n"
-	"  -q, --quiet          only errors\n";
+	"  -q, --quiet          only errors\n"
+	"  -h, --help           this text\n"
+	"  --version            the version\n"
+	"Needs root, or CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, CAP_NET_RAW and CAP_IPC_LOCK (or a large\n"
+	"enough RLIMIT_MEMLOCK).\n";
 
 static int parse_u64(const char *s, uint64_t *out)
 {
@@ -115,6 +125,127 @@ static int parse_u64(const char *s, uint64_t *out)
 	if (errno || *end || end == s || s[0] == '-')
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* --connect ADDR:PORT. NULL, or why not. */
+static const char *parse_connect(const char *arg, struct cli_opts *o)
+{
+	char addr[32];
+	const char *colon = strrchr(arg, ':');
+	uint64_t v;
+
+	if (!colon || colon[1] == '\0')
+		return "give the server's port too (ADDR:PORT)";
+	if ((size_t)(colon - arg) >= sizeof(addr))
+		return "not an IPv4 address";
+	memcpy(addr, arg, (size_t)(colon - arg));
+	addr[colon - arg] = '\0';
+	if (app_parse_ipv4(addr, &o->server) < 0 || o->server == 0)
+		return "not an IPv4 address";
+	if (parse_u64(colon + 1, &v) < 0 || v == 0 || v > 65535)
+		return "the port must be 1..65535";
+	o->port = (uint16_t)v;
+	return NULL;
+}
+
+/* Sets one option's value: NULL, or why the value is refused. */
+static const char *apply(struct cli_opts *o, int c, const char *arg)
+{
+	uint64_t v;
+	char *e;
+
+	switch (c) {
+	case 'i':
+		return app_parse_cidr(arg, &o->ip) < 0 ? app_cidr_error(arg) : NULL;
+	case 'm':
+		return app_parse_mac(arg, &o->mac) < 0 ? app_mac_error(arg) : NULL;
+	case 'g':
+		return app_parse_ipv4(arg, &o->gateway) < 0 ? "not an IPv4 address" : NULL;
+	case 'C':
+	case 'Z': {
+		enum xsk_bind_mode m = c == 'C' ? XSK_BIND_COPY : XSK_BIND_ZEROCOPY;
+		if (o->bind_mode != XSK_BIND_AUTO && o->bind_mode != m)
+			return "--copy and --zero-copy contradict each other: give one";
+		o->bind_mode = m;
+		return NULL;
+	}
+	case 'c':
+		return parse_connect(arg, o);
+	case 's':
+		return parse_u64(arg, &o->send_bytes) < 0 ? "must be a whole number of bytes" : NULL;
+	case 'e':
+		return parse_u64(arg, &o->expect_bytes) < 0 ? "must be a whole number of bytes" : NULL;
+	case 't':
+		if (parse_u64(arg, &v) < 0 || v == 0 || v > 86400)
+			return "must be seconds, 1..86400";
+		o->timeout_secs = (unsigned)v;
+		return NULL;
+	case 'r':
+		if (parse_u64(arg, &v) < 0 || v == 0 || v > 1000)
+			return "must be milliseconds, 1..1000";
+		o->rto_min_ms = (uint32_t)v;
+		return NULL;
+	case 'q':
+		o->quiet = true;
+		return NULL;
+	case 'F':
+		o->force = true;
+		return NULL;
+	case 'B':
+		if (strcmp(arg, "upload") == 0)
+			o->bench = CLI_BENCH_UPLOAD;
+		else if (strcmp(arg, "download") == 0)
+			o->bench = CLI_BENCH_DOWNLOAD;
+		else
+			return "must be upload or download";
+		return NULL;
+	case 'D':
+		o->duration_s = strtod(arg, &e);
+		if (e == arg || *e || !(o->duration_s > 0) || o->duration_s > 86400)
+			return "must be seconds above 0, at most 86400";
+		return NULL;
+	case 'J':
+		o->json_path = arg;
+		return NULL;
+	case 'X':
+		if (parse_u64(arg, &v) < 0 || v > 100)
+			return "must be a percentage, 0..100";
+		o->drop_pct = (uint8_t)v;
+		return NULL;
+	case 'S':
+		return parse_u64(arg, &o->seed) < 0 ? "must be a whole number" : NULL;
+	case 'W':
+		if (parse_u64(arg, &v) < 0 || v < 2048 || v > (1u << 29))
+			return "must be bytes, 2048..536870912";
+		o->buf_size = (uint32_t)v;
+		return NULL;
+	case 'L':
+		o->label = arg;
+		return NULL;
+	}
+	return "unexpected option";
+}
+
+/* What no single option can see. 0, or -EINVAL with the error said. */
+static int check_together(const struct cli_opts *o, bool have_ip)
+{
+	uint32_t mask = o->ip.prefix_len ? 0xffffffffu << (32 - o->ip.prefix_len) : 0;
+
+	if (!have_ip)
+		return -app_usage_error(PROG, "give our address: --ip ADDR/PREFIX");
+	if (!o->server)
+		return -app_usage_error(PROG, "give the server: --connect ADDR:PORT");
+	if (o->gateway && o->gateway == o->ip.addr)
+		return -app_usage_error(PROG, "--gateway is our own address (--ip)");
+	if (o->gateway && (o->gateway & mask) != (o->ip.addr & mask))
+		return -app_usage_error(PROG, "--gateway %u.%u.%u.%u is not on our subnet (--ip %u.%u.%u.%u/%u): a "
+					"gateway must be on-link", o->gateway >> 24, (o->gateway >> 16) & 255,
+					(o->gateway >> 8) & 255, o->gateway & 255, o->ip.addr >> 24,
+					(o->ip.addr >> 16) & 255, (o->ip.addr >> 8) & 255, o->ip.addr & 255,
+					o->ip.prefix_len);
+	if (o->bench == CLI_BENCH_NONE && (o->duration_s || o->json_path || o->label))
+		return -app_usage_error(PROG, "--duration, --json and --label measure a transfer: they need --bench");
 	return 0;
 }
 
@@ -130,11 +261,12 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		{ "bench", required_argument, NULL, 'B' },    { "duration", required_argument, NULL, 'D' },
 		{ "json", required_argument, NULL, 'J' },     { "label", required_argument, NULL, 'L' },
 		{ "drop-chance", required_argument, NULL, 'X' }, { "seed", required_argument, NULL, 'S' },
-		{ "tcp-buf", required_argument, NULL, 'W' },
+		{ "tcp-buf", required_argument, NULL, 'W' },  { "force", no_argument, NULL, 'F' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t v;
-	int c;
+	bool have_ip = false;
+	int c, idx;
 
 	memset(o, 0, sizeof(*o));
 	o->mac = (struct eth_addr){ { 0x02, 0, 0, 0, 0, 0x02 } };
@@ -143,103 +275,38 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 	o->bind_mode = XSK_BIND_AUTO;
 	o->seed = 1;
 	o->buf_size = 65536;
-	while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
-		char *p;
+	opterr = 0; /* one line of our own instead of getopt's, which names the full path */
+	while ((c = getopt_long(argc, argv, ":qh", lo, &idx)) != -1) {
+		const char *why;
 
-		switch (c) {
-		case 'i':
-			if (app_parse_cidr(optarg, &o->ip) < 0)
-				goto bad;
-			break;
-		case 'm':
-			if (app_parse_mac(optarg, &o->mac) < 0)
-				goto bad;
-			break;
-		case 'g':
-			if (app_parse_ipv4(optarg, &o->gateway) < 0)
-				goto bad;
-			break;
-		case 'C':
-			o->bind_mode = XSK_BIND_COPY;
-			break;
-		case 'Z':
-			o->bind_mode = XSK_BIND_ZEROCOPY;
-			break;
-		case 'c':
-			p = strrchr(optarg, ':');
-			if (!p)
-				goto bad;
-			*p = 0;
-			if (app_parse_ipv4(optarg, &o->server) < 0 || parse_u64(p + 1, &v) < 0 || v == 0 || v > 65535)
-				goto bad;
-			o->port = (uint16_t)v;
-			break;
-		case 's':
-			if (parse_u64(optarg, &o->send_bytes) < 0)
-				goto bad;
-			break;
-		case 'e':
-			if (parse_u64(optarg, &o->expect_bytes) < 0)
-				goto bad;
-			break;
-		case 't':
-			if (parse_u64(optarg, &v) < 0 || v == 0 || v > 86400)
-				goto bad;
-			o->timeout_secs = (unsigned)v;
-			break;
-		case 'r':
-			if (parse_u64(optarg, &v) < 0 || v == 0 || v > 1000)
-				goto bad;
-			o->rto_min_ms = (uint32_t)v;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case 'B':
-			if (strcmp(optarg, "upload") == 0)
-				o->bench = CLI_BENCH_UPLOAD;
-			else if (strcmp(optarg, "download") == 0)
-				o->bench = CLI_BENCH_DOWNLOAD;
-			else
-				goto bad;
-			break;
-		case 'D': {
-			char *e;
-			o->duration_s = strtod(optarg, &e);
-			if (e == optarg || *e || !(o->duration_s > 0) || o->duration_s > 86400)
-				goto bad;
-			break;
-		}
-		case 'J':
-			o->json_path = optarg;
-			break;
-		case 'X':
-			if (parse_u64(optarg, &v) < 0 || v > 100)
-				goto bad;
-			o->drop_pct = (uint8_t)v;
-			break;
-		case 'S':
-			if (parse_u64(optarg, &o->seed) < 0)
-				goto bad;
-			break;
-		case 'W':
-			if (parse_u64(optarg, &v) < 0 || v < 2048 || v > (1u << 29))
-				goto bad;
-			o->buf_size = (uint32_t)v;
-			break;
-		case 'L':
-			o->label = optarg;
-			break;
-		case 'h':
+		if (c == 'h') {
 			fputs(usage, stdout);
 			return 1;
-		default:
-			goto bad;
 		}
+		if (c == 'V') {
+			app_print_version(PROG);
+			return 1;
+		}
+		if (c == '?' || c == ':')
+			return app_getopt_error(PROG, c, argv), -EINVAL;
+		why = apply(o, c, optarg);
+		if (why) {
+			if (optarg)
+				app_usage_error(PROG, "--%s %s: %s", lo[idx].name, optarg, why);
+			else
+				app_usage_error(PROG, "%s", why);
+			return -EINVAL;
+		}
+		have_ip |= c == 'i';
 	}
-	if (optind != argc - 1 || !o->ip.addr || !o->server)
-		goto bad;
+	if (optind >= argc)
+		return app_usage_error(PROG, "give the interface (smolxdp-tcpclient IFACE --ip ADDR/PREFIX "
+				       "--connect ADDR:PORT)"), -EINVAL;
+	if (optind < argc - 1)
+		return app_usage_error(PROG, "one interface only: '%s' is extra", argv[optind + 1]), -EINVAL;
 	o->ifname = argv[optind];
+	if (check_together(o, have_ip) < 0)
+		return -EINVAL;
 	if (o->bench != CLI_BENCH_NONE) {
 		if (o->duration_s == 0)
 			o->duration_s = 2;
@@ -252,25 +319,43 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 			o->timeout_secs = (unsigned)o->duration_s + 30;
 	}
 	return 0;
-bad:
-	fputs(usage, stderr);
-	return -EINVAL;
 }
 
 static int cli_open(struct cli *k, const struct cli_opts *o)
 {
-	struct xsk_prog_opts po = { .log = xsk_log_stderr };
+	static struct xsk_log_app log = { .prog = PROG, .max = XSK_LOG_NOTICE };
+	struct xsk_prog_opts po = { .log = xsk_log_app_stderr, .log_ctx = &log };
+	struct xsk_dev_opts xo = { .bind_mode = o->bind_mode, .log = xsk_log_app_stderr, .log_ctx = &log };
 	struct tcp_config tc;
 	struct l4_handler h;
 	size_t n;
 	int err;
 
-	err = xsk_prog_attach(o->ifname, &po, &k->prog);
-	if (err < 0 || (err = xsk_prog_add_addr(k->prog, o->ip.addr)) < 0) {
-		fprintf(stderr, "smolxdp-tcpclient: %s\n", xsk_last_error());
+	/* Every capability the run needs, named at once, before anything is attached. */
+	err = xsk_check_privileges(1, &xo);
+	if (err < 0) {
+		fprintf(stderr, PROG ": %s\n", xsk_last_error());
 		return err;
 	}
-	struct xsk_dev_opts xo = { .bind_mode = o->bind_mode, .prog = k->prog, .log = xsk_log_stderr };
+	err = app_kernel_has_addr(o->ifname, o->ip.addr);
+	if (err > 0) {
+		/* Steering it to us takes the host's own traffic to that address. */
+		if (!o->force) {
+			fprintf(stderr, PROG ": the kernel has %u.%u.%u.%u on %s: using it would cut the host's own "
+				"traffic to it; choose another --ip, or --force\n", o->ip.addr >> 24,
+				(o->ip.addr >> 16) & 255, (o->ip.addr >> 8) & 255, o->ip.addr & 255, o->ifname);
+			return -EADDRINUSE;
+		}
+		fprintf(stderr, PROG ": warning: taking %u.%u.%u.%u from the kernel on %s (--force)\n",
+			o->ip.addr >> 24, (o->ip.addr >> 16) & 255, (o->ip.addr >> 8) & 255, o->ip.addr & 255,
+			o->ifname);
+	}
+	err = xsk_prog_attach(o->ifname, &po, &k->prog);
+	if (err < 0 || (err = xsk_prog_add_addr(k->prog, o->ip.addr)) < 0) {
+		fprintf(stderr, PROG ": %s\n", xsk_last_error());
+		return err;
+	}
+	xo.prog = k->prog;
 	err = xsk_dev_open(o->ifname, 0, &xo, &k->xd);
 	if (err < 0) {
 		fprintf(stderr, "smolxdp-tcpclient: %s\n", xsk_last_error());

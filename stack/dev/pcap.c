@@ -26,9 +26,11 @@ static void pcap_record(struct dev_pcap *p, const uint8_t *data, uint32_t len, s
 {
 	uint8_t hdr[PCAP_RECORD_LEN];
 	uint32_t kept = len < p->cfg.snaplen ? len : p->cfg.snaplen;
+	uint64_t stamp = now + p->cfg.wall_offset_us;
 
-	put_le32(hdr, (uint32_t)(now / 1000000));
-	put_le32(hdr + 4, (uint32_t)(now % 1000000));
+	/* The classic format's seconds are 32 bits: enough until 2106. */
+	put_le32(hdr, (uint32_t)(stamp / 1000000));
+	put_le32(hdr + 4, (uint32_t)(stamp % 1000000));
 	put_le32(hdr + 8, kept);
 	put_le32(hdr + 12, len);
 	p->cfg.write(p->cfg.ctx, hdr, sizeof(hdr));

@@ -3,7 +3,8 @@
 # sends a gratuitous ARP, ARP request/reply, pings, UDP (socat), UDP to a closed port (ICMP port
 # unreachable), an HTTP exchange (curl: handshake with MSS/SACK-permitted/timestamps/wscale, data, FIN)
 # and a connection to a closed port (RST), while smolxdp-dump and tcpdump capture on the same interface.
-# Then: both saw the same frames, and smolxdp-dump's lines agree with tcpdump's decoding field by field.
+# Then: both saw the same frames, smolxdp-dump -v's lines agree with tcpdump -vv's decoding field by
+# field, and its default lines for tcpdump's capture are tcpdump -nn's.
 set -euo pipefail
 build=${1:?build dir}
 dump=$build/apps/dump/smolxdp-dump
@@ -46,7 +47,7 @@ ip netns exec "$B" /usr/bin/python3 -m http.server 8080 --bind 10.77.0.2 -d "$tm
 pids+=($!)
 
 # both captures in A, started before any traffic and confirmed listening
-ip netns exec "$A" "$dump" -i veth0 >"$tmp/dump.txt" 2>"$tmp/dump.err" &
+ip netns exec "$A" "$dump" -v -i veth0 >"$tmp/dump.txt" 2>"$tmp/dump.err" &
 dump_pid=$!
 pids+=($dump_pid)
 ip netns exec "$A" tcpdump -i veth0 -U -w "$tmp/tcpdump.pcap" 2>"$tmp/tcpdump.err" &
@@ -98,4 +99,9 @@ done
 
 # field by field against tcpdump's decoding of its own capture of the same frames
 /usr/bin/python3 "$src/tests/dump/compare_decodings.py" "$tmp/tcpdump.pcap" "$tmp/dump.txt"
+# and the default lines, tcpdump's own, for the frames tcpdump captured
+"$dump" -r "$tmp/tcpdump.pcap" >"$tmp/default.txt" 2>/dev/null
+/usr/bin/python3 "$src/tests/dump/compare_lines.py" "$tmp/tcpdump.pcap" "$tmp/default.txt"
+"$dump" -e -r "$tmp/tcpdump.pcap" >"$tmp/default.txt" 2>/dev/null
+/usr/bin/python3 "$src/tests/dump/compare_lines.py" "$tmp/tcpdump.pcap" "$tmp/default.txt" -e
 echo "dump_vs_tcpdump: ok ($lines frames)"

@@ -149,6 +149,32 @@ static void test_pcap(void **state)
 	free(mem);
 }
 
+/* Stamps are wall-clock times: the app's offset (wall clock at instant 0) is added to every instant. */
+static void test_pcap_wall_clock(void **state)
+{
+	void *mem;
+	struct dev_loopback *lo = lo_new(8, false, &mem);
+	static struct membuf out;
+	struct dev_pcap pa;
+	/* 2024-01-01T00:00:00.900000Z at instant 0 */
+	struct dev_pcap_config pc = {.inner = dev_loopback_end(lo, 0), .write = membuf_write, .ctx = &out,
+				     .wall_offset_us = 1704067200900000ull};
+	struct dev *a;
+	struct dev_frame f;
+
+	out.len = 0;
+	a = dev_pcap_init(&pa, &pc);
+	assert_true(dev_tx_reserve(a, &f, 3500001));
+	memset(f.data, 0xab, 64);
+	f.len = 64;
+	dev_tx_submit(a, &f);
+	dev_tx_flush(a, 3500001);
+	assert_int_equal(out.len, 24 + 16 + 64);
+	assert_int_equal(le32(out.data + 24), 1704067204u); /* 3.5 s + 0.9 s carried into the seconds */
+	assert_int_equal(le32(out.data + 28), 400001);
+	free(mem);
+}
+
 /* Sends n frames through a fault injector on end 0 and returns how many arrive at end 1. */
 static size_t fault_run(const struct dev_fault_config *fc, size_t n, uint32_t len, uint64_t *digest,
 			struct dev_fault_stats *stats)
@@ -264,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_loopback_pair),
 		cmocka_unit_test(test_loopback_self),
 		cmocka_unit_test(test_pcap),
+		cmocka_unit_test(test_pcap_wall_clock),
 		cmocka_unit_test(test_fault),
 		cmocka_unit_test(test_fault_rx),
 	};

@@ -87,11 +87,11 @@ check "error: zero-copy demanded on veth" \
 	test "$e" = "smolxdp: error: zero-copy mode unsupported on $IFB queue 0"
 check "  ... and nothing left attached" no_xdp
 e=$(err_of setpriv --bounding-set -net_admin,-bpf,-sys_admin,-net_raw "$TOOL" reflect -i "$IFB" -a $IPS)
-check "error: missing privileges, named" \
-	test "$e" = "smolxdp: error: permission denied: AF_XDP needs root or CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW (missing: CAP_NET_ADMIN CAP_BPF)"
+check "error: missing privileges, named, with the setcap line that grants them" \
+	test "$e" = "smolxdp: error: permission denied: missing CAP_NET_ADMIN, CAP_BPF; run as root, or grant them: sudo setcap cap_net_admin,cap_bpf,cap_perfmon,cap_net_raw+ep $(realpath "$TOOL")"
 e=$(err_of sh -c "ulimit -l 64; exec setpriv --bounding-set -ipc_lock $TOOL reflect -i $IFB -a $IPS")
-check "error: UMEM refused, RLIMIT_MEMLOCK named" \
-	sh -c "echo '$e' | grep -q 'UMEM registration of 16384 KiB refused .*RLIMIT_MEMLOCK (now 64 KiB)'"
+check "error: UMEM beyond RLIMIT_MEMLOCK without CAP_IPC_LOCK, named up front" \
+	sh -c "echo '$e' | grep -q 'permission denied: missing CAP_IPC_LOCK (or RLIMIT_MEMLOCK of 16384 KiB: it is 64 KiB)'"
 check "  ... and nothing left attached" no_xdp
 inb ip link set dev "$IFB" xdpgeneric obj /usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o sec xdp 2>/dev/null
 if xdp_attached; then

@@ -671,7 +671,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 
 	memset(c, 0, sizeof(*c));
 	c->peer_port = 9999;
-	c->verbose = XSK_LOG_WARN;
+	c->verbose = XSK_LOG_NOTICE; /* the zero-copy fallback is said as a notice */
 	if (argc < 2)
 		return -1;
 	c->mode = argv[1];

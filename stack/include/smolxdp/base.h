@@ -7,10 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smolxdp/api.h"
+
+#ifdef __cplusplus
+#include <string.h> /* C++ has no restrict, and its libc declares these with exception specifications */
+#else
 void *memcpy(void *restrict dst, const void *restrict src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
+#endif
 
 #define SMX_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define SMX_MIN(a, b) ((a) < (b) ? (a) : (b))

@@ -5,6 +5,8 @@
 
 #include "smolxdp/base.h"
 
+SMX_API_BEGIN
+
 static inline uint16_t get_be16(const uint8_t *p)
 {
 	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
@@ -28,5 +30,7 @@ static inline void put_be32(uint8_t *p, uint32_t v)
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
 }
+
+SMX_API_END
 
 #endif

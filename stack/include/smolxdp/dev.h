@@ -6,6 +6,8 @@
 
 #include "smolxdp/base.h"
 
+SMX_API_BEGIN
+
 /* A frame lent by a device. `handle` is the device's own (a UMEM address, a slot index); the stack
  * never interprets it. */
 struct dev_frame {
@@ -79,5 +81,7 @@ static inline void dev_get_caps(const struct dev *d, struct dev_caps *c)
 {
 	d->ops->get_caps(d, c);
 }
+
+SMX_API_END
 
 #endif

@@ -6,6 +6,8 @@
 
 #include "smolxdp/dev.h"
 
+SMX_API_BEGIN
+
 enum dev_fault_dir {
 	DEV_FAULT_RX = 1u << 0,
 	DEV_FAULT_TX = 1u << 1,
@@ -41,5 +43,7 @@ struct dev_fault {
 };
 
 struct dev *dev_fault_init(struct dev_fault *f, const struct dev_fault_config *cfg);
+
+SMX_API_END
 
 #endif

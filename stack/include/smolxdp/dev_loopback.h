@@ -5,6 +5,8 @@
 
 #include "smolxdp/dev.h"
 
+SMX_API_BEGIN
+
 struct dev_loopback_config {
 	uint32_t frames;     /* frames in the pool shared by both ends (in flight, queued, held) */
 	uint32_t frame_size; /* bytes per frame: the largest Ethernet frame carried */
@@ -28,5 +30,7 @@ struct dev *dev_loopback_end(struct dev_loopback *lo, unsigned side);
 const struct dev_loopback_stats *dev_loopback_stats(const struct dev_loopback *lo, unsigned side);
 /* Frames currently in the pool's free list (for leak checks in tests). */
 uint32_t dev_loopback_free_frames(const struct dev_loopback *lo);
+
+SMX_API_END
 
 #endif

@@ -8,6 +8,8 @@
 
 #include "smolxdp/dev.h"
 
+SMX_API_BEGIN
+
 /* Zero in a field turns that feature off (max_held: its default). */
 struct dev_path_config {
 	struct dev *inner;
@@ -43,5 +45,7 @@ const struct dev_path_stats *dev_path_stats(const struct dev_path *p);
 /* Gives every held frame back to the inner device and empties the bottleneck (teardown, before the
  * inner device is freed). Frames already delivered are the caller's to release as usual. */
 void dev_path_release_all(struct dev_path *p);
+
+SMX_API_END
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "smolxdp/dev.h"
 
+SMX_API_BEGIN
+
 /* Called with whole pcap records (and once with the file header at init). */
 typedef void (*dev_pcap_write_fn)(void *ctx, const void *data, size_t len);
 
@@ -13,6 +15,11 @@ struct dev_pcap_config {
 	dev_pcap_write_fn write;
 	void *ctx;
 	uint32_t snaplen; /* bytes kept per frame; 0 means 65535 */
+	/* Added to every instant to make the record's stamp: the wall-clock time, in microseconds since
+	 * 1970-01-01 UTC, at instant 0. The stack never reads a clock, so the app that knows both clocks
+	 * sets it when it opens the capture (wall clock minus its monotonic clock); 0 leaves the stamps as
+	 * instants, which readers show as times in 1970. */
+	uint64_t wall_offset_us;
 };
 
 /* Fields are private; the struct is public so the app can hold one without allocation. */
@@ -25,5 +32,7 @@ struct dev_pcap {
 
 /* Writes the pcap file header (LINKTYPE_ETHERNET, microsecond stamps) and returns the device. */
 struct dev *dev_pcap_init(struct dev_pcap *p, const struct dev_pcap_config *cfg);
+
+SMX_API_END
 
 #endif

@@ -10,6 +10,8 @@
 #include "smolxdp/ip_tx.h"
 #include "smolxdp/l4_handler.h"
 
+SMX_API_BEGIN
+
 #define IFACE_MAX_ADDRS 4
 
 struct iface_cidr {
@@ -124,5 +126,7 @@ uint16_t iface_mtu(const struct iface *iface);
 const struct iface_config *iface_get_config(const struct iface *iface); /* with defaults filled in */
 /* A neighbour known right now (tests, tools). */
 bool iface_neighbor_lookup(struct iface *iface, ipv4_addr ip, struct eth_addr *mac, smx_instant now);
+
+SMX_API_END
 
 #endif

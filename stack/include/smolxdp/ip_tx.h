@@ -7,6 +7,8 @@
 
 #include "smolxdp/base.h"
 
+SMX_API_BEGIN
+
 enum ip_tx_err {
 	IP_TX_OK = 0,
 	IP_TX_NO_ROUTE,  /* no address to send from, or no gateway for an off-link destination */
@@ -36,5 +38,7 @@ struct ip_sender {
 	void (*abort)(void *ctx, struct ip_tx *tx);
 	uint16_t mtu; /* largest IPv4 packet, header included */
 };
+
+SMX_API_END
 
 #endif

@@ -7,6 +7,8 @@
 #include "smolxdp/wire/icmpv4.h"
 #include "smolxdp/wire/ipv4.h"
 
+SMX_API_BEGIN
+
 struct l4_handler {
 	void *ctx;
 	/* One received datagram for this protocol: `ip` is parsed and verified; l4/len is its payload.
@@ -21,5 +23,7 @@ struct l4_handler {
 	/* An ICMP error whose quoted datagram was of this protocol (RFC 1122 4.2.3.9); may be NULL. */
 	void (*icmp_error)(void *ctx, smx_instant now, const struct icmpv4_repr *icmp);
 };
+
+SMX_API_END
 
 #endif

@@ -6,6 +6,8 @@
 
 #include "smolxdp/base.h"
 
+SMX_API_BEGIN
+
 #define SMX_MEM_ALIGN 64 /* a cache line: tables never share a line with their neighbours */
 
 struct smx_carve {
@@ -52,5 +54,7 @@ static inline uint32_t smx_rand_below(uint64_t *state, uint32_t n)
 {
 	return n ? (uint32_t)(((smx_rand_next(state) >> 32) * (uint64_t)n) >> 32) : 0;
 }
+
+SMX_API_END
 
 #endif

@@ -13,6 +13,7 @@
 #include "smolxdp/wire/icmpv4.h"
 #include "smolxdp/wire/ipv4.h"
 
+SMX_API_BEGIN
 
 /* The eleven states of RFC 9293 3.3.2; tcp_state_name prints the RFC's names. */
 enum tcp_state {
@@ -259,5 +260,6 @@ struct tcp_stats {
 const struct tcp_stats *tcp_stack_stats(const struct tcp_stack *s);
 uint32_t tcp_conn_count(const struct tcp_stack *s); /* slots in use */
 
+SMX_API_END
 
 #endif

@@ -6,6 +6,8 @@
 
 #include "smolxdp/iface.h"
 
+SMX_API_BEGIN
+
 enum udp_err {
 	UDP_OK = 0,
 	UDP_ERR_INVALID,     /* bad argument: port 0 destination, socket state */
@@ -82,5 +84,7 @@ size_t udp_socket_rx_queued(const struct udp_socket *s);
 /* The most recent ICMP error not yet taken (like SO_ERROR: one is kept); false if none. */
 bool udp_socket_take_error(struct udp_socket *s, struct udp_error *err);
 const struct udp_socket_stats *udp_socket_get_stats(const struct udp_socket *s);
+
+SMX_API_END
 
 #endif

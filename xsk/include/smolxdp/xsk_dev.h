@@ -12,8 +12,10 @@
 #include "smolxdp/xsk_log.h"
 #include "smolxdp/xsk_prog.h"
 
+SMX_API_BEGIN
+
 enum xsk_bind_mode {
-	XSK_BIND_AUTO = 0, /* zero-copy if the driver can, else copy (said once, as a warning) */
+	XSK_BIND_AUTO = 0, /* zero-copy if the driver can, else copy (said once, as a notice) */
 	XSK_BIND_ZEROCOPY = 1,
 	XSK_BIND_COPY = 2,
 };
@@ -76,6 +78,11 @@ struct xsk_dev;
  * saying why in one line. */
 int xsk_dev_open(const char *ifname, uint32_t queue, const struct xsk_dev_opts *opts,
 		 struct xsk_dev **out);
+/* Up front, before anything is attached: whether this process may attach the steering program
+ * and open `sockets` devices with opts (their UMEMs locked in memory). 0, or -EPERM with
+ * xsk_last_error() naming every missing capability (and RLIMIT_MEMLOCK where it falls short) and the
+ * setcap line that grants them. */
+int xsk_check_privileges(uint32_t sockets, const struct xsk_dev_opts *opts);
 /* Close the socket, free the UMEM, and detach the program if the device owns it. NULL is fine. */
 void xsk_dev_close(struct xsk_dev *xd);
 
@@ -99,5 +106,7 @@ bool xsk_dev_tx_forward(struct xsk_dev *xd, const struct dev_frame *rx, uint32_t
 /* Reclaim TX completions and retry a pending kick without sending anything new. Returns the number
  * of frames still in the kernel's TX or completion ring. */
 uint32_t xsk_dev_tx_drain(struct xsk_dev *xd);
+
+SMX_API_END
 
 #endif

@@ -9,6 +9,8 @@
 
 #include "smolxdp/xsk_log.h"
 
+SMX_API_BEGIN
+
 struct xsk_prog;
 
 enum xsk_attach_mode {
@@ -50,6 +52,11 @@ void xsk_prog_detach(struct xsk_prog *prog);
 int xsk_prog_add_addr(struct xsk_prog *prog, uint32_t addr);
 int xsk_prog_del_addr(struct xsk_prog *prog, uint32_t addr);
 
+/* Whether our program is still attached (one netlink query; a look inside libxdp's dispatcher only
+ * when the interface's program changed). False once someone else removed it (smolxdp-detach
+ * --force): no more traffic reaches the sockets, and xsk_prog_detach has nothing left to remove. */
+bool xsk_prog_attached(struct xsk_prog *prog);
+
 int xsk_prog_xskmap_fd(const struct xsk_prog *prog);
 void xsk_prog_get_info(const struct xsk_prog *prog, struct xsk_prog_info *info);
 /* Sums the per-CPU counters. */
@@ -58,5 +65,7 @@ int xsk_prog_stats(const struct xsk_prog *prog, struct xsk_prog_stats *stats);
 /* By-hand clean-up: detach every smolxdp steering program from ifname. One whose owner still runs is
  * kept (-EBUSY) unless force. Returns how many were removed, or a negative errno. */
 int xsk_prog_remove(const char *ifname, bool force, const struct xsk_prog_opts *opts);
+
+SMX_API_END
 
 #endif

@@ -4,6 +4,8 @@
 
 #include "smolxdp/wire/common.h"
 
+SMX_API_BEGIN
+
 #define ARP_LEN 28
 
 enum arp_op {
@@ -26,5 +28,7 @@ size_t arp_emit(const struct arp_repr *r, uint8_t *buf, size_t cap); /* ARP_LEN,
 void arp_print(const struct arp_repr *r, struct strbuf *sb);
 /* A gratuitous ARP announces its sender: spa == tpa. */
 bool arp_is_gratuitous(const struct arp_repr *r);
+
+SMX_API_END
 
 #endif

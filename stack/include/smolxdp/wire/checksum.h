@@ -7,6 +7,8 @@
 #include "smolxdp/base.h"
 #include "smolxdp/bytes.h"
 
+SMX_API_BEGIN
+
 /* Add `len` bytes at `data` (any alignment, any length) to `sum`. When chaining calls, every span
  * but the last must have even length. */
 uint32_t csum_add(uint32_t sum, const void *data, size_t len);
@@ -52,5 +54,7 @@ static inline uint16_t csum_ipv4_header(const uint8_t *hdr, size_t hlen)
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for a 16-bit field changing from old to new. */
 uint16_t csum_update16(uint16_t csum, uint16_t old_val, uint16_t new_val);
 uint16_t csum_update32(uint16_t csum, uint32_t old_val, uint32_t new_val);
+
+SMX_API_END
 
 #endif

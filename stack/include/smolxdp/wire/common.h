@@ -5,6 +5,8 @@
 
 #include "smolxdp/base.h"
 
+SMX_API_BEGIN
+
 enum wire_err {
 	WIRE_OK = 0,
 	WIRE_TRUNCATED,    /* the buffer ends before the header (or a length it states) does */
@@ -35,5 +37,7 @@ void strbuf_dec(struct strbuf *sb, uint64_t v);
 void strbuf_hex(struct strbuf *sb, uint64_t v, unsigned min_digits); /* no 0x prefix */
 void strbuf_ipv4(struct strbuf *sb, ipv4_addr a);                   /* dotted quad */
 void strbuf_mac(struct strbuf *sb, const struct eth_addr *a);       /* aa:bb:cc:dd:ee:ff */
+
+SMX_API_END
 
 #endif

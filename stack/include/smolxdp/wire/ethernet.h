@@ -4,6 +4,8 @@
 
 #include "smolxdp/wire/common.h"
 
+SMX_API_BEGIN
+
 #define ETH_HEADER_LEN 14
 #define ETH_VLAN_HEADER_LEN 18
 #define ETH_MIN_FRAME 60 /* without FCS; shorter frames are padded on send */
@@ -46,5 +48,7 @@ static inline bool eth_addr_is_broadcast(const struct eth_addr *a)
 
 bool eth_addr_is_multicast(const struct eth_addr *a);
 extern const struct eth_addr ETH_ADDR_BROADCAST;
+
+SMX_API_END
 
 #endif

@@ -6,6 +6,10 @@
 
 #include "smolxdp/wire/common.h"
 
+SMX_API_BEGIN
+
 void frame_print(const uint8_t *buf, size_t len, struct strbuf *sb);
+
+SMX_API_END
 
 #endif

@@ -6,6 +6,8 @@
 #include "smolxdp/wire/common.h"
 #include "smolxdp/wire/ipv4.h"
 
+SMX_API_BEGIN
+
 #define ICMPV4_HEADER_LEN 8
 
 enum icmpv4_type {
@@ -57,5 +59,7 @@ size_t icmpv4_emit(const struct icmpv4_repr *r, uint8_t *buf, size_t cap);
  * eqn. 3. Returns bytes written; 0 if cap is too small or req is not an echo request. */
 size_t icmpv4_emit_echo_reply(const struct icmpv4_repr *req, uint8_t *buf, size_t cap);
 void icmpv4_print(const struct icmpv4_repr *r, struct strbuf *sb);
+
+SMX_API_END
 
 #endif

@@ -4,6 +4,8 @@
 
 #include "smolxdp/wire/common.h"
 
+SMX_API_BEGIN
+
 #define IPV4_HEADER_LEN 20
 #define IPV4_MAX_HEADER_LEN 60
 
@@ -47,5 +49,7 @@ size_t ipv4_repr_len(const struct ipv4_repr *r); /* header_len */
 size_t ipv4_emit(const struct ipv4_repr *r, uint8_t *buf, size_t cap);
 void ipv4_print(const struct ipv4_repr *r, struct strbuf *sb);
 const char *ip_proto_name(uint8_t proto); /* NULL when unknown */
+
+SMX_API_END
 
 #endif

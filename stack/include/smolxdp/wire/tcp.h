@@ -5,6 +5,8 @@
 
 #include "smolxdp/wire/common.h"
 
+SMX_API_BEGIN
+
 #define TCP_HEADER_LEN 20
 #define TCP_MAX_HEADER_LEN 60
 #define TCP_MAX_SACK_BLOCKS 4
@@ -83,5 +85,7 @@ static inline bool tcp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) 
 static inline bool tcp_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
 static inline bool tcp_seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
 static inline bool tcp_seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+
+SMX_API_END
 
 #endif

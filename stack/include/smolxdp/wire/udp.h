@@ -5,6 +5,8 @@
 
 #include "smolxdp/wire/common.h"
 
+SMX_API_BEGIN
+
 #define UDP_HEADER_LEN 8
 
 struct udp_repr {
@@ -24,5 +26,7 @@ size_t udp_repr_len(const struct udp_repr *r); /* 8 + payload_len */
 /* Writes header and payload (memmove, so the payload may already sit at buf+8) and the checksum. */
 size_t udp_emit(const struct udp_repr *r, ipv4_addr src, ipv4_addr dst, uint8_t *buf, size_t cap);
 void udp_print(const struct udp_repr *r, struct strbuf *sb);
+
+SMX_API_END
 
 #endif
