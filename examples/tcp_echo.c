@@ -190,7 +190,7 @@ int main(int argc, char **argv)
 	n = tcp_mem_size(&tc);
 	tcp_mem = n ? malloc(n) : NULL;
 	tcp = tcp_mem ? tcp_init(tcp_mem, n, &tc) : NULL;
-	enum tcp_err terr = TCP_ERR_INVALID;
+	enum tcp_result terr = TCP_ERR_INVALID;
 	if (!tcp || !tcp_listen(tcp, 0, (uint16_t)port, MAX_CONNS, NULL, &terr)) {
 		fprintf(stderr, "tcp_echo: cannot set up TCP (error %d)\n", (int)terr);
 		goto out;
@@ -198,7 +198,7 @@ int main(int argc, char **argv)
 	/* Plug TCP into the interface: it now gets the TCP segments and is asked for its output. */
 	struct l4_handler h;
 	tcp_handler(tcp, &h);
-	iface_set_tcp_handler(ifc, &h);
+	iface_set_l4_handler(ifc, IP_PROTO_TCP, &h);
 	printf("tcp_echo: %s on %s, echoing TCP port %ld (%zu KB for TCP); stop with Ctrl-C\n", argv[2], ifname,
 	       port, n / 1024);
 	fflush(stdout);
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)st->retransmits);
 out:
 	if (ifc) {
-		iface_set_tcp_handler(ifc, NULL);
+		iface_set_l4_handler(ifc, IP_PROTO_TCP, NULL);
 		iface_release(ifc);
 	}
 	xsk_dev_close(xd);

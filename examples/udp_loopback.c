@@ -1,6 +1,7 @@
 /* Two stacks on one simulated wire (the loopback device), a UDP echo between them, on virtual time:
  * no root, no network, no clock. The smallest complete use of the API: memory given at init, an
- * interface per device, a socket per port, and a loop that polls each interface with the time.
+ * interface per device with a UDP stack plugged into it, a socket per port, and a loop that polls each
+ * interface with the time.
  *
  *   udp_loopback [COUNT]      sends COUNT datagrams (default 3) from A to B's echo port and back
  *
@@ -33,20 +34,35 @@ static struct iface *make_iface(struct dev *dev, uint8_t last_octet, void **mem)
 		.mac = {{0x02, 0, 0, 0, 0, last_octet}},
 		.addrs = {{IPV4_ADDR(10, 0, 0, last_octet), 24}},
 		.addr_count = 1,
-		.seed = last_octet, /* ephemeral ports and IP IDs: any value, fixed here for a repeatable run */
+		.seed = last_octet, /* IP IDs: any value, fixed here for a repeatable run */
 	};
 	size_t n = iface_mem_size(&cfg);
 	*mem = alloc_or_die(n);
 	return iface_init(*mem, n, &cfg, dev);
 }
 
-static struct udp_socket *make_socket(struct iface *ifc, uint16_t port, void **mem)
+/* UDP plugs into the interface the way TCP does: its handler, registered for IP protocol 17. */
+static struct udp_stack *make_udp(struct iface *ifc, uint64_t seed, void **mem)
+{
+	struct udp_config cfg = {.seed = seed}; /* ephemeral ports: fixed here for a repeatable run */
+	size_t n = udp_mem_size(&cfg);
+	*mem = alloc_or_die(n);
+	struct udp_stack *u = udp_init(*mem, n, &cfg);
+	struct l4_handler h;
+	if (!u)
+		return NULL;
+	udp_handler(u, &h);
+	iface_set_l4_handler(ifc, IP_PROTO_UDP, &h);
+	return u;
+}
+
+static struct udp_socket *make_socket(struct udp_stack *u, uint16_t port, void **mem)
 {
 	struct udp_socket_config cfg = {.rx_slots = 8, .tx_slots = 8}; /* the rest: defaults */
 	size_t n = udp_socket_mem_size(&cfg);
 	*mem = alloc_or_die(n);
 	struct udp_socket *s = udp_socket_init(*mem, n, &cfg);
-	if (s && udp_socket_bind(s, ifc, 0, port) != UDP_OK)
+	if (s && udp_socket_bind(s, u, 0, port) != UDP_OK)
 		return NULL;
 	return s;
 }
@@ -66,7 +82,7 @@ static void echo(struct udp_socket *s)
 int main(int argc, char **argv)
 {
 	int count = argc > 1 ? atoi(argv[1]) : 3;
-	void *wire_mem, *mem_a, *mem_b, *sock_a_mem, *sock_b_mem;
+	void *wire_mem, *mem_a, *mem_b, *udp_a_mem, *udp_b_mem, *sock_a_mem, *sock_b_mem;
 	int echoed = 0, sent = 0;
 
 	if (count < 1 || count > 1000) {
@@ -85,8 +101,12 @@ int main(int argc, char **argv)
 	struct iface *b = make_iface(dev_loopback_end(wire, 1), 2, &mem_b);
 	if (!a || !b)
 		return 1;
-	struct udp_socket *client = make_socket(a, 0, &sock_a_mem); /* port 0: an ephemeral port */
-	struct udp_socket *server = make_socket(b, ECHO_PORT, &sock_b_mem);
+	struct udp_stack *udp_a = make_udp(a, 1, &udp_a_mem);
+	struct udp_stack *udp_b = make_udp(b, 2, &udp_b_mem);
+	if (!udp_a || !udp_b)
+		return 1;
+	struct udp_socket *client = make_socket(udp_a, 0, &sock_a_mem); /* port 0: an ephemeral port */
+	struct udp_socket *server = make_socket(udp_b, ECHO_PORT, &sock_b_mem);
 	if (!client || !server)
 		return 1;
 
@@ -132,6 +152,8 @@ int main(int argc, char **argv)
 	iface_release(b);
 	free(sock_a_mem);
 	free(sock_b_mem);
+	free(udp_a_mem);
+	free(udp_b_mem);
 	free(mem_a);
 	free(mem_b);
 	free(wire_mem);

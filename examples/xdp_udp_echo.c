@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	struct xsk_dev *xd = NULL;
 	struct iface *ifc = NULL;
 	struct udp_socket *sock = NULL;
-	void *iface_mem = NULL, *sock_mem = NULL;
+	void *iface_mem = NULL, *udp_mem = NULL, *sock_mem = NULL;
 	uint64_t echoed = 0;
 	int err, rc = 1;
 
@@ -145,16 +145,26 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	/* The interface over it, and the socket: sizes from the config, memory from us. */
+	/* The interface over it, UDP plugged into it (as TCP would be, through an l4_handler), and the
+	 * socket: sizes from the config, memory from us. */
 	struct iface_config cfg = {.mac = mac, .addrs = {ip}, .addr_count = 1, .seed = now_us()};
 	size_t n = iface_mem_size(&cfg);
 	iface_mem = malloc(n);
 	ifc = iface_mem ? iface_init(iface_mem, n, &cfg, xsk_dev_as_dev(xd)) : NULL;
+	struct udp_config uc = {.seed = cfg.seed};
+	n = udp_mem_size(&uc);
+	udp_mem = malloc(n);
+	struct udp_stack *udp = udp_mem ? udp_init(udp_mem, n, &uc) : NULL;
+	if (ifc && udp) {
+		struct l4_handler h;
+		udp_handler(udp, &h);
+		iface_set_l4_handler(ifc, IP_PROTO_UDP, &h);
+	}
 	struct udp_socket_config sc = {.rx_slots = 64};
 	n = udp_socket_mem_size(&sc);
 	sock_mem = malloc(n);
 	sock = sock_mem ? udp_socket_init(sock_mem, n, &sc) : NULL;
-	if (!ifc || !sock || udp_socket_bind(sock, ifc, 0, (uint16_t)port) != UDP_OK) {
+	if (!ifc || !udp || !sock || udp_socket_bind(sock, udp, 0, (uint16_t)port) != UDP_OK) {
 		fprintf(stderr, "xdp_udp_echo: cannot set up the interface or the socket\n");
 		goto out;
 	}
@@ -195,6 +205,7 @@ out:
 		iface_release(ifc); /* frames lent to the interface go back to the device */
 	xsk_dev_close(xd);      /* and the device detaches the program it attached */
 	free(sock_mem);
+	free(udp_mem);
 	free(iface_mem);
 	return rc;
 }

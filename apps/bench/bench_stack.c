@@ -32,6 +32,8 @@ struct sctx {
 	struct xsk_dev *xd[MAX_QUEUES];
 	struct iface *iface[MAX_QUEUES];
 	void *iface_mem[MAX_QUEUES];
+	struct udp_stack *udp[MAX_QUEUES];
+	void *udp_mem[MAX_QUEUES];
 	struct udp_socket **socks;
 	void *sock_mem;
 	const struct ip_sender *ip;
@@ -202,6 +204,7 @@ static void s_close(void *ctx)
 				(unsigned long long)st.tx_ring_full);
 		xsk_dev_close(s->xd[q]);
 		free(s->iface_mem[q]);
+		free(s->udp_mem[q]);
 	}
 	if (s->pending_dropped)
 		fprintf(stderr, "smolxdp-bench: %llu echo replies dropped (pending list full)\n",
@@ -227,7 +230,7 @@ int bench_stack_open(struct bench_transport *t, const struct bench_opts *o, cons
 	s->foreign = &t->foreign;
 	s->ident_base = (uint16_t)(getpid() * 16);
 
-	struct iface_config cfg = { .addr_count = 1, .udp_sockets = o->flows + 1 };
+	struct iface_config cfg = { .addr_count = 1 };
 	if (app_parse_mac(so->mac, &cfg.mac) < 0 || app_parse_cidr(so->ip, &cfg.addrs[0]) < 0 ||
 	    app_parse_ipv4(so->server, &s->server) < 0) {
 		fprintf(stderr, "smolxdp-bench: bad --mac, --ip or server address\n");
@@ -276,6 +279,15 @@ int bench_stack_open(struct bench_transport *t, const struct bench_opts *o, cons
 		}
 		if (o->proto == BENCH_ICMP)
 			iface_set_icmp_handler(s->iface[q], on_icmp, s);
+		struct udp_config udc = { .max_sockets = o->flows + 1, .seed = cfg.seed + q };
+		size_t usz = udp_mem_size(&udc);
+		s->udp_mem[q] = malloc(usz);
+		s->udp[q] = s->udp_mem[q] ? udp_init(s->udp_mem[q], usz, &udc) : NULL;
+		if (!s->udp[q])
+			goto fail;
+		struct l4_handler uh;
+		udp_handler(s->udp[q], &uh);
+		iface_set_l4_handler(s->iface[q], IP_PROTO_UDP, &uh);
 	}
 	/* ICMP echo requests all leave through queue 0's interface. */
 	s->ip = iface_ip_sender(s->iface[0]);
@@ -290,7 +302,7 @@ int bench_stack_open(struct bench_transport *t, const struct bench_opts *o, cons
 			goto fail;
 		for (unsigned f = 0; f < o->flows; f++) {
 			struct udp_socket *u = udp_socket_init((uint8_t *)s->sock_mem + ssz * f, ssz, &uc);
-			if (!u || udp_socket_bind(u, s->iface[f % s->nq], 0, 0) != UDP_OK) {
+			if (!u || udp_socket_bind(u, s->udp[f % s->nq], 0, 0) != UDP_OK) {
 				err = -EADDRINUSE;
 				goto fail;
 			}

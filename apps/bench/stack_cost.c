@@ -278,11 +278,20 @@ int main(int argc, char **argv)
 	size_t isz = iface_mem_size(&cfg);
 	void *imem = malloc(isz);
 	struct iface *ifc = imem ? iface_init(imem, isz, &cfg, &r->dev) : NULL;
+	struct udp_config udc = { .seed = 1 };
+	size_t usz = udp_mem_size(&udc);
+	void *umem = malloc(usz);
+	struct udp_stack *udp = umem ? udp_init(umem, usz, &udc) : NULL;
+	if (ifc && udp) {
+		struct l4_handler uh;
+		udp_handler(udp, &uh);
+		iface_set_l4_handler(ifc, IP_PROTO_UDP, &uh);
+	}
 	struct udp_socket_config uc = { .rx_slots = MAX_BATCH, .tx_slots = 16 };
 	size_t ssz = udp_socket_mem_size(&uc);
 	void *smem = malloc(ssz);
 	struct udp_socket *sock = smem ? udp_socket_init(smem, ssz, &uc) : NULL;
-	if (!ifc || !sock || udp_socket_bind(sock, ifc, 0, ECHO_PORT) != UDP_OK) {
+	if (!ifc || !udp || !sock || udp_socket_bind(sock, udp, 0, ECHO_PORT) != UDP_OK) {
 		fprintf(stderr, "smolxdp-stack-cost: cannot set up the interface\n");
 		return 1;
 	}
@@ -327,6 +336,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "smolxdp-stack-cost: %llu of %llu packets echoed\n", (unsigned long long)echoed,
 			(unsigned long long)packets);
 	free(smem);
+	free(umem);
 	free(imem);
 	free(r);
 	return rc;

@@ -398,14 +398,14 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 	if (!k->tcp)
 		return -EINVAL;
 	tcp_handler(k->tcp, &h);
-	iface_set_tcp_handler(k->iface, &h);
+	iface_set_l4_handler(k->iface, IP_PROTO_TCP, &h);
 	return 0;
 }
 
 static void cli_close(struct cli *k)
 {
 	if (k->iface) {
-		iface_set_tcp_handler(k->iface, NULL);
+		iface_set_l4_handler(k->iface, IP_PROTO_TCP, NULL);
 		iface_release(k->iface);
 	}
 	if (k->xd)
@@ -467,7 +467,7 @@ static int cli_run(struct cli *k, const struct cli_opts *o)
 	struct tcp_connect_opts co = { o->ip.addr, 0, o->server, o->port, NULL };
 	struct pollfd pfd = { .fd = xsk_dev_fd(k->xd), .events = POLLIN };
 	smx_instant deadline = now_us() + (smx_instant)o->timeout_secs * 1000000;
-	enum tcp_err err;
+	enum tcp_result err;
 
 	iface_poll(k->iface, now_us()); /* the gratuitous ARP first */
 	k->t_start = now_us();

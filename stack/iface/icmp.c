@@ -1,6 +1,6 @@
 /* ICMPv4 (RFC 792, RFC 1122 3.2.2): echo replies carrying the request's id, seq and data; destination
  * unreachable errors, rate-limited and never about broadcasts or other errors; received errors handed
- * to the UDP socket or TCP handler whose datagram they quote (RFC 1122 4.1.3.3, 4.2.3.9). */
+ * to the transport (UDP or TCP handler) whose datagram they quote (RFC 1122 4.1.3.3, 4.2.3.9). */
 #include "iface_internal.h"
 
 /* RFC 1812 4.3.2.3: quote as much of the datagram as fits in 576 bytes. */
@@ -84,11 +84,11 @@ static void icmp_error_input(struct iface *ifc, const struct rx_ip *rx, const st
 		iface_count(ifc, IFACE_DROP_ICMP_UNHANDLED);
 		return;
 	}
-	if (icmp->quote_ip.protocol == IP_PROTO_UDP && icmp->quote_has_ports)
-		udp_icmp_error(ifc, icmp);
-	else if (icmp->quote_ip.protocol == IP_PROTO_TCP && ifc->has_tcp && ifc->tcp.icmp_error)
-		ifc->tcp.icmp_error(ifc->tcp.ctx, ifc->now, icmp);
-	else if (ifc->icmp_fn)
+	struct iface_l4 *l4 = iface_l4_for(ifc, icmp->quote_ip.protocol);
+	if (l4 && l4->h.icmp_error && icmp->quote_has_ports) {
+		if (!l4->h.icmp_error(l4->h.ctx, ifc->now, icmp))
+			iface_count(ifc, IFACE_DROP_ICMP_UNHANDLED);
+	} else if (ifc->icmp_fn)
 		ifc->icmp_fn(ifc->icmp_ctx, ifc->now, &rx->ip, icmp);
 	else
 		iface_count(ifc, IFACE_DROP_ICMP_UNHANDLED);

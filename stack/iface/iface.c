@@ -1,6 +1,6 @@
 /* The interface object: configuration and memory layout, the poll loop (receive a batch, egress,
- * flush) and when it next needs to run, counters. The protocols live in arp.c, ip_in.c, ip_out.c,
- * icmp.c and the UDP socket files. */
+ * flush) and when it next needs to run, the transports' registration, counters. The protocols live in
+ * arp.c, ip_in.c, ip_out.c and icmp.c; the transports behind struct l4_handler. */
 #include "iface_internal.h"
 #include "smolxdp/mem.h"
 
@@ -13,7 +13,6 @@ static const char *const counter_names[IFACE_COUNTER_COUNT] = {
 	[IFACE_ICMP_ERRORS_SENT] = "icmp_errors_sent",
 	[IFACE_ICMP_ERRORS_RECEIVED] = "icmp_errors_received",
 	[IFACE_UDP_RX_DATAGRAMS] = "udp_rx_datagrams",
-	[IFACE_UDP_TX_DATAGRAMS] = "udp_tx_datagrams",
 	[IFACE_TCP_RX_SEGMENTS] = "tcp_rx_segments",
 	[IFACE_TCP_RST_SENT] = "tcp_rst_sent",
 	[IFACE_DROP_ETH_MALFORMED] = "drop_eth_malformed",
@@ -31,11 +30,7 @@ static const char *const counter_names[IFACE_COUNTER_COUNT] = {
 	[IFACE_DROP_ICMP_BAD_CHECKSUM] = "drop_icmp_bad_checksum",
 	[IFACE_DROP_ICMP_BROADCAST_ECHO] = "drop_icmp_broadcast_echo",
 	[IFACE_DROP_ICMP_UNHANDLED] = "drop_icmp_unhandled",
-	[IFACE_DROP_UDP_MALFORMED] = "drop_udp_malformed",
-	[IFACE_DROP_UDP_BAD_CHECKSUM] = "drop_udp_bad_checksum",
-	[IFACE_DROP_UDP_NO_SOCKET] = "drop_udp_no_socket",
-	[IFACE_DROP_UDP_BUFFER_FULL] = "drop_udp_buffer_full",
-	[IFACE_DROP_UDP_TOO_BIG] = "drop_udp_too_big",
+	[IFACE_DROP_UDP_NO_HANDLER] = "drop_udp_no_handler",
 	[IFACE_DROP_TCP_MALFORMED] = "drop_tcp_malformed",
 	[IFACE_DROP_TCP_NO_HANDLER] = "drop_tcp_no_handler",
 	[IFACE_DROP_TX_NO_FRAME] = "drop_tx_no_frame",
@@ -78,8 +73,6 @@ static bool config_complete(struct iface_config *cfg, const struct dev_caps *cap
 	cfg->arp_cache_entries = round_pow2(cfg->arp_cache_entries ? cfg->arp_cache_entries : 64);
 	if (cfg->arp_wait_slots == 0)
 		cfg->arp_wait_slots = 16;
-	if (cfg->udp_sockets == 0)
-		cfg->udp_sockets = 64;
 	/* Not the device's figure: iface_mem_size cannot see the device, and both must agree. */
 	if (cfg->rx_batch == 0)
 		cfg->rx_batch = 64;
@@ -95,14 +88,12 @@ static bool config_complete(struct iface_config *cfg, const struct dev_caps *cap
 static void iface_layout(struct smx_carve *c, const struct iface_config *cfg, struct iface **ifc)
 {
 	size_t frame_len = IFACE_L2_LEN + cfg->mtu;
-	uint32_t buckets = round_pow2(cfg->udp_sockets);
 
 	*ifc = smx_carve_take(c, sizeof(struct iface));
 	struct neigh *neigh = smx_carve_take(c, cfg->arp_cache_entries * sizeof(struct neigh));
 	struct arp_wait *wait = smx_carve_take(c, cfg->arp_wait_slots * sizeof(struct arp_wait));
 	uint8_t *wait_buf = smx_carve_take(c, cfg->arp_wait_slots * frame_len);
 	struct dev_frame *rx = smx_carve_take(c, cfg->rx_batch * sizeof(struct dev_frame));
-	struct udp_socket **udp = smx_carve_take(c, buckets * sizeof(struct udp_socket *));
 	if (!c->base)
 		return;
 	memset(*ifc, 0, sizeof(**ifc));
@@ -116,8 +107,6 @@ static void iface_layout(struct smx_carve *c, const struct iface_config *cfg, st
 	(*ifc)->wait_slots = cfg->arp_wait_slots;
 	(*ifc)->rx_frames = rx;
 	(*ifc)->rx_batch = cfg->rx_batch;
-	(*ifc)->udp_buckets = udp;
-	udp_table_layout(*ifc, buckets);
 }
 
 /* The MTU (and so the layout) depends on the device, which iface_mem_size does not see: it sizes for
@@ -175,16 +164,23 @@ struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *
 		ifc->mask[i] = m;
 	}
 	iface_sender_setup(ifc);
+	for (unsigned i = 0; i < IFACE_L4_COUNT; i++)
+		iface_l4_sender_setup(ifc, &ifc->l4[i]);
 	return ifc;
 }
 
 void iface_release(struct iface *ifc)
 {
-	udp_views_settle(ifc);
+	/* Views into the batch are copied out by the transports that kept them, then it goes back. */
+	if (ifc->views_out) {
+		for (unsigned i = 0; i < IFACE_L4_COUNT; i++)
+			if (ifc->l4[i].on && ifc->l4[i].h.release_views)
+				ifc->l4[i].h.release_views(ifc->l4[i].h.ctx);
+		ifc->views_out = false;
+	}
 	if (ifc->rx_held > 0)
 		dev_rx_release(ifc->dev, ifc->rx_frames, ifc->rx_held);
 	ifc->rx_held = 0;
-	ifc->views_out = 0;
 }
 
 bool iface_poll(struct iface *ifc, smx_instant now)
@@ -194,8 +190,8 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 	ifc->now = now;
 	/* Egress below tries all blocked work again and notes afresh what still blocks it. */
 	ifc->tx_retry_at = 0;
-	ifc->udp_wait_arp_slot = false;
-	ifc->sender_blocked = false;
+	for (unsigned i = 0; i < IFACE_L4_COUNT; i++)
+		ifc->l4[i].blocked = L4_NOT_BLOCKED;
 	/* The previous batch is given back now: views not read yet are copied to their slots first. */
 	iface_release(ifc);
 	if (!ifc->announced) {
@@ -206,8 +202,8 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 	ifc->counters[IFACE_RX_FRAMES] += n;
 	for (size_t i = 0; i < n; i++)
 		iface_frame_input(ifc, ifc->rx_frames[i].data, ifc->rx_frames[i].len);
-	/* Hold the batch only while some socket holds a view into it. */
-	if (ifc->views_out > 0)
+	/* Hold the batch only while some transport holds a view into it. */
+	if (ifc->views_out)
 		ifc->rx_held = (uint32_t)n;
 	else if (n > 0)
 		dev_rx_release(ifc->dev, ifc->rx_frames, n);
@@ -220,26 +216,31 @@ bool iface_flush(struct iface *ifc, smx_instant now)
 	ifc->now = now;
 	if (ifc->wait_used > 0)
 		arp_wait_egress(ifc);
-	if (ifc->udp_tx_list)
-		udp_egress(ifc);
-	if (ifc->has_tcp)
-		ifc->tcp.output(ifc->tcp.ctx, now, &ifc->sender);
+	for (unsigned i = 0; i < IFACE_L4_COUNT; i++) {
+		struct iface_l4 *l4 = &ifc->l4[i];
+		if (l4->on)
+			l4->h.output(l4->h.ctx, now, &l4->tx);
+	}
 	dev_tx_flush(ifc->dev, now);
 	bool active = ifc->activity;
 	ifc->activity = false;
 	return active;
 }
 
-/* Queued datagrams can go when what blocked them can change: a transmit frame (retried at tx_retry_at),
- * or an ARP wait slot, which frees when a reply comes (input wakes the app anyway) or at a timeout that
- * arp_wait_poll_at reports - or at once if one is free already (a transport gave one back). */
-static smx_instant udp_tx_poll_at(const struct iface *ifc, smx_instant now)
+/* A transport keeps a send it could not make and says "now" until it goes, but the interface cannot
+ * tell that from new work. While its latest output was refused a buffer, it is asked again when what
+ * blocked it can have changed: a transmit frame (retried at tx_retry_at: frames come back only as
+ * completions, reclaimed in a poll), or an ARP wait slot, which frees when a reply comes (input wakes
+ * the app anyway) or at a timeout that arp_wait_poll_at reports - or at once if one is free already. */
+static smx_instant l4_poll_at(const struct iface *ifc, const struct iface_l4 *l4, smx_instant now)
 {
-	if (!ifc->tx_retry_at && !ifc->udp_wait_arp_slot)
-		return now; /* not tried since queued */
-	if (ifc->udp_wait_arp_slot && ifc->wait_used < ifc->wait_slots)
-		return now;
-	return ifc->tx_retry_at ? ifc->tx_retry_at : SMX_INSTANT_NEVER;
+	smx_instant t = l4->h.poll_at(l4->h.ctx, now);
+
+	if (t > now || l4->blocked == L4_NOT_BLOCKED)
+		return t;
+	if (l4->blocked == L4_BLOCKED_FRAME)
+		return SMX_MAX(t, ifc->tx_retry_at);
+	return ifc->wait_used < ifc->wait_slots ? t : SMX_INSTANT_NEVER;
 }
 
 smx_instant iface_poll_at(struct iface *ifc, smx_instant now)
@@ -248,19 +249,11 @@ smx_instant iface_poll_at(struct iface *ifc, smx_instant now)
 
 	if (!ifc->announced)
 		return now;
-	if (ifc->udp_tx_list)
-		at = SMX_MIN(at, udp_tx_poll_at(ifc, now));
 	if (ifc->wait_used > 0)
 		at = SMX_MIN(at, arp_wait_poll_at(ifc, now));
-	if (ifc->has_tcp) {
-		smx_instant t = ifc->tcp.poll_at(ifc->tcp.ctx, now);
-		/* TCP keeps a segment it could not send and says "now" until it goes, but the interface
-		 * cannot tell that from new work (TCP's output stops at its first blocked segment). While
-		 * its latest output was refused a buffer, it is retried every IFACE_TX_RETRY, not spun on. */
-		if (ifc->sender_blocked && t <= now)
-			t = SMX_MAX(t, ifc->now + IFACE_TX_RETRY);
-		at = SMX_MIN(at, t);
-	}
+	for (unsigned i = 0; i < IFACE_L4_COUNT; i++)
+		if (ifc->l4[i].on)
+			at = SMX_MIN(at, l4_poll_at(ifc, &ifc->l4[i], now));
 	return at;
 }
 
@@ -273,11 +266,25 @@ smx_instant iface_poll_delay(struct iface *ifc, smx_instant now)
 	return at <= now ? 0 : at - now;
 }
 
-void iface_set_tcp_handler(struct iface *ifc, const struct l4_handler *tcp)
+bool iface_set_l4_handler(struct iface *ifc, uint8_t proto, const struct l4_handler *h)
 {
-	ifc->has_tcp = tcp != NULL;
-	if (tcp)
-		ifc->tcp = *tcp;
+	struct iface_l4 *l4 = iface_l4_slot(ifc, proto);
+
+	if (!l4)
+		return false;
+	/* Views the old handler holds are settled now: it will not be asked later. */
+	if (l4->on && ifc->views_out && l4->h.release_views)
+		l4->h.release_views(l4->h.ctx);
+	if (l4->on && l4->h.attach)
+		l4->h.attach(l4->h.ctx, NULL);
+	l4->on = h != NULL;
+	l4->blocked = L4_NOT_BLOCKED;
+	if (h) {
+		l4->h = *h;
+		if (h->attach)
+			h->attach(h->ctx, &l4->tx);
+	}
+	return true;
 }
 
 void iface_set_icmp_handler(struct iface *ifc, iface_icmp_fn fn, void *ctx)

@@ -1,10 +1,9 @@
-/* The interface's insides, shared by its files (stack/iface) and the UDP sockets (stack/socket/udp*.c), which
- * live inside the interface's receive and egress paths. Not a public header. */
+/* The interface's insides, shared by its files (stack/iface) only: transports see none of it, just
+ * struct l4_handler and struct ip_sender. Not a public header. */
 #ifndef SMOLXDP_IFACE_INTERNAL_H
 #define SMOLXDP_IFACE_INTERNAL_H
 
 #include "smolxdp/iface.h"
-#include "smolxdp/udp.h"
 #include "smolxdp/wire.h"
 
 #define IFACE_L2_LEN ETH_HEADER_LEN /* frames are sent untagged */
@@ -61,46 +60,25 @@ struct rx_ip {
 	enum wire_csum csum;
 };
 
-struct udp_pkt {
-	ipv4_addr remote_addr;
-	ipv4_addr local_addr;
-	uint16_t remote_port;
-	uint16_t len;
-	const uint8_t *view; /* non-NULL: the payload is still in the received frame */
+/* Why a transport's latest send was refused a buffer, noted by its sender and cleared at each poll
+ * (whose egress asks it again): what iface_poll_at waits for before asking it once more. */
+enum l4_blocked {
+	L4_NOT_BLOCKED = 0,
+	L4_BLOCKED_FRAME,    /* no transmit frame: retried at tx_retry_at */
+	L4_BLOCKED_ARP_SLOT, /* no ARP wait slot: retried once one is free (a reply, or a timeout) */
 };
 
-struct udp_tx_pkt {
-	ipv4_addr dst;
-	uint16_t dst_port;
-	uint16_t len;
+/* A registered transport (UDP or TCP) and the sender it was given, whose ctx is this slot, so that a
+ * refused send is noted against the transport that made it. */
+struct iface_l4 {
+	struct l4_handler h;
+	struct ip_sender tx;
+	struct iface *ifc;
+	bool on;
+	uint8_t blocked; /* enum l4_blocked */
 };
 
-struct udp_socket {
-	struct udp_socket_config cfg;
-	struct iface *iface; /* NULL while unbound */
-	ipv4_addr local_addr;
-	uint16_t local_port;
-	struct udp_socket *hash_next;
-	/* receive: ring of descriptors, descriptor i owns buffer slot i */
-	struct udp_pkt *rx;
-	uint8_t *rx_buf;
-	uint32_t rx_head, rx_count, rx_views;
-	struct udp_socket *view_next; /* on the interface's list of sockets holding views */
-	bool on_view_list;
-	/* transmit queue, drained at egress */
-	struct udp_tx_pkt *tx;
-	uint8_t *tx_buf;
-	uint32_t tx_head, tx_count;
-	struct udp_socket *tx_next;
-	bool on_tx_list;
-	/* zero-copy send in progress */
-	bool zc_active;
-	uint16_t zc_dst_port;
-	struct ip_tx zc;
-	bool has_error;
-	struct udp_error error;
-	struct udp_socket_stats stats;
-};
+enum { IFACE_L4_UDP = 0, IFACE_L4_TCP = 1, IFACE_L4_COUNT };
 
 struct iface {
 	struct iface_config cfg;
@@ -116,15 +94,15 @@ struct iface {
 	/* Why the latest iface_ip_begin said IP_TX_NO_BUFFER: counted only by a caller that then gives the
 	 * packet up, since a send that is kept and retried on later polls is no drop. */
 	enum iface_counter tx_fail;
-	/* What blocked work (queued datagrams, resolved ARP waiters) waits for, noted as it blocks and
-	 * cleared at each poll, whose egress tries all of it again; read by iface_poll_at. */
-	smx_instant tx_retry_at;   /* no transmit frame: try again then (0: not blocked on one) */
-	bool udp_wait_arp_slot;    /* a queued datagram waits for a free ARP wait slot */
-	bool sender_blocked;       /* the ip_sender (TCP) was refused a buffer */
-	struct ip_sender sender;
+	/* When blocked work (a transport's sends, resolved ARP waiters) tries again for want of a
+	 * transmit frame, noted as it blocks and cleared at each poll, whose egress tries all of it
+	 * again; read by iface_poll_at (0: nothing waits for a frame). */
+	smx_instant tx_retry_at;
+	struct ip_sender sender; /* the apps' (iface_ip_sender) */
 	/* neighbours */
 	struct neigh *neigh;
 	uint32_t neigh_mask;
+	const struct neigh *neigh_last; /* the latest next hop found (ip_out.c) */
 	struct arp_wait *wait;
 	uint32_t wait_slots;
 	uint32_t wait_used;
@@ -133,13 +111,7 @@ struct iface {
 	struct dev_frame *rx_frames;
 	uint32_t rx_batch;
 	uint32_t rx_held;
-	uint32_t views_out; /* views taken from the current batch */
-	/* UDP */
-	struct udp_socket **udp_buckets;
-	uint32_t udp_mask;
-	uint32_t udp_bound;
-	struct udp_socket *udp_view_list;
-	struct udp_socket *udp_tx_list;
+	bool views_out; /* a transport kept views into the current batch */
 	/* ICMP error rate limit: a token bucket, refilled when an error is about to be sent */
 	uint32_t icmp_tokens;
 	smx_instant icmp_step; /* one token per step */
@@ -147,8 +119,7 @@ struct iface {
 	ipv4_addr bcast[IFACE_MAX_ADDRS]; /* each address's directed broadcast, computed at init */
 	uint32_t mask[IFACE_MAX_ADDRS];   /* each address's subnet mask, computed at init */
 	/* transports and hooks */
-	struct l4_handler tcp;
-	bool has_tcp;
+	struct iface_l4 l4[IFACE_L4_COUNT];
 	iface_icmp_fn icmp_fn;
 	void *icmp_ctx;
 };
@@ -200,8 +171,24 @@ static inline bool iface_is_broadcast_addr(const struct iface *ifc, ipv4_addr a)
 	return false;
 }
 
-/* routing and the ip_sender (ip_out.c) */
+/* The slot for an IP protocol's transport (NULL: not one that plugs in), and the registered one. */
+static inline struct iface_l4 *iface_l4_slot(struct iface *ifc, uint8_t proto)
+{
+	if (proto == IP_PROTO_UDP)
+		return &ifc->l4[IFACE_L4_UDP];
+	return proto == IP_PROTO_TCP ? &ifc->l4[IFACE_L4_TCP] : NULL;
+}
+
+static inline struct iface_l4 *iface_l4_for(struct iface *ifc, uint8_t proto)
+{
+	struct iface_l4 *l4 = iface_l4_slot(ifc, proto);
+	return l4 && l4->on ? l4 : NULL;
+}
+
+/* routing and the ip_senders (ip_out.c) */
 void iface_sender_setup(struct iface *ifc);
+/* The sender a transport is given: its blocked sends are noted in l4->blocked. */
+void iface_l4_sender_setup(struct iface *ifc, struct iface_l4 *l4);
 enum ip_tx_err iface_ip_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
 			      struct ip_tx *tx);
 void iface_ip_commit(struct iface *ifc, struct ip_tx *tx, size_t l4_len);
@@ -232,14 +219,5 @@ void iface_frame_input(struct iface *ifc, const uint8_t *buf, size_t len);
 /* ICMP (icmp.c) */
 void icmp_input(struct iface *ifc, const struct rx_ip *rx);
 void icmp_send_error(struct iface *ifc, const struct rx_ip *rx, uint8_t type, uint8_t code);
-
-/* UDP (socket/udp_iface.c) */
-void udp_input(struct iface *ifc, const struct rx_ip *rx);
-void udp_icmp_error(struct iface *ifc, const struct icmpv4_repr *icmp);
-void udp_views_settle(struct iface *ifc);
-bool udp_egress(struct iface *ifc);
-/* Sends the head of a socket's queue; false when no frame or ARP slot is free for now. */
-bool udp_send_queued(struct udp_socket *s);
-void udp_table_layout(struct iface *ifc, uint32_t buckets);
 
 #endif

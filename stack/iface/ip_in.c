@@ -1,6 +1,6 @@
 /* Receive: Ethernet demultiplexing, IPv4 input checks (RFC 791, RFC 1122 3.2.1), and dispatch to ICMP,
- * UDP, the registered TCP handler, or a protocol-unreachable error. While no TCP handler is registered
- * a segment to us is refused with a RST as a closed port would be (RFC 9293 3.10.7.1). */
+ * the registered UDP and TCP handlers, or a protocol-unreachable error. While no handler is registered
+ * for UDP or TCP, a datagram to us is answered as a closed port would be. */
 #include "iface_internal.h"
 
 static bool bad_source(const struct iface *ifc, ipv4_addr src)
@@ -12,11 +12,10 @@ static bool bad_source(const struct iface *ifc, ipv4_addr src)
 	       iface_is_our_addr(ifc, src);
 }
 
-/* RFC 9293 3.10.7.1 (CLOSED): "If the ACK bit is off, sequence number zero is used, <SEQ=0><ACK=SEG.SEQ+
- * SEG.LEN><CTL=RST,ACK>. If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>". An incoming RST is ignored. */
+/* No TCP handler: every port is closed (RFC 9293 3.10.7.1); tcp_rst_reply says what answers. */
 static void tcp_refuse(struct iface *ifc, const struct rx_ip *rx)
 {
-	struct tcp_repr seg;
+	struct tcp_repr seg, rst;
 	struct ip_tx tx;
 
 	if (tcp_parse(rx->l4, rx->l4_len, rx->ip.src, rx->ip.dst, rx->csum, &seg) != WIRE_OK) {
@@ -24,17 +23,8 @@ static void tcp_refuse(struct iface *ifc, const struct rx_ip *rx)
 		return;
 	}
 	iface_count(ifc, IFACE_DROP_TCP_NO_HANDLER);
-	if ((seg.flags & TCP_RST) || rx->broadcast)
+	if (rx->broadcast || !tcp_rst_reply(&seg, &rst))
 		return;
-	struct tcp_repr rst = {.src_port = seg.dst_port, .dst_port = seg.src_port};
-	if (seg.flags & TCP_ACK) {
-		rst.seq = seg.ack;
-		rst.flags = TCP_RST;
-	} else {
-		uint32_t seg_len = (uint32_t)seg.payload_len + !!(seg.flags & TCP_SYN) + !!(seg.flags & TCP_FIN);
-		rst.ack = seg.seq + seg_len;
-		rst.flags = TCP_RST | TCP_ACK;
-	}
 	size_t len = tcp_repr_len(&rst);
 	enum ip_tx_err e = iface_ip_begin(ifc, rx->ip.dst, rx->ip.src, IP_PROTO_TCP, len, &tx);
 	if (e != IP_TX_OK) {
@@ -44,6 +34,43 @@ static void tcp_refuse(struct iface *ifc, const struct rx_ip *rx)
 	tcp_emit(&rst, tx.src, tx.dst, tx.l4, tx.l4_cap);
 	iface_ip_commit(ifc, &tx, len);
 	iface_count(ifc, IFACE_TCP_RST_SENT);
+}
+
+/* No UDP handler: every port is closed, so port unreachable (RFC 1122 4.1.3.1) for a datagram that
+ * parses (icmp_send_error stays silent about broadcasts). */
+static void udp_refuse(struct iface *ifc, const struct rx_ip *rx)
+{
+	struct udp_repr u;
+
+	iface_count(ifc, IFACE_DROP_UDP_NO_HANDLER);
+	if (udp_parse(rx->l4, rx->l4_len, rx->ip.src, rx->ip.dst, rx->csum, &u) == WIRE_OK)
+		icmp_send_error(ifc, rx, ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_PORT);
+}
+
+/* UDP and TCP alike: to the registered handler, or refused as a closed port while there is none. One
+ * call site, so the compiler folds it into the receive path. */
+static void l4_input(struct iface *ifc, const struct rx_ip *rx)
+{
+	bool udp = rx->ip.protocol == IP_PROTO_UDP;
+	struct iface_l4 *l4 = &ifc->l4[udp ? IFACE_L4_UDP : IFACE_L4_TCP];
+
+	if (!l4->on) {
+		if (udp) {
+			udp_refuse(ifc, rx);
+		} else {
+			iface_count(ifc, IFACE_TCP_RX_SEGMENTS);
+			tcp_refuse(ifc, rx);
+		}
+		return;
+	}
+	iface_count(ifc, udp ? IFACE_UDP_RX_DATAGRAMS : IFACE_TCP_RX_SEGMENTS);
+	if (rx->broadcast && !udp) /* a connection has one peer (RFC 1122 4.2.3.10) */
+		return;
+	enum l4_rx r = l4->h.input(l4->h.ctx, ifc->now, &rx->ip, rx->l4, rx->l4_len, rx->csum, &l4->tx);
+	if (r == L4_RX_VIEW)
+		ifc->views_out = true;
+	else if (r == L4_RX_PORT_UNREACHABLE) /* RFC 1122 4.1.3.1; never about a broadcast (3.2.2) */
+		icmp_send_error(ifc, rx, ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_PORT);
 }
 
 static void ipv4_input(struct iface *ifc, const uint8_t *buf, size_t len, bool link_broadcast)
@@ -84,19 +111,11 @@ static void ipv4_input(struct iface *ifc, const uint8_t *buf, size_t len, bool l
 	rx.l4_len = ipv4_payload_len(&rx.ip);
 	switch (rx.ip.protocol) {
 	case IP_PROTO_UDP:
-		udp_input(ifc, &rx);
+	case IP_PROTO_TCP:
+		l4_input(ifc, &rx);
 		break;
 	case IP_PROTO_ICMP:
 		icmp_input(ifc, &rx);
-		break;
-	case IP_PROTO_TCP:
-		iface_count(ifc, IFACE_TCP_RX_SEGMENTS);
-		if (ifc->has_tcp) {
-			if (!rx.broadcast)
-				ifc->tcp.input(ifc->tcp.ctx, ifc->now, &rx.ip, rx.l4, rx.l4_len, rx.csum, &ifc->sender);
-		} else {
-			tcp_refuse(ifc, &rx);
-		}
 		break;
 	default:
 		iface_count(ifc, IFACE_DROP_IPV4_UNKNOWN_PROTO);

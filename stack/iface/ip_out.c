@@ -51,6 +51,20 @@ static bool route_find(const struct iface *ifc, ipv4_addr src, ipv4_addr dst, st
 	return true;
 }
 
+/* The next hop's entry; the latest one found is tried first, as a run of packets mostly goes to one
+ * neighbour (a slot reused for another address, or expired, fails the check and is looked up). */
+static const struct neigh *next_hop_lookup(struct iface *ifc, ipv4_addr ip)
+{
+	const struct neigh *n = ifc->neigh_last;
+
+	if (n && n->ip == ip && n->state == NEIGH_VALID && ifc->now < n->expires)
+		return n;
+	n = neigh_lookup(ifc, ip, ifc->now);
+	if (n)
+		ifc->neigh_last = n;
+	return n;
+}
+
 static enum ip_tx_err begin_in_frame(struct iface *ifc, const struct eth_addr *mac, size_t l4_len,
 				     struct ip_tx *tx)
 {
@@ -71,7 +85,7 @@ static enum ip_tx_err begin_in_frame(struct iface *ifc, const struct eth_addr *m
 	tx->priv_kind = TX_KIND_FRAME;
 	tx->priv_frame = f.data;
 	tx->priv_handle = f.handle;
-	tx->priv_slot = f.cap;
+	tx->priv_cap = f.cap;
 	return IP_TX_OK;
 }
 
@@ -90,7 +104,7 @@ static enum ip_tx_err begin_in_wait(struct iface *ifc, ipv4_addr next_hop, struc
 		tx->l4 = w->frame + IFACE_L4_OFF;
 		tx->l4_cap = (size_t)ifc->mtu - IPV4_HEADER_LEN;
 		tx->priv_kind = TX_KIND_WAIT;
-		tx->priv_slot = i;
+		tx->priv_handle = i;
 		tx->priv_frame = w->frame;
 		return IP_TX_OK;
 	}
@@ -111,10 +125,14 @@ enum ip_tx_err iface_ip_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, u
 		iface_count(ifc, IFACE_DROP_TX_NO_ROUTE);
 		return IP_TX_NO_ROUTE;
 	}
+	/* One call of begin_in_frame, so the compiler folds it into this, the path of every packet. */
+	const struct eth_addr *mac = NULL;
 	if (r.broadcast)
-		err = begin_in_frame(ifc, &ETH_ADDR_BROADCAST, l4_len, tx);
-	else if ((n = neigh_lookup(ifc, r.next_hop, ifc->now)) != NULL)
-		err = begin_in_frame(ifc, &n->mac, l4_len, tx);
+		mac = &ETH_ADDR_BROADCAST;
+	else if ((n = next_hop_lookup(ifc, r.next_hop)) != NULL)
+		mac = &n->mac;
+	if (mac)
+		err = begin_in_frame(ifc, mac, l4_len, tx);
 	else
 		err = begin_in_wait(ifc, r.next_hop, tx);
 	if (err != IP_TX_OK)
@@ -161,12 +179,12 @@ void iface_ip_commit(struct iface *ifc, struct ip_tx *tx, size_t l4_len)
 		struct dev_frame f = {
 			.data = tx->priv_frame,
 			.len = (uint32_t)(IFACE_L4_OFF + l4_len),
-			.cap = tx->priv_slot,
+			.cap = tx->priv_cap,
 			.handle = tx->priv_handle,
 		};
 		iface_frame_send(ifc, &f);
-	} else if (tx->priv_kind == TX_KIND_WAIT && tx->priv_slot < ifc->wait_slots) {
-		struct arp_wait *w = &ifc->wait[tx->priv_slot];
+	} else if (tx->priv_kind == TX_KIND_WAIT && tx->priv_handle < ifc->wait_slots) {
+		struct arp_wait *w = &ifc->wait[tx->priv_handle];
 		w->len = (uint32_t)(IFACE_L4_OFF + l4_len);
 		w->state = WAIT_READY;
 	}
@@ -176,10 +194,10 @@ void iface_ip_commit(struct iface *ifc, struct ip_tx *tx, size_t l4_len)
 void iface_ip_abort(struct iface *ifc, struct ip_tx *tx)
 {
 	if (tx->priv_kind == TX_KIND_FRAME) {
-		struct dev_frame f = {.data = tx->priv_frame, .cap = tx->priv_slot, .handle = tx->priv_handle};
+		struct dev_frame f = {.data = tx->priv_frame, .cap = tx->priv_cap, .handle = tx->priv_handle};
 		dev_tx_abort(ifc->dev, &f);
-	} else if (tx->priv_kind == TX_KIND_WAIT && tx->priv_slot < ifc->wait_slots) {
-		ifc->wait[tx->priv_slot].state = WAIT_FREE;
+	} else if (tx->priv_kind == TX_KIND_WAIT && tx->priv_handle < ifc->wait_slots) {
+		ifc->wait[tx->priv_handle].state = WAIT_FREE;
 		ifc->wait_used--;
 	}
 	tx->priv_kind = 0;
@@ -188,12 +206,7 @@ void iface_ip_abort(struct iface *ifc, struct ip_tx *tx)
 static enum ip_tx_err sender_begin(void *ctx, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
 				   struct ip_tx *tx)
 {
-	struct iface *ifc = ctx;
-	enum ip_tx_err e = iface_ip_begin(ifc, src, dst, proto, l4_len, tx);
-
-	if (e == IP_TX_NO_BUFFER)
-		ifc->sender_blocked = true;
-	return e;
+	return iface_ip_begin(ctx, src, dst, proto, l4_len, tx);
 }
 
 static void sender_commit(void *ctx, struct ip_tx *tx, size_t l4_len)
@@ -206,11 +219,62 @@ static void sender_abort(void *ctx, struct ip_tx *tx)
 	iface_ip_abort(ctx, tx);
 }
 
+static bool sender_is_local(void *ctx, ipv4_addr addr)
+{
+	return iface_is_our_addr(ctx, addr);
+}
+
 void iface_sender_setup(struct iface *ifc)
 {
 	ifc->sender.ctx = ifc;
 	ifc->sender.begin = sender_begin;
 	ifc->sender.commit = sender_commit;
 	ifc->sender.abort = sender_abort;
+	ifc->sender.is_local = sender_is_local;
 	ifc->sender.mtu = ifc->mtu;
+}
+
+/* A transport's sender: the same, but a refused buffer is noted as what blocks that transport. */
+static enum ip_tx_err l4_sender_begin(void *ctx, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
+				      struct ip_tx *tx)
+{
+	struct iface_l4 *l4 = ctx;
+	struct iface *ifc = l4->ifc;
+	enum ip_tx_err e = iface_ip_begin(ifc, src, dst, proto, l4_len, tx);
+
+	if (e == IP_TX_NO_BUFFER) {
+		if (ifc->tx_fail == IFACE_DROP_TX_NO_FRAME) {
+			l4->blocked = L4_BLOCKED_FRAME;
+			iface_tx_starved(ifc);
+		} else if (l4->blocked != L4_BLOCKED_FRAME) {
+			l4->blocked = L4_BLOCKED_ARP_SLOT;
+		}
+	}
+	return e;
+}
+
+static void l4_sender_commit(void *ctx, struct ip_tx *tx, size_t l4_len)
+{
+	iface_ip_commit(((struct iface_l4 *)ctx)->ifc, tx, l4_len);
+}
+
+static void l4_sender_abort(void *ctx, struct ip_tx *tx)
+{
+	iface_ip_abort(((struct iface_l4 *)ctx)->ifc, tx);
+}
+
+static bool l4_sender_is_local(void *ctx, ipv4_addr addr)
+{
+	return iface_is_our_addr(((struct iface_l4 *)ctx)->ifc, addr);
+}
+
+void iface_l4_sender_setup(struct iface *ifc, struct iface_l4 *l4)
+{
+	l4->ifc = ifc;
+	l4->tx.ctx = l4;
+	l4->tx.begin = l4_sender_begin;
+	l4->tx.commit = l4_sender_commit;
+	l4->tx.abort = l4_sender_abort;
+	l4->tx.is_local = l4_sender_is_local;
+	l4->tx.mtu = ifc->mtu;
 }

@@ -26,10 +26,10 @@ static uint16_t tcp_pick_port(struct tcp_stack *s, ipv4_addr laddr, ipv4_addr ra
 	return 0;
 }
 
-struct tcp_conn *tcp_connect(struct tcp_stack *s, const struct tcp_connect_opts *o, enum tcp_err *err)
+struct tcp_conn *tcp_connect(struct tcp_stack *s, const struct tcp_connect_opts *o, enum tcp_result *err)
 {
 	struct tcp_conn *c = NULL;
-	enum tcp_err e = TCP_OK;
+	enum tcp_result e = TCP_OK;
 	uint16_t lport;
 
 	if (!s || !o || !tcp_addr_unicast(o->local_addr) || !tcp_addr_unicast(o->remote_addr) ||
@@ -60,7 +60,7 @@ struct tcp_conn *tcp_connect(struct tcp_stack *s, const struct tcp_connect_opts 
 	c->user = o->user;
 	c->iss = tcp_isn(s, c->local_addr, c->local_port, c->remote_addr, c->remote_port, s->now);
 	tcp_conn_setup(s, c);
-	c->rcv_mss = s->cfg.mss ? s->cfg.mss : 1460;
+	c->rcv_mss = s->cfg.mss ? s->cfg.mss : (uint16_t)tcp_mss_for_mtu(TCP_ASSUMED_MTU);
 	tcp_set_state(s, c, TCP_SYN_SENT);
 	tcp_conn_hash_insert(s, c);
 	tcp_conn_ready(s, c);
@@ -172,7 +172,7 @@ bool tcp_eof(const struct tcp_conn *c)
 }
 
 /* RFC 9293 3.10.4 CLOSE, as a half-close: the FIN follows the queued data. */
-enum tcp_err tcp_shutdown(struct tcp_stack *s, struct tcp_conn *c)
+enum tcp_result tcp_shutdown(struct tcp_stack *s, struct tcp_conn *c)
 {
 	if (!tcp_conn_valid(s, c))
 		return TCP_ERR_INVALID;
@@ -317,7 +317,7 @@ const char *tcp_cc_name(enum tcp_cc cc)
 
 /* A switch takes effect at the next ACK: the new algorithm starts from the window as it is (CUBIC
  * with a fresh epoch, as after slow start). */
-enum tcp_err tcp_set_congestion_control(struct tcp_stack *s, struct tcp_conn *c, enum tcp_cc cc)
+enum tcp_result tcp_set_congestion_control(struct tcp_stack *s, struct tcp_conn *c, enum tcp_cc cc)
 {
 	if (!tcp_conn_valid(s, c) || (unsigned)cc >= TCP_CC_COUNT)
 		return TCP_ERR_INVALID;

@@ -2,25 +2,17 @@
  * every other state, with RFC 5961's defences against blind resets, SYNs and ACK injection. */
 #include "tcp_internal.h"
 
-static uint32_t tcp_seg_len(const struct tcp_repr *r)
-{
-	return (uint32_t)r->payload_len + ((r->flags & TCP_SYN) ? 1 : 0) + ((r->flags & TCP_FIN) ? 1 : 0);
-}
-
-static void tcp_send_rst(struct tcp_stack *s, ipv4_addr src, ipv4_addr dst, uint16_t sport, uint16_t dport,
-			 uint32_t seq, uint32_t ack, uint8_t flags, const struct ip_sender *tx)
+/* RFC 9293 3.10.7.1: the answer to a segment for no connection (tcp_rst_reply builds it). */
+void tcp_send_rst_reply(struct tcp_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg,
+			const struct ip_sender *tx)
 {
 	struct tcp_repr r;
 	struct ip_tx t;
 	size_t n;
 
-	memset(&r, 0, sizeof(r));
-	r.src_port = sport;
-	r.dst_port = dport;
-	r.seq = seq;
-	r.ack = ack;
-	r.flags = flags;
-	if (!tx || tx->begin(tx->ctx, src, dst, IP_PROTO_TCP, TCP_HEADER_LEN, &t) != IP_TX_OK) {
+	if (!tcp_addr_unicast(ip->src) || !tcp_rst_reply(seg, &r))
+		return;
+	if (!tx || tx->begin(tx->ctx, ip->dst, ip->src, IP_PROTO_TCP, TCP_HEADER_LEN, &t) != IP_TX_OK) {
 		s->stats.tx_no_buffer++;
 		return;
 	}
@@ -32,21 +24,6 @@ static void tcp_send_rst(struct tcp_stack *s, ipv4_addr src, ipv4_addr dst, uint
 	tx->commit(tx->ctx, &t, n);
 	s->stats.rst_sent++;
 	s->stats.tx_segs++;
-}
-
-/* RFC 9293 3.10.7.1: the answer to a segment for no connection. */
-void tcp_send_rst_reply(struct tcp_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg,
-			const struct ip_sender *tx)
-{
-	if (seg->flags & TCP_RST)
-		return;
-	if (!tcp_addr_unicast(ip->src))
-		return;
-	if (seg->flags & TCP_ACK)
-		tcp_send_rst(s, ip->dst, ip->src, seg->dst_port, seg->src_port, seg->ack, 0, TCP_RST, tx);
-	else
-		tcp_send_rst(s, ip->dst, ip->src, seg->dst_port, seg->src_port, 0, seg->seq + tcp_seg_len(seg),
-			     TCP_RST | TCP_ACK, tx);
 }
 
 /* RFC 5961 7: challenge ACKs are limited per second across all connections. */
@@ -66,12 +43,11 @@ static void tcp_challenge_ack(struct tcp_stack *s, struct tcp_conn *c, smx_insta
 	tcp_conn_ready(s, c);
 }
 
-/* RFC 9293 3.7.1 and RFC 6691: the MSS is the MTU less 40 (IPv4 and TCP headers without options),
- * whatever the MTU, small links included. */
-static uint16_t tcp_our_mss(const struct tcp_stack *s, const struct ip_sender *tx)
+/* The MSS we offer: the sender's MTU's (tcp_mss_for_mtu), or the config's if smaller. */
+uint16_t tcp_our_mss(const struct tcp_stack *s, const struct ip_sender *tx)
 {
-	uint32_t mtu = tx && tx->mtu >= TCP_MIN_MTU ? tx->mtu : 1500;
-	uint32_t mss = mtu - 40;
+	uint32_t mtu = tx && tx->mtu >= TCP_MIN_MTU ? tx->mtu : TCP_ASSUMED_MTU;
+	uint32_t mss = tcp_mss_for_mtu(mtu);
 
 	if (s->cfg.mss && s->cfg.mss < mss)
 		mss = s->cfg.mss;
@@ -663,7 +639,7 @@ static void tcp_conn_segment(struct tcp_stack *s, struct tcp_conn *c, const stru
 	/* First step. With the window shut, "special allowance should be made to accept valid ACKs,
 	 * URGs, and RSTs": a zero-window probe at RCV.NXT still carries them (its text is dropped and
 	 * answered below, as BSD does); the peer's probes are often the only news of its window. */
-	if (!tcp_seq_acceptable(c, r->seq, tcp_seg_len(r))) {
+	if (!tcp_seq_acceptable(c, r->seq, tcp_seq_len(r))) {
 		s->stats.rx_out_of_window++;
 		if (r->payload_len > 0 && tcp_seq_le(r->seq + (uint32_t)r->payload_len, c->rcv_nxt))
 			tcp_note_dsack(c, r->seq, r->seq + (uint32_t)r->payload_len);
@@ -760,23 +736,18 @@ void tcp_input(struct tcp_stack *s, smx_instant now, const struct ipv4_repr *ip,
 void tcp_icmp_error(struct tcp_stack *s, smx_instant now, const struct icmpv4_repr *icmp)
 {
 	struct tcp_conn *c;
-	size_t hl;
 	uint32_t seq;
 
 	if (now > s->now)
 		s->now = now;
-	if (!icmp->has_quote || !icmp->quote_has_ports || icmp->quote_ip.protocol != IP_PROTO_TCP)
-		return;
-	hl = icmp->quote_ip.header_len;
-	if (icmp->data_len < hl + 8)
+	if (!icmp->has_quote || !icmp->quote_has_seq || icmp->quote_ip.protocol != IP_PROTO_TCP)
 		return;
 	s->stats.icmp_errors++;
 	c = tcp_conn_lookup(s, icmp->quote_ip.src, icmp->quote_src_port, icmp->quote_ip.dst,
 			    icmp->quote_dst_port);
 	if (!c)
 		return;
-	seq = (uint32_t)icmp->data[hl + 4] << 24 | (uint32_t)icmp->data[hl + 5] << 16 |
-	      (uint32_t)icmp->data[hl + 6] << 8 | icmp->data[hl + 7];
+	seq = icmp->quote_seq;
 	/* RFC 5927 4.1: SND.UNA <= SEG.SEQ < SND.NXT (our snd_max, the highest sent). */
 	if (tcp_seq_lt(seq, c->snd_una) || tcp_seq_ge(seq, c->snd_max))
 		return;

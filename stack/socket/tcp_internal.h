@@ -11,6 +11,7 @@
 #define TCP_ASM_RECENT 4             /* latest arrivals remembered for SACK block order (RFC 2018 4) */
 #define TCP_DEFAULT_MSS 536          /* RFC 9293 3.7.1: assumed when the peer sends no MSS option */
 #define TCP_MIN_MTU 68               /* RFC 791: every IPv4 link carries 68 bytes */
+#define TCP_ASSUMED_MTU 1500         /* before (or without) a sender telling its MTU: Ethernet's */
 #define TCP_MAX_WINDOW 65535u        /* the 16-bit window field; RFC 7323 scaling shifts it */
 #define TCP_MAX_WSCALE 14            /* RFC 7323 2.3 */
 #define TCP_MAX_CWND (1u << 30)
@@ -274,7 +275,7 @@ struct tcp_stack {
 	struct tcp_stats stats;
 };
 
-/* tcp_list.c-style helpers in tcp_stack.c */
+/* The connections' intrusive lists (tcp_stack.c) */
 void tcp_list_push(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k, struct tcp_conn *c);
 void tcp_list_remove(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k, struct tcp_conn *c);
 struct tcp_conn *tcp_list_pop(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k);
@@ -362,6 +363,8 @@ static inline bool tcp_addr_unicast(ipv4_addr a)
 }
 
 /* tcp_input.c */
+/* The MSS we offer over tx (tcp_mss_for_mtu of its MTU), or the config's mss if smaller. */
+uint16_t tcp_our_mss(const struct tcp_stack *s, const struct ip_sender *tx);
 void tcp_send_rst_reply(struct tcp_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg,
 			const struct ip_sender *tx);
 

@@ -206,12 +206,9 @@ static enum tcp_tx_result tcp_output_syn(struct tcp_stack *s, struct tcp_conn *c
 	enum tcp_tx_result res;
 
 	if (c->state == TCP_SYN_SENT && c->snd_max == c->iss && tx->mtu >= TCP_MIN_MTU) {
-		/* First SYN of an active open: now we know the MTU to offer an MSS from (RFC 9293 3.7.1:
-		 * MTU - 40, on small links too). */
-		uint32_t mss = tx->mtu - 40u;
+		/* First SYN of an active open: now we know the MTU to offer an MSS from. */
+		uint32_t mss = tcp_our_mss(s, tx);
 
-		if (s->cfg.mss && s->cfg.mss < mss)
-			mss = s->cfg.mss;
 		if (c->mss_clamp && c->mss_clamp < mss)
 			mss = c->mss_clamp;
 		c->rcv_mss = (uint16_t)mss;

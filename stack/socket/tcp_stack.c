@@ -414,10 +414,10 @@ bool tcp_next_event(struct tcp_stack *s, struct tcp_event *ev)
 /* ---- Listener API ---- */
 
 struct tcp_listener *tcp_listen(struct tcp_stack *s, ipv4_addr addr, uint16_t port, uint32_t backlog,
-				void *user, enum tcp_err *err)
+				void *user, enum tcp_result *err)
 {
 	struct tcp_listener *free_l = NULL;
-	enum tcp_err e = TCP_OK;
+	enum tcp_result e = TCP_OK;
 
 	if (!s || port == 0 || backlog == 0) {
 		e = TCP_ERR_INVALID;
@@ -498,10 +498,12 @@ struct tcp_conn *tcp_accept(struct tcp_stack *s, struct tcp_listener *l)
 
 /* ---- Plugging into the interface ---- */
 
-static void tcp_h_input(void *ctx, smx_instant now, const struct ipv4_repr *ip, const uint8_t *l4, size_t len,
-			enum wire_csum csum, const struct ip_sender *tx)
+/* TCP keeps no views: a segment's payload is copied into the connection's ring as it arrives. */
+static enum l4_rx tcp_h_input(void *ctx, smx_instant now, const struct ipv4_repr *ip, const uint8_t *l4,
+			      size_t len, enum wire_csum csum, const struct ip_sender *tx)
 {
 	tcp_input(ctx, now, ip, l4, len, csum, tx);
+	return L4_RX_DONE; /* a closed port is answered by tcp_input itself, with a RST */
 }
 
 static bool tcp_h_output(void *ctx, smx_instant now, const struct ip_sender *tx)
@@ -514,18 +516,21 @@ static smx_instant tcp_h_poll_at(void *ctx, smx_instant now)
 	return tcp_poll_at(ctx, now);
 }
 
-static void tcp_h_icmp_error(void *ctx, smx_instant now, const struct icmpv4_repr *icmp)
+static bool tcp_h_icmp_error(void *ctx, smx_instant now, const struct icmpv4_repr *icmp)
 {
 	tcp_icmp_error(ctx, now, icmp);
+	return true; /* counted in tcp_stats.icmp_errors, whether or not a connection matched */
 }
 
 void tcp_handler(struct tcp_stack *s, struct l4_handler *h)
 {
-	h->ctx = s;
-	h->input = tcp_h_input;
-	h->output = tcp_h_output;
-	h->poll_at = tcp_h_poll_at;
-	h->icmp_error = tcp_h_icmp_error;
+	*h = (struct l4_handler){
+		.ctx = s,
+		.input = tcp_h_input,
+		.output = tcp_h_output,
+		.poll_at = tcp_h_poll_at,
+		.icmp_error = tcp_h_icmp_error,
+	};
 }
 
 const struct tcp_stats *tcp_stack_stats(const struct tcp_stack *s)

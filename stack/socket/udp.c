@@ -1,8 +1,9 @@
-/* UDP sockets (RFC 768): the app's side. Receive slots are filled by the interface (udp_table.c) with
+/* UDP sockets (RFC 768): the app's side. Receive slots are filled by the stack (udp_stack.c) with
  * views of received frames, copied into the slot only if the app has not read them by the next poll.
- * Sends go straight into a transmit frame; only when none is free do they wait in a tx slot. */
-#include "../iface/iface_internal.h"
+ * Sends go straight into a transmit frame through the stack's ip_sender; only when none is free do
+ * they wait in a tx slot. */
 #include "smolxdp/mem.h"
+#include "udp_internal.h"
 
 #define UDP_MAX_PAYLOAD (65535 - IPV4_HEADER_LEN - UDP_HEADER_LEN)
 
@@ -63,7 +64,7 @@ struct udp_socket *udp_socket_init(void *mem, size_t mem_size, const struct udp_
 
 uint16_t udp_socket_local_port(const struct udp_socket *s)
 {
-	return s->iface ? s->local_port : 0;
+	return s->stack ? s->local_port : 0;
 }
 
 static enum udp_err udp_err_from_ip(enum ip_tx_err e)
@@ -82,7 +83,8 @@ static enum udp_err udp_err_from_ip(enum ip_tx_err e)
 }
 
 /* Builds header and checksum around a payload already at tx->l4 + 8, and sends. */
-static void udp_finish(struct udp_socket *s, struct ip_tx *tx, uint16_t dst_port, size_t len)
+static void udp_finish(struct udp_socket *s, const struct ip_sender *ip, struct ip_tx *tx, uint16_t dst_port,
+		       size_t len)
 {
 	struct udp_repr u = {
 		.src_port = s->local_port,
@@ -92,39 +94,37 @@ static void udp_finish(struct udp_socket *s, struct ip_tx *tx, uint16_t dst_port
 	};
 
 	udp_emit(&u, tx->src, tx->dst, tx->l4, tx->l4_cap);
-	iface_ip_commit(s->iface, tx, UDP_HEADER_LEN + len);
+	ip->commit(ip->ctx, tx, UDP_HEADER_LEN + len);
 	s->stats.tx_datagrams++;
 	s->stats.tx_bytes += len;
-	iface_count(s->iface, IFACE_UDP_TX_DATAGRAMS);
+	s->stack->stats.tx_datagrams++;
 }
 
-static enum udp_err udp_send_now(struct udp_socket *s, const void *data, size_t len, ipv4_addr dst,
-				 uint16_t dst_port)
+/* A refused buffer (IP_TX_NO_BUFFER) is noted by the sender itself as what blocks UDP, so that the
+ * interface does not ask for queued output again before it can go. */
+enum udp_err udp_send_now(struct udp_socket *s, const void *data, size_t len, ipv4_addr dst,
+			  uint16_t dst_port)
 {
+	const struct ip_sender *ip = s->stack->tx;
 	struct ip_tx tx;
-	enum ip_tx_err e = iface_ip_begin(s->iface, s->local_addr, dst, IP_PROTO_UDP, UDP_HEADER_LEN + len, &tx);
+	enum ip_tx_err e = ip->begin(ip->ctx, s->local_addr, dst, IP_PROTO_UDP, UDP_HEADER_LEN + len, &tx);
 
-	if (e == IP_TX_NO_BUFFER) {
-		/* Kept for later (or refused): note what it waits for, so iface_poll_at need not spin. */
-		if (s->iface->tx_fail == IFACE_DROP_TX_NO_FRAME)
-			iface_tx_starved(s->iface);
-		else
-			s->iface->udp_wait_arp_slot = true;
-	}
 	if (e != IP_TX_OK)
 		return udp_err_from_ip(e);
 	memcpy(tx.l4 + UDP_HEADER_LEN, data, len);
-	udp_finish(s, &tx, dst_port, len);
+	udp_finish(s, ip, &tx, dst_port, len);
 	return UDP_OK;
 }
 
 static enum udp_err udp_check_send(const struct udp_socket *s, size_t len, ipv4_addr dst, uint16_t dst_port)
 {
-	if (!s->iface)
+	if (!s->stack)
 		return UDP_ERR_NOT_BOUND;
 	if (dst_port == 0 || dst == 0 || s->zc_active)
 		return UDP_ERR_INVALID;
-	if (len > (size_t)s->iface->mtu - IPV4_HEADER_LEN - UDP_HEADER_LEN)
+	if (!s->stack->tx)
+		return UDP_ERR_NO_ROUTE;
+	if (len > (size_t)s->stack->tx->mtu - IPV4_HEADER_LEN - UDP_HEADER_LEN)
 		return UDP_ERR_TOO_BIG;
 	return UDP_OK;
 }
@@ -143,7 +143,7 @@ enum udp_err udp_socket_send_to(struct udp_socket *s, const void *data, size_t l
 			return err;
 	}
 	if (s->tx_count == s->cfg.tx_slots || len > s->cfg.tx_slot_size) {
-		iface_count_tx_fail(s->iface, IP_TX_NO_BUFFER); /* refused: neither sent nor kept */
+		s->stack->stats.tx_no_buffer++; /* refused: neither sent nor kept */
 		return UDP_ERR_WOULD_BLOCK;
 	}
 	uint32_t slot = (s->tx_head + s->tx_count) % s->cfg.tx_slots;
@@ -152,27 +152,8 @@ enum udp_err udp_socket_send_to(struct udp_socket *s, const void *data, size_t l
 	s->tx[slot].len = (uint16_t)len;
 	memcpy(s->tx_buf + (size_t)slot * s->cfg.tx_slot_size, data, len);
 	s->tx_count++;
-	if (!s->on_tx_list) {
-		struct iface *ifc = s->iface;
-		s->on_tx_list = true;
-		s->tx_next = ifc->udp_tx_list;
-		ifc->udp_tx_list = s;
-	}
+	udp_tx_list_add(s->stack, s);
 	return UDP_OK;
-}
-
-bool udp_send_queued(struct udp_socket *s)
-{
-	struct udp_tx_pkt *p = &s->tx[s->tx_head];
-	enum udp_err err = udp_send_now(s, s->tx_buf + (size_t)s->tx_head * s->cfg.tx_slot_size, p->len, p->dst,
-					p->dst_port);
-
-	if (err == UDP_ERR_WOULD_BLOCK)
-		return false;
-	/* Sent, or unsendable (no route any more): either way it leaves the queue. */
-	s->tx_head = (s->tx_head + 1) % s->cfg.tx_slots;
-	s->tx_count--;
-	return true;
 }
 
 enum udp_err udp_socket_send_begin(struct udp_socket *s, ipv4_addr dst, uint16_t dst_port, size_t max_len,
@@ -184,10 +165,10 @@ enum udp_err udp_socket_send_begin(struct udp_socket *s, ipv4_addr dst, uint16_t
 		return err;
 	if (s->tx_count > 0) /* queued datagrams go first */
 		return UDP_ERR_WOULD_BLOCK;
-	err = udp_err_from_ip(iface_ip_begin(s->iface, s->local_addr, dst, IP_PROTO_UDP, UDP_HEADER_LEN + max_len,
-					     &s->zc));
-	if (err != UDP_OK)
-		return err;
+	const struct ip_sender *ip = s->stack->tx;
+	enum ip_tx_err e = ip->begin(ip->ctx, s->local_addr, dst, IP_PROTO_UDP, UDP_HEADER_LEN + max_len, &s->zc);
+	if (e != IP_TX_OK)
+		return udp_err_from_ip(e);
 	s->zc_active = true;
 	s->zc_dst_port = dst_port;
 	*payload = s->zc.l4 + UDP_HEADER_LEN;
@@ -199,12 +180,13 @@ void udp_socket_send_commit(struct udp_socket *s, size_t len)
 	if (!s->zc_active)
 		return;
 	s->zc_active = false;
+	const struct ip_sender *ip = s->stack->tx;
 	/* Compared this way round so a huge len cannot wrap past the check (l4_cap >= 8 since begin). */
 	if (len > s->zc.l4_cap - UDP_HEADER_LEN) {
-		iface_ip_abort(s->iface, &s->zc);
+		ip->abort(ip->ctx, &s->zc);
 		return;
 	}
-	udp_finish(s, &s->zc, s->zc_dst_port, len);
+	udp_finish(s, ip, &s->zc, s->zc_dst_port, len);
 }
 
 void udp_socket_send_abort(struct udp_socket *s)
@@ -212,13 +194,13 @@ void udp_socket_send_abort(struct udp_socket *s)
 	if (!s->zc_active)
 		return;
 	s->zc_active = false;
-	iface_ip_abort(s->iface, &s->zc);
+	s->stack->tx->abort(s->stack->tx->ctx, &s->zc);
 }
 
 /* Takes the oldest datagram: its payload is in the frame (a view) or in its slot. */
 static enum udp_err udp_pop(struct udp_socket *s, const uint8_t **data, size_t *len, struct udp_meta *meta)
 {
-	if (!s->iface || s->rx_count == 0)
+	if (!s->stack || s->rx_count == 0)
 		return UDP_ERR_WOULD_BLOCK;
 	struct udp_pkt *p = &s->rx[s->rx_head];
 	*data = p->view ? p->view : s->rx_buf + (size_t)s->rx_head * s->cfg.rx_slot_size;

@@ -37,6 +37,10 @@ static void icmpv4_parse_quote(struct icmpv4_repr *out)
 		out->quote_src_port = get_be16(out->data + hlen);
 		out->quote_dst_port = get_be16(out->data + hlen + 2);
 	}
+	if (out->quote_has_ports && out->quote_ip.protocol == IP_PROTO_TCP && out->data_len >= hlen + 8) {
+		out->quote_has_seq = true;
+		out->quote_seq = get_be32(out->data + hlen + 4);
+	}
 }
 
 enum wire_err icmpv4_parse(const uint8_t *buf, size_t len, enum wire_csum csum, struct icmpv4_repr *out)

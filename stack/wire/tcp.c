@@ -329,6 +329,25 @@ static bool tcp_options_any(const struct tcp_options *o)
 	       o->unknown_count > 0;
 }
 
+bool tcp_rst_reply(const struct tcp_repr *seg, struct tcp_repr *rst)
+{
+	if (seg->flags & TCP_RST)
+		return false;
+	memset(rst, 0, sizeof(*rst));
+	rst->src_port = seg->dst_port;
+	rst->dst_port = seg->src_port;
+	/* "If the ACK bit is off, sequence number zero is used, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+	 * If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>". */
+	if (seg->flags & TCP_ACK) {
+		rst->seq = seg->ack;
+		rst->flags = TCP_RST;
+	} else {
+		rst->ack = seg->seq + tcp_seq_len(seg);
+		rst->flags = TCP_RST | TCP_ACK;
+	}
+	return true;
+}
+
 /* tcpdump -S style: "TCP 40000 > 80 Flags [S.], seq 1, ack 2, win 65160, urg 0, options [mss 1460,...],
  * length 0" (the payload length) */
 void tcp_print(const struct tcp_repr *r, struct strbuf *sb)

@@ -276,7 +276,7 @@ static void setup(struct run *r)
 	o.cfg_a.gateway = GATEWAY;
 	o.cfg_a.arp_wait_slots = 4;
 	o.cfg_a.arp_cache_entries = 8;
-	o.cfg_a.udp_sockets = 4;
+	o.udp_a.max_sockets = 4;
 	o.cfg_a.icmp_errors_per_sec = 20;
 	memset(r, 0, sizeof(*r));
 	fix_init_raw(&r->f, &o);
@@ -297,8 +297,8 @@ static void setup(struct run *r)
 	CHECK(r->tcp);
 	struct l4_handler h;
 	tcp_handler(r->tcp, &h);
-	iface_set_tcp_handler(r->f.a, &h);
-	enum tcp_err err;
+	iface_set_l4_handler(r->f.a, IP_PROTO_TCP, &h);
+	enum tcp_result err;
 	r->listeners[0] = tcp_listen(r->tcp, 0, 8080, 4, NULL, &err);
 	r->listeners[1] = tcp_listen(r->tcp, MY_IP, 8082, 4, NULL, &err);
 	CHECK(r->listeners[0] && r->listeners[1]);

@@ -85,6 +85,30 @@ static void test_echo_every_size(void **state)
 	fix_free(&f);
 }
 
+/* With no UDP handler registered, every port is closed, as with no TCP handler: a datagram is answered
+ * with port unreachable (RFC 1122 4.1.3.1) and counted; only UDP and TCP plug in. */
+static void test_udp_refused_without_handler(void **state)
+{
+	struct fix f;
+	struct rx_pkt p;
+	uint8_t frame[2048];
+	struct icmpv4_repr r;
+	struct l4_handler h = {0};
+
+	setup_raw(&f, &(struct fix_opts){.no_udp = true});
+	raw_send(&f, frame, raw_build_udp(frame, FIX_IP_RAW, FIX_IP_A, 40000, 9, (const uint8_t *)"x", 1));
+	fix_settle(&f);
+	expect_ip(&f, &p, IP_PROTO_ICMP);
+	assert_int_equal(icmpv4_parse(p.l4, p.l4_len, WIRE_CSUM_VERIFY, &r), WIRE_OK);
+	assert_int_equal(r.type, ICMPV4_DEST_UNREACH);
+	assert_int_equal(r.code, ICMPV4_UNREACH_PORT);
+	assert_int_equal(r.quote_dst_port, 9);
+	assert_int_equal(fix_count(f.a, IFACE_DROP_UDP_NO_HANDLER), 1);
+	assert_int_equal(fix_count(f.a, IFACE_UDP_RX_DATAGRAMS), 0);
+	assert_false(iface_set_l4_handler(f.a, IP_PROTO_ICMP, &h));
+	fix_free(&f);
+}
+
 static void test_port_unreachable(void **state)
 {
 	struct fix f;
@@ -109,7 +133,7 @@ static void test_port_unreachable(void **state)
 	/* The whole offending datagram is quoted (it is under 576 bytes). */
 	assert_int_equal(r.data_len, n - 14);
 	assert_memory_equal(r.data, frame + 14, n - 14);
-	assert_int_equal(fix_count(f.a, IFACE_DROP_UDP_NO_SOCKET), 1);
+	assert_int_equal(fix_udp_stats(f.a)->rx_no_socket, 1);
 	assert_int_equal(fix_count(f.a, IFACE_ICMP_ERRORS_SENT), 1);
 
 	/* Not for a broadcast datagram (RFC 1122 4.1.3.1). */
@@ -117,7 +141,7 @@ static void test_port_unreachable(void **state)
 	raw_send(&f, frame, n);
 	fix_settle(&f);
 	assert_int_equal(raw_drain(&f), 0);
-	assert_int_equal(fix_count(f.a, IFACE_DROP_UDP_NO_SOCKET), 2);
+	assert_int_equal(fix_udp_stats(f.a)->rx_no_socket, 2);
 
 	/* A large datagram is quoted only up to 576 bytes of ICMP datagram. */
 	uint8_t big[1000] = {0};
@@ -303,13 +327,14 @@ struct fake_tcp {
 	bool send_one;
 };
 
-static void fake_input(void *ctx, smx_instant now, const struct ipv4_repr *ip, const uint8_t *l4, size_t len,
-		       enum wire_csum csum, const struct ip_sender *tx)
+static enum l4_rx fake_input(void *ctx, smx_instant now, const struct ipv4_repr *ip, const uint8_t *l4,
+			      size_t len, enum wire_csum csum, const struct ip_sender *tx)
 {
 	struct fake_tcp *t = ctx;
 	t->inputs++;
 	t->last_len = len;
 	t->send_one = true;
+	return L4_RX_DONE;
 }
 
 static bool fake_output(void *ctx, smx_instant now, const struct ip_sender *tx)
@@ -341,7 +366,7 @@ static void test_tcp_handler(void **state)
 	uint8_t frame[2048], l4[64];
 
 	setup_raw(&f, &(struct fix_opts){0});
-	iface_set_tcp_handler(f.a, &h);
+	iface_set_l4_handler(f.a, IP_PROTO_TCP, &h);
 	assert_int_equal(iface_poll_delay(f.a, f.now), SMX_INSTANT_NEVER);
 	t.due = f.now + 5000;
 	assert_int_equal(iface_poll_delay(f.a, f.now), 5000);
@@ -418,7 +443,7 @@ static void test_martian_sources(void **state)
 	raw_send(&f, frame, raw_build_udp(frame, IPV4_ADDR(240, 0, 0, 1), FIX_IP_A, 40000, 9,
 					  (const uint8_t *)"abc", 3));
 	fix_settle(&f);
-	assert_int_equal(fix_count(f.a, IFACE_DROP_UDP_NO_SOCKET), 1);
+	assert_int_equal(fix_udp_stats(f.a)->rx_no_socket, 1);
 	assert_int_equal(fix_count(f.a, IFACE_ICMP_ERRORS_SENT), 0);
 	assert_int_equal(fix_count(f.a, IFACE_DROP_TX_NO_ROUTE), 0);
 	assert_int_equal(raw_drain(&f), 0);
@@ -496,6 +521,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_echo_every_size),
 		cmocka_unit_test(test_port_unreachable),
+		cmocka_unit_test(test_udp_refused_without_handler),
 		cmocka_unit_test(test_error_rate_limit),
 		cmocka_unit_test(test_protocol_unreachable),
 		cmocka_unit_test(test_error_to_socket),

@@ -168,7 +168,7 @@ static void test_tcp_blocked_no_spin(void **state)
 	struct fix_opts o = {0};
 	struct tcp_config tc;
 	struct l4_handler h;
-	enum tcp_err err;
+	enum tcp_result err;
 	size_t out = 0;
 	uint8_t buf[2048];
 
@@ -182,7 +182,7 @@ static void test_tcp_blocked_no_spin(void **state)
 	struct tcp_stack *tcp = tcp_init(mem, n, &tc);
 	assert_non_null(tcp);
 	tcp_handler(tcp, &h);
-	iface_set_tcp_handler(f.a, &h);
+	iface_set_l4_handler(f.a, IP_PROTO_TCP, &h);
 	struct udp_socket *s = fix_udp_socket(f.a, 5000, 4, 4);
 	assert_int_equal(udp_socket_send_to(s, "x", 1, FIX_IP_RAW, 7), UDP_OK);
 	struct tcp_connect_opts co = {.local_addr = FIX_IP_A, .remote_addr = FIX_IP_RAW, .remote_port = 80};

@@ -89,7 +89,7 @@ static void test_buffer_full(void **state)
 	fix_settle(&f);
 	assert_int_equal(udp_socket_rx_queued(b), 4);
 	assert_int_equal(udp_socket_get_stats(b)->rx_dropped_full, 6);
-	assert_int_equal(fix_count(f.b, IFACE_DROP_UDP_BUFFER_FULL), 6);
+	assert_int_equal(fix_udp_stats(f.b)->rx_buffer_full, 6);
 	for (uint8_t i = 0; i < 4; i++) {
 		assert_int_equal(udp_socket_recv_from(b, buf, sizeof(buf), &len, NULL), UDP_OK);
 		assert_int_equal(buf[0], i); /* the first four, in order */
@@ -185,7 +185,7 @@ static void test_bind(void **state)
 {
 	struct fix f;
 	struct fix_opts o = {0};
-	o.cfg_a.udp_sockets = 3;
+	o.udp_a.max_sockets = 3;
 	o.cfg_a.addrs[0] = (struct iface_cidr){FIX_IP_A, 24};
 	o.cfg_a.addrs[1] = (struct iface_cidr){IPV4_ADDR(10, 0, 1, 1), 24};
 	o.cfg_a.addr_count = 2;
@@ -195,25 +195,25 @@ static void test_bind(void **state)
 	struct udp_socket *s2 = fix_udp_socket(NULL, 0, 2, 0);
 	struct udp_socket *s3 = fix_udp_socket(NULL, 0, 2, 0);
 	struct udp_socket *s4 = fix_udp_socket(NULL, 0, 2, 0);
-	assert_int_equal(udp_socket_bind(s1, f.a, 0, 0), UDP_OK);
-	assert_int_equal(udp_socket_bind(s2, f.a, 0, 0), UDP_OK);
+	assert_int_equal(udp_socket_bind(s1, f.ua, 0, 0), UDP_OK);
+	assert_int_equal(udp_socket_bind(s2, f.ua, 0, 0), UDP_OK);
 	uint16_t p1 = udp_socket_local_port(s1), p2 = udp_socket_local_port(s2);
 	assert_in_range(p1, 49152, 65535);
 	assert_in_range(p2, 49152, 65535);
 	assert_int_not_equal(p1, p2);
-	assert_int_equal(udp_socket_bind(s1, f.a, 0, 7), UDP_ERR_INVALID); /* already bound */
-	assert_int_equal(udp_socket_bind(s3, f.a, 0, p1), UDP_ERR_ADDR_IN_USE);
-	assert_int_equal(udp_socket_bind(s3, f.a, FIX_IP_A, p1), UDP_ERR_ADDR_IN_USE);
-	assert_int_equal(udp_socket_bind(s3, f.a, IPV4_ADDR(10, 9, 9, 9), 7), UDP_ERR_INVALID); /* not ours */
-	assert_int_equal(udp_socket_bind(s3, f.a, FIX_IP_A, 7), UDP_OK);
-	assert_int_equal(udp_socket_bind(s4, f.a, 0, 8), UDP_ERR_TABLE_FULL);
+	assert_int_equal(udp_socket_bind(s1, f.ua, 0, 7), UDP_ERR_INVALID); /* already bound */
+	assert_int_equal(udp_socket_bind(s3, f.ua, 0, p1), UDP_ERR_ADDR_IN_USE);
+	assert_int_equal(udp_socket_bind(s3, f.ua, FIX_IP_A, p1), UDP_ERR_ADDR_IN_USE);
+	assert_int_equal(udp_socket_bind(s3, f.ua, IPV4_ADDR(10, 9, 9, 9), 7), UDP_ERR_INVALID); /* not ours */
+	assert_int_equal(udp_socket_bind(s3, f.ua, FIX_IP_A, 7), UDP_OK);
+	assert_int_equal(udp_socket_bind(s4, f.ua, 0, 8), UDP_ERR_TABLE_FULL);
 	udp_socket_close(s2);
 	assert_int_equal(udp_socket_local_port(s2), 0);
 	/* Bound to one address and to the other, same port. */
-	assert_int_equal(udp_socket_bind(s4, f.a, IPV4_ADDR(10, 0, 1, 1), 7), UDP_OK);
-	assert_int_equal(udp_socket_bind(s2, f.a, 0, 0), UDP_ERR_TABLE_FULL);
+	assert_int_equal(udp_socket_bind(s4, f.ua, IPV4_ADDR(10, 0, 1, 1), 7), UDP_OK);
+	assert_int_equal(udp_socket_bind(s2, f.ua, 0, 0), UDP_ERR_TABLE_FULL);
 	udp_socket_close(s1);
-	assert_int_equal(udp_socket_bind(s1, f.a, 0, p1), UDP_OK); /* free again after close */
+	assert_int_equal(udp_socket_bind(s1, f.ua, 0, p1), UDP_OK); /* free again after close */
 
 	/* Datagrams go to the socket bound to their destination address. */
 	struct udp_socket *sb = fix_udp_socket(f.b, 5555, 4, 4);
@@ -249,12 +249,12 @@ static void test_queued_send(void **state)
 		ok += udp_socket_send_to(a, &i, 1, FIX_IP_B, 2000) == UDP_OK;
 	assert_int_equal(ok, 12 + 8); /* the pool's frames, then the queue */
 	/* Only the refused ones are drops: not the queued ones, nor their retries while frames are short. */
-	assert_int_equal(fix_count(f.a, IFACE_DROP_TX_NO_FRAME), 40 - 20);
+	assert_int_equal(fix_udp_stats(f.a)->tx_no_buffer, 40 - 20);
 	/* Waiting for frames, a retries soon by itself (not at once: nothing it can do frees one). */
 	smx_instant delay = iface_poll_delay(f.a, f.now);
 	assert_true(delay > 0 && delay != SMX_INSTANT_NEVER);
 	fix_run_until(&f, f.now + 10 * delay);
-	assert_int_equal(fix_count(f.a, IFACE_DROP_TX_NO_FRAME), 40 - 20);
+	assert_int_equal(fix_udp_stats(f.a)->tx_no_buffer, 40 - 20);
 	for (uint8_t i = 0; i < 20; i++) {
 		assert_int_equal(udp_socket_recv_from(b, buf, sizeof(buf), &len, NULL), UDP_OK);
 		assert_int_equal(buf[0], i);
@@ -337,7 +337,7 @@ static void test_lossy_exchange(void **state)
 	assert_in_range(back, 6000, 7000);
 	assert_true(echoed <= at_b);
 	assert_true(f.fault.stats.dropped > 0);
-	assert_int_equal(fix_count(f.b, IFACE_DROP_UDP_BAD_CHECKSUM), 0);
+	assert_int_equal(fix_udp_stats(f.b)->rx_bad_checksum, 0);
 	fix_udp_free(a);
 	fix_udp_free(b);
 	iface_release(f.a);
@@ -372,8 +372,9 @@ static void test_corruption_caught(void **state)
 	}
 	assert_in_range(got, 1000, 1900);
 	const uint64_t *c = iface_counters(f.b);
-	uint64_t caught = c[IFACE_DROP_UDP_BAD_CHECKSUM] + c[IFACE_DROP_IPV4_BAD_CHECKSUM] +
-			  c[IFACE_DROP_ETH_NOT_FOR_US] + c[IFACE_DROP_IPV4_MALFORMED] + c[IFACE_DROP_UDP_MALFORMED];
+	const struct udp_stats *us = fix_udp_stats(f.b);
+	uint64_t caught = us->rx_bad_checksum + c[IFACE_DROP_IPV4_BAD_CHECKSUM] + c[IFACE_DROP_ETH_NOT_FOR_US] +
+			  c[IFACE_DROP_IPV4_MALFORMED] + us->rx_malformed;
 	assert_true(caught > 0);
 	fix_udp_free(a);
 	fix_udp_free(b);

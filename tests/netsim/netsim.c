@@ -127,7 +127,7 @@ static bool ns_end_init(struct ns_net *net, unsigned side, const struct netsim_c
 		return false;
 	struct l4_handler h;
 	tcp_handler(e->tcp, &h);
-	iface_set_tcp_handler(e->ifc, &h);
+	iface_set_l4_handler(e->ifc, IP_PROTO_TCP, &h);
 	return true;
 }
 
@@ -152,7 +152,7 @@ static uint32_t ns_net_free(struct ns_net *net)
 	for (unsigned s = 0; s < 2; s++) {
 		struct ns_end *e = &net->end[s];
 		if (e->ifc) {
-			iface_set_tcp_handler(e->ifc, NULL);
+			iface_set_l4_handler(e->ifc, IP_PROTO_TCP, NULL);
 			iface_release(e->ifc);
 		}
 		if (e->path) {
@@ -314,7 +314,7 @@ static void ns_transfer(struct ns_net *net, const struct netsim_config *cfg, smx
 {
 	struct ns_bulk a = {0}, b = {0};
 	struct tcp_listener *l;
-	enum tcp_err err;
+	enum tcp_result err;
 	struct tcp_connect_opts o = {ns_ip[0], 0, ns_ip[1], NS_PORT, NULL};
 
 	/* Both stacks see the clock before the connect, as in an app that has been polling; cold_connect

@@ -16,6 +16,55 @@ static void *xmalloc(size_t n)
 	return p;
 }
 
+/* The fixture's UDP stacks by interface, so fix_udp_socket(ifc, ...) finds its stack. */
+static struct {
+	const struct iface *ifc;
+	struct udp_stack *u;
+} fix_udps[16];
+
+static struct udp_stack *make_udp(struct fix *f, int i, struct iface *ifc, struct udp_config cfg,
+				  uint64_t seed)
+{
+	if (cfg.seed == 0)
+		cfg.seed = seed;
+	size_t n = udp_mem_size(&cfg);
+	f->mem[3 + i] = xmalloc(n);
+	struct udp_stack *u = udp_init(f->mem[3 + i], n, &cfg);
+	struct l4_handler h;
+	if (!u)
+		abort();
+	udp_handler(u, &h);
+	iface_set_l4_handler(ifc, IP_PROTO_UDP, &h);
+	for (size_t k = 0; k < SMX_ARRAY_LEN(fix_udps); k++) {
+		if (!fix_udps[k].ifc) {
+			fix_udps[k].ifc = ifc;
+			fix_udps[k].u = u;
+			return u;
+		}
+	}
+	abort();
+}
+
+static void forget_udp(const struct iface *ifc)
+{
+	for (size_t k = 0; k < SMX_ARRAY_LEN(fix_udps); k++)
+		if (fix_udps[k].ifc == ifc)
+			fix_udps[k].ifc = NULL;
+}
+
+struct udp_stack *fix_udp(const struct iface *ifc)
+{
+	for (size_t k = 0; k < SMX_ARRAY_LEN(fix_udps); k++)
+		if (ifc && fix_udps[k].ifc == ifc)
+			return fix_udps[k].u;
+	abort();
+}
+
+const struct udp_stats *fix_udp_stats(const struct iface *ifc)
+{
+	return udp_stack_stats(fix_udp(ifc));
+}
+
 static struct iface *make_iface(struct fix *f, int i, struct iface_config cfg, const struct eth_addr *mac,
 				ipv4_addr ip, struct dev *dev)
 {
@@ -57,6 +106,11 @@ void fix_init(struct fix *f, const struct fix_opts *opts)
 	f->a = make_iface(f, 0, o.cfg_a, &FIX_MAC_A, FIX_IP_A, f->dev_a);
 	if (!o.raw_peer)
 		f->b = make_iface(f, 1, o.cfg_b, &FIX_MAC_B, FIX_IP_B, f->dev_b);
+	if (!o.no_udp) {
+		f->ua = make_udp(f, 0, f->a, o.udp_a, iface_get_config(f->a)->seed);
+		if (f->b)
+			f->ub = make_udp(f, 1, f->b, o.udp_b, iface_get_config(f->b)->seed);
+	}
 }
 
 void fix_init_raw(struct fix *f, const struct fix_opts *opts)
@@ -73,7 +127,9 @@ void fix_free(struct fix *f)
 	iface_release(f->a);
 	if (f->b)
 		iface_release(f->b);
-	for (int i = 0; i < 3; i++)
+	forget_udp(f->a);
+	forget_udp(f->b);
+	for (size_t i = 0; i < SMX_ARRAY_LEN(f->mem); i++)
 		free(f->mem[i]);
 }
 
@@ -134,7 +190,7 @@ struct udp_socket *fix_udp_socket(struct iface *ifc, uint16_t port, uint32_t rx_
 	struct udp_socket *s = udp_socket_init(mem, n, &c);
 	if (!s)
 		abort();
-	if (ifc && udp_socket_bind(s, ifc, 0, port) != UDP_OK)
+	if (ifc && udp_socket_bind(s, fix_udp(ifc), 0, port) != UDP_OK)
 		abort();
 	for (size_t i = 0; i < sizeof(fix_socks) / sizeof(fix_socks[0]); i++) {
 		if (!fix_socks[i].s) {

@@ -1,6 +1,7 @@
 /* Two interfaces on a loopback wire, on virtual time, for interface, UDP and TCP tests: "a" (10.0.0.1,
- * end 0, optionally behind a fault injector) and "b" (10.0.0.2, end 1). Or one interface and a raw
- * peer: the test writes and reads whole frames on end 1 itself. Memory comes from malloc (tests only). */
+ * end 0, optionally behind a fault injector) and "b" (10.0.0.2, end 1), each with a UDP stack plugged
+ * in. Or one interface and a raw peer: the test writes and reads whole frames on end 1 itself. Memory
+ * comes from malloc (tests only). */
 #ifndef SMX_IFACE_FIXTURE_H
 #define SMX_IFACE_FIXTURE_H
 
@@ -25,6 +26,9 @@ struct fix_opts {
 	uint32_t frames;         /* loopback pool [256] */
 	struct iface_config cfg_a; /* addresses/mac filled in by the fixture when zero */
 	struct iface_config cfg_b;
+	struct udp_config udp_a; /* seed: the interface's when zero */
+	struct udp_config udp_b;
+	bool no_udp;             /* no UDP stack plugged in: the interfaces answer every port closed */
 };
 
 struct fix {
@@ -33,7 +37,8 @@ struct fix {
 	struct dev_fault fault;
 	struct dev *dev_a, *dev_b;
 	struct iface *a, *b; /* b is NULL with a raw peer */
-	void *mem[3];
+	struct udp_stack *ua, *ub; /* their UDP stacks (NULL with no_udp, ub with a raw peer) */
+	void *mem[5];
 	uint32_t frames;
 };
 
@@ -50,6 +55,7 @@ void fix_advance(struct fix *f, smx_instant dt);
 /* Runs virtual time forward to `until`, stopping at each poll_at on the way. */
 void fix_run_until(struct fix *f, smx_instant until);
 
+/* A socket bound to port on ifc's UDP stack (unbound when ifc is NULL). */
 struct udp_socket *fix_udp_socket(struct iface *ifc, uint16_t port, uint32_t rx_slots, uint32_t tx_slots);
 void fix_udp_free(struct udp_socket *s);
 
@@ -70,5 +76,8 @@ void raw_introduce(struct fix *f);
 size_t raw_drain(struct fix *f);
 
 uint64_t fix_count(const struct iface *ifc, enum iface_counter c);
+/* The UDP stack plugged into ifc by the fixture, and its counters. */
+struct udp_stack *fix_udp(const struct iface *ifc);
+const struct udp_stats *fix_udp_stats(const struct iface *ifc);
 
 #endif

@@ -212,7 +212,7 @@ void th_send(struct th *t, uint8_t flags, const void *data, size_t len)
 
 void th_listen(struct th *t, uint32_t backlog)
 {
-	enum tcp_err err;
+	enum tcp_result err;
 
 	t->l = tcp_listen(t->s, 0, TH_LPORT, backlog, NULL, &err);
 	assert_int_equal(err, TCP_OK);
@@ -253,7 +253,7 @@ void th_set_iss(struct th *t, uint32_t iss)
 void th_connect(struct th *t)
 {
 	struct tcp_connect_opts o = { TH_LOCAL, TH_RPORT - 1, TH_REMOTE, 5000, NULL };
-	enum tcp_err err;
+	enum tcp_result err;
 
 	t->c = tcp_connect(t->s, &o, &err);
 	assert_int_equal(err, TCP_OK);

@@ -650,6 +650,8 @@ static void test_icmp_unreachable_while_opening(void **state)
 	icmp.data_len = sizeof(quote);
 	/* A quoted sequence number that is not in flight is ignored (RFC 5927 4.1). */
 	quote[24] = 0x12;
+	icmp.quote_has_seq = true; /* quote_seq as icmpv4_parse reads it from the quote */
+	icmp.quote_seq = 0x12000000;
 	tcp_icmp_error(t->s, t->now, &icmp);
 	th_assert_state(t, TCP_SYN_SENT);
 	uint32_t iss = t->peer_ack - 1;
@@ -658,12 +660,14 @@ static void test_icmp_unreachable_while_opening(void **state)
 	quote[25] = (uint8_t)((iss + 1) >> 16);
 	quote[26] = (uint8_t)((iss + 1) >> 8);
 	quote[27] = (uint8_t)(iss + 1);
+	icmp.quote_seq = iss + 1;
 	tcp_icmp_error(t->s, t->now, &icmp);
 	th_assert_state(t, TCP_SYN_SENT);
 	quote[24] = (uint8_t)(iss >> 24);
 	quote[25] = (uint8_t)(iss >> 16);
 	quote[26] = (uint8_t)(iss >> 8);
 	quote[27] = (uint8_t)iss;
+	icmp.quote_seq = iss;
 	tcp_icmp_error(t->s, t->now, &icmp);
 	th_assert_state(t, TCP_CLOSED);
 	assert_int_equal(tcp_conn_error(t->c), TCP_ERROR_REFUSED);

@@ -35,7 +35,7 @@ static struct tcp_stack *pair_tcp(struct iface *ifc, void **mem, uint8_t salt)
 	s = tcp_init(*mem, n, &cfg);
 	assert_non_null(s);
 	tcp_handler(s, &h);
-	iface_set_tcp_handler(ifc, &h);
+	iface_set_l4_handler(ifc, IP_PROTO_TCP, &h);
 	return s;
 }
 
@@ -56,8 +56,8 @@ static void pair_init(struct pair *p, uint8_t drop, uint8_t corrupt, uint64_t se
 
 static void pair_free(struct pair *p)
 {
-	iface_set_tcp_handler(p->f.a, NULL);
-	iface_set_tcp_handler(p->f.b, NULL);
+	iface_set_l4_handler(p->f.a, IP_PROTO_TCP, NULL);
+	iface_set_l4_handler(p->f.b, IP_PROTO_TCP, NULL);
 	fix_free(&p->f);
 	free(p->mem[0]);
 	free(p->mem[1]);
@@ -81,7 +81,7 @@ static void run_bulk(uint8_t drop, uint8_t corrupt, uint64_t seed)
 	struct th_bulk cl = { .dir = 0, .send_total = BULK, .recv_total = BULK };
 	struct th_bulk sv = { .dir = 1, .send_total = BULK, .recv_total = BULK };
 	struct tcp_listener *l;
-	enum tcp_err err;
+	enum tcp_result err;
 	uint64_t steps = 0;
 
 	assert_non_null(p);
@@ -153,7 +153,7 @@ static void test_iface_bulk_corrupt(void **state)
 static void test_iface_refused(void **state)
 {
 	struct pair p;
-	enum tcp_err err;
+	enum tcp_result err;
 	struct tcp_connect_opts o = { FIX_IP_A, 0, FIX_IP_B, 4242, NULL };
 	struct tcp_conn *c;
 

@@ -153,7 +153,7 @@ static void test_ephemeral_ports(void **state)
 	struct th *t;
 	static bool used[65536];
 	struct tcp_connect_opts o = { TH_LOCAL, 0, TH_REMOTE, 80, NULL };
-	enum tcp_err err;
+	enum tcp_result err;
 	uint16_t first_a, first_b;
 	struct tcp_endpoints ep;
 

@@ -118,6 +118,8 @@ static void test_unreachable_reasons(void **state)
 		quote[27] = (uint8_t)iss;
 		icmp.data = quote;
 		icmp.data_len = sizeof(quote);
+		icmp.quote_has_seq = true; /* as icmpv4_parse reads it from the quote */
+		icmp.quote_seq = iss;
 		tcp_icmp_error(t->s, t->now, &icmp);
 		th_assert_state(t, TCP_CLOSED);
 		assert_int_equal(tcp_conn_error(t->c), rows[i].err);

@@ -244,7 +244,7 @@ static void test_listen_rules(void **state)
 {
 	struct th *t = *state;
 	struct th_seg seg;
-	enum tcp_err err;
+	enum tcp_result err;
 
 	th_listen(t, 4);
 	assert_null(tcp_listen(t->s, 0, TH_LPORT, 4, NULL, &err));
@@ -268,7 +268,7 @@ static void test_active_open(void **state)
 	struct th *t = *state;
 	struct th_seg seg;
 	struct tcp_connect_opts o = { TH_LOCAL, 0, TH_REMOTE, 5000, (void *)0x1234 };
-	enum tcp_err err;
+	enum tcp_result err;
 
 	t->c = tcp_connect(t->s, &o, &err);
 	assert_non_null(t->c);
@@ -664,7 +664,7 @@ static void test_no_slots(void **state)
 	while (th_next(t, &seg))
 		;
 	struct tcp_connect_opts o = { TH_LOCAL, 0, TH_REMOTE, 1, NULL };
-	enum tcp_err err;
+	enum tcp_result err;
 	assert_null(tcp_connect(t->s, &o, &err));
 	assert_int_equal(err, TCP_ERR_NO_MEMORY);
 	th_free(t);

@@ -203,7 +203,7 @@ static void run_bulk(unsigned loss, unsigned reorder, unsigned dup, uint64_t see
 	smx_instant t_done;
 	struct tcp_listener *l;
 	struct tcp_connect_opts o;
-	enum tcp_err err;
+	enum tcp_result err;
 	uint64_t steps = 0;
 
 	assert_non_null(w);
@@ -322,7 +322,7 @@ static void test_ten_thousand_connections(void **state)
 	static struct tcp_conn *cl[MANY];
 	static bool cl_done[MANY];
 	struct tcp_listener *l;
-	enum tcp_err err;
+	enum tcp_result err;
 	uint32_t done = 0, served = 0;
 	uint64_t steps = 0;
 

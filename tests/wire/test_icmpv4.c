@@ -51,6 +51,31 @@ static void test_port_unreachable_quote(void **state)
 	assert_memory_equal(r.data, frame_ip(cap_udp_to_closed), r.data_len);
 }
 
+/* A quote of a TCP segment with 8 bytes of it (RFC 792's minimum) carries its sequence number, which
+ * RFC 5927 4.1 checks; with only 4 bytes, just the ports. */
+static void test_tcp_quote_seq(void **state)
+{
+	struct icmpv4_repr err = {.type = ICMPV4_DEST_UNREACH, .code = ICMPV4_UNREACH_PORT,
+				  .data = frame_ip(cap_tcp_syn), .data_len = 20 + 8};
+	struct tcp_repr syn;
+	struct icmpv4_repr r;
+	uint8_t buf[128];
+
+	assert_int_equal(tcp_parse(frame_l4(cap_tcp_syn), frame_l4_len(cap_tcp_syn), frame_src(cap_tcp_syn),
+				   frame_dst(cap_tcp_syn), WIRE_CSUM_VERIFY, &syn), WIRE_OK);
+	size_t n = icmpv4_emit(&err, buf, sizeof(buf));
+	assert_int_equal(icmpv4_parse(buf, n, WIRE_CSUM_VERIFY, &r), WIRE_OK);
+	assert_true(r.has_quote && r.quote_has_ports && r.quote_has_seq);
+	assert_int_equal(r.quote_ip.protocol, IP_PROTO_TCP);
+	assert_int_equal(r.quote_src_port, syn.src_port);
+	assert_int_equal(r.quote_seq, syn.seq);
+	err.data_len = 20 + 4;
+	n = icmpv4_emit(&err, buf, sizeof(buf));
+	assert_int_equal(icmpv4_parse(buf, n, WIRE_CSUM_VERIFY, &r), WIRE_OK);
+	assert_true(r.quote_has_ports);
+	assert_false(r.quote_has_seq);
+}
+
 static void test_time_exceeded_quote(void **state)
 {
 	struct icmpv4_repr r;
@@ -255,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_port_unreachable_quote),
 		cmocka_unit_test(test_time_exceeded_quote),
+		cmocka_unit_test(test_tcp_quote_seq),
 		cmocka_unit_test(test_short_quotes),
 		cmocka_unit_test(test_round_trip_all_captured),
 		cmocka_unit_test(test_emit_in_place),

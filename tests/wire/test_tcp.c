@@ -414,6 +414,41 @@ static void test_flags_and_print(void **state)
 	assert_string_equal(txt, "TCP 8081 > 50582 Flags [R.], seq 0, ack 3206682905, win 0, length 0");
 }
 
+/* RFC 9293 3.10.7.1: the answer to a segment for a closed port is Linux's, byte for byte, to the same
+ * SYN; an ACK is answered with <SEQ=SEG.ACK><CTL=RST>; SEG.LEN counts SYN and FIN; a RST is never
+ * answered. */
+static void test_rst_reply(void **state)
+{
+	struct tcp_repr syn, rst;
+	uint8_t buf[64];
+
+	assert_int_equal(parse_frame(cap_tcp_syn_closed, &syn), WIRE_OK);
+	assert_int_equal(tcp_seq_len(&syn), 1);
+	assert_true(tcp_rst_reply(&syn, &rst));
+	size_t n = tcp_emit(&rst, frame_dst(cap_tcp_syn_closed), frame_src(cap_tcp_syn_closed), buf, sizeof(buf));
+	assert_int_equal(n, frame_l4_len(cap_tcp_rst));
+	assert_memory_equal(buf, frame_l4(cap_tcp_rst), n);
+
+	struct tcp_repr seg = {.src_port = 1000, .dst_port = 80, .seq = 100, .ack = 7777, .flags = TCP_ACK | TCP_PSH,
+			       .payload_len = 10};
+	assert_true(tcp_rst_reply(&seg, &rst));
+	assert_int_equal(rst.flags, TCP_RST);
+	assert_int_equal(rst.seq, 7777);
+	assert_int_equal(rst.src_port, 80);
+	assert_int_equal(rst.dst_port, 1000);
+	seg.flags = TCP_FIN;
+	assert_int_equal(tcp_seq_len(&seg), 11);
+	assert_true(tcp_rst_reply(&seg, &rst));
+	assert_int_equal(rst.flags, TCP_RST | TCP_ACK);
+	assert_int_equal(rst.seq, 0);
+	assert_int_equal(rst.ack, 111);
+	seg.flags = TCP_RST | TCP_ACK;
+	assert_false(tcp_rst_reply(&seg, &rst));
+	/* RFC 9293 3.7.1: the MSS offered is the MTU less 40, on small links too. */
+	assert_int_equal(tcp_mss_for_mtu(1500), 1460);
+	assert_int_equal(tcp_mss_for_mtu(68), 28);
+}
+
 static void test_seq_arithmetic(void **state)
 {
 	assert_true(tcp_seq_lt(0xfffffff0u, 0x10));
@@ -440,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_bad_checksum),
 		cmocka_unit_test(test_emit_in_place_unaligned),
 		cmocka_unit_test(test_flags_and_print),
+		cmocka_unit_test(test_rst_reply),
 		cmocka_unit_test(test_seq_arithmetic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
-/* Big-endian field access through memcpy: packet memory is never cast to a struct and never converted
- * in place, so unaligned buffers are fine (compilers turn these into single loads and byte swaps). */
+/* Big-endian field access byte by byte, with shifts: packet memory is never cast to a struct and never
+ * converted in place, so unaligned buffers are fine (compilers turn these into single loads and byte
+ * swaps). */
 #ifndef SMOLXDP_BYTES_H
 #define SMOLXDP_BYTES_H
 

@@ -1,5 +1,6 @@
 /* The network interface: one Ethernet device, its IPv4 addresses, ARP (RFC 826), IPv4 (RFC 791) and
- * ICMP (RFC 792), UDP sockets (smolxdp/udp.h) and a hook for TCP (smolxdp/l4_handler.h). Event-driven:
+ * ICMP (RFC 792); the transports, UDP (smolxdp/udp.h) and TCP (smolxdp/tcp.h), plug in alike through
+ * struct l4_handler (smolxdp/l4_handler.h) and send through struct ip_sender. Event-driven:
  * the app calls iface_poll with the current time and sleeps (or spins) until iface_poll_delay.
  * Checksums are verified on receive unless the device says DEV_CSUM_RX_VERIFIED, and always computed on
  * send (DEV_CSUM_TX_OFFLOAD is not used yet). */
@@ -29,12 +30,11 @@ struct iface_config {
 	uint8_t ttl;               /* [64] */
 	uint32_t arp_cache_entries; /* neighbour cache size, rounded up to a power of two [64] */
 	uint32_t arp_wait_slots;   /* packets held while their next hop is being resolved [16] */
-	uint32_t udp_sockets;      /* most UDP sockets bound at once [64] */
 	uint32_t rx_batch;         /* frames taken from the device per poll [64] */
 	smx_instant arp_expiry;    /* how long a learned neighbour is trusted [60 s] */
 	smx_instant arp_timeout;   /* how long packets wait for a reply before being dropped [3 s] */
 	uint32_t icmp_errors_per_sec; /* rate limit of ICMP errors sent, also the burst [100] */
-	uint64_t seed;             /* seeds ephemeral port choice and IP IDs */
+	uint64_t seed;             /* seeds IP IDs */
 };
 
 /* Everything counted: events first, then one counter per reason a frame or packet was dropped. */
@@ -46,9 +46,8 @@ enum iface_counter {
 	IFACE_ICMP_ECHO_REPLIES_SENT,
 	IFACE_ICMP_ERRORS_SENT,
 	IFACE_ICMP_ERRORS_RECEIVED,
-	IFACE_UDP_RX_DATAGRAMS,
-	IFACE_UDP_TX_DATAGRAMS,
-	IFACE_TCP_RX_SEGMENTS,
+	IFACE_UDP_RX_DATAGRAMS, /* handed to the UDP handler (its own counters say what became of them) */
+	IFACE_TCP_RX_SEGMENTS,  /* handed to the TCP handler, or refused while none is registered */
 	IFACE_TCP_RST_SENT, /* to segments arriving while no TCP handler is registered */
 	/* drops on receive */
 	IFACE_DROP_ETH_MALFORMED,
@@ -66,15 +65,12 @@ enum iface_counter {
 	IFACE_DROP_ICMP_BAD_CHECKSUM,
 	IFACE_DROP_ICMP_BROADCAST_ECHO,
 	IFACE_DROP_ICMP_UNHANDLED, /* types we do not act on, errors quoting nothing of ours */
-	IFACE_DROP_UDP_MALFORMED,
-	IFACE_DROP_UDP_BAD_CHECKSUM,
-	IFACE_DROP_UDP_NO_SOCKET,
-	IFACE_DROP_UDP_BUFFER_FULL,
-	IFACE_DROP_UDP_TOO_BIG, /* larger than the socket's receive slots */
+	IFACE_DROP_UDP_NO_HANDLER, /* no UDP handler registered: port unreachable, as a closed port */
 	IFACE_DROP_TCP_MALFORMED, /* (only checked while no TCP handler is registered) */
 	IFACE_DROP_TCP_NO_HANDLER,
-	/* drops on transmit: packets given up, not sends kept and retried on a later poll (queued UDP
-	 * datagrams, TCP) nor a failed udp_socket_send_begin (the app may fall back to send_to) */
+	/* drops on transmit of the interface's own packets (ARP, ICMP, RSTs while no TCP handler) and of
+	 * packets it holds (the ARP wait queue). Sends a transport refuses are its own counters' (UDP's
+	 * tx_no_buffer); sends it keeps and retries on a later poll are no drop. */
 	IFACE_DROP_TX_NO_FRAME,      /* the device had no transmit frame free */
 	IFACE_DROP_TX_NO_ROUTE,
 	IFACE_DROP_TX_ARP_QUEUE_FULL,
@@ -108,16 +104,19 @@ smx_instant iface_poll_delay(struct iface *iface, smx_instant now);
 /* Gives every held frame back to the device (before closing it). Views become invalid. */
 void iface_release(struct iface *iface);
 
-/* TCP plugs in here (NULL removes it). Until a handler is registered, a TCP segment to one of our
- * addresses is answered with a RST (RFC 9293 3.10.7.1, as for a closed port) and counted. */
-void iface_set_tcp_handler(struct iface *iface, const struct l4_handler *tcp);
+/* A transport plugs in here: proto IP_PROTO_UDP or IP_PROTO_TCP (h NULL removes it); false for any
+ * other protocol. The handler's attach is called with the sender its sends go through. Until a
+ * handler is registered, a datagram to one of our addresses is answered as a closed port would be:
+ * ICMP port unreachable for UDP (RFC 1122 4.1.3.1), a RST for TCP (RFC 9293 3.10.7.1). */
+bool iface_set_l4_handler(struct iface *iface, uint8_t proto, const struct l4_handler *h);
 
 /* ICMP echo replies and errors the interface does not consume itself go here (a ping client). */
 typedef void (*iface_icmp_fn)(void *ctx, smx_instant now, const struct ipv4_repr *ip,
 			      const struct icmpv4_repr *icmp);
 void iface_set_icmp_handler(struct iface *iface, iface_icmp_fn fn, void *ctx);
 
-/* The IPv4 sender for transports and apps: frames are built in place (see smolxdp/ip_tx.h). */
+/* The IPv4 sender for apps (a transport is given its own at iface_set_l4_handler): frames are built
+ * in place (see smolxdp/ip_tx.h). */
 const struct ip_sender *iface_ip_sender(struct iface *iface);
 
 const uint64_t *iface_counters(const struct iface *iface); /* IFACE_COUNTER_COUNT values */

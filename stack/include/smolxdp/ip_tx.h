@@ -22,8 +22,10 @@ struct ip_tx {
 	ipv4_addr src;    /* the source address the route chose: use it in the pseudo-header */
 	ipv4_addr dst;
 	uint8_t proto;
-	uint8_t priv_kind; /* the sender's own bookkeeping */
-	uint32_t priv_slot;
+	/* The sender's own bookkeeping: which kind of buffer l4 lies in, that buffer's start, capacity and
+	 * handle (a device frame's handle, or the index of a slot of the ARP wait queue). */
+	uint8_t priv_kind;
+	uint32_t priv_cap;
 	uint64_t priv_handle;
 	uint8_t *priv_frame;
 };
@@ -36,6 +38,8 @@ struct ip_sender {
 	/* l4_len may be smaller than asked for at begin. */
 	void (*commit)(void *ctx, struct ip_tx *tx, size_t l4_len);
 	void (*abort)(void *ctx, struct ip_tx *tx);
+	/* Whether addr is one of ours (a transport binding to it). May be NULL in test fakes. */
+	bool (*is_local)(void *ctx, ipv4_addr addr);
 	uint16_t mtu; /* largest IPv4 packet, header included */
 };
 

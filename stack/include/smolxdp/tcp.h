@@ -31,7 +31,7 @@ enum tcp_state {
 };
 
 /* Results of API calls. */
-enum tcp_err {
+enum tcp_result {
 	TCP_OK = 0,
 	TCP_ERR_INVALID,    /* bad argument, or a handle that is not (or no longer) the app's */
 	TCP_ERR_NO_MEMORY,  /* every connection or listener slot is taken */
@@ -112,7 +112,7 @@ void tcp_icmp_error(struct tcp_stack *s, smx_instant now, const struct icmpv4_re
 
 /* addr 0: any of our addresses. backlog: connections being opened plus ones waiting in accept. */
 struct tcp_listener *tcp_listen(struct tcp_stack *s, ipv4_addr addr, uint16_t port, uint32_t backlog,
-				void *user, enum tcp_err *err);
+				void *user, enum tcp_result *err);
 /* Resets connections still waiting to be accepted and frees the listener. */
 void tcp_listener_close(struct tcp_stack *s, struct tcp_listener *l);
 /* The next established connection, or NULL. The app owns it until tcp_close or tcp_abort. */
@@ -126,7 +126,7 @@ struct tcp_connect_opts {
 	void *user;
 };
 /* Active open: the SYN goes out on the next tcp_output. */
-struct tcp_conn *tcp_connect(struct tcp_stack *s, const struct tcp_connect_opts *o, enum tcp_err *err);
+struct tcp_conn *tcp_connect(struct tcp_stack *s, const struct tcp_connect_opts *o, enum tcp_result *err);
 
 /* ---- Data ---- */
 
@@ -147,7 +147,7 @@ bool tcp_eof(const struct tcp_conn *c); /* the peer's FIN arrived and all data b
 /* ---- Ending ---- */
 
 /* Half-close: FIN after the queued data; receiving goes on. */
-enum tcp_err tcp_shutdown(struct tcp_stack *s, struct tcp_conn *c);
+enum tcp_result tcp_shutdown(struct tcp_stack *s, struct tcp_conn *c);
 /* Graceful close and release: the handle is invalid afterwards; the stack finishes the close alone.
  * Unread data (or data arriving later) resets the connection (RFC 1122 4.2.2.13). */
 void tcp_close(struct tcp_stack *s, struct tcp_conn *c);
@@ -192,7 +192,7 @@ void tcp_set_connect_timeout(struct tcp_stack *s, struct tcp_conn *c, uint64_t u
  * active open when set before its SYN goes out, and for what is sent at any time. */
 void tcp_set_mss_clamp(struct tcp_stack *s, struct tcp_conn *c, uint16_t mss);
 /* The congestion control of this connection from now on (TCP_ERR_INVALID for an unknown one). */
-enum tcp_err tcp_set_congestion_control(struct tcp_stack *s, struct tcp_conn *c, enum tcp_cc cc);
+enum tcp_result tcp_set_congestion_control(struct tcp_stack *s, struct tcp_conn *c, enum tcp_cc cc);
 /* Connections waiting in tcp_accept, without taking one. */
 uint32_t tcp_listener_pending(const struct tcp_listener *l);
 void tcp_conn_set_user(struct tcp_conn *c, void *user);

@@ -1,10 +1,14 @@
-/* UDP sockets (RFC 768) over an interface. Datagram buffers are fixed-size slots given at init. Receive
- * either copies (recv_from) or lends a view of the datagram (recv_view), valid until the next
- * iface_poll; send either copies (send_to) or lends room in a transmit frame (send_begin/commit). */
+/* UDP (RFC 768, RFC 1122 4.1): a UDP stack (the port table and its counters) that plugs into an
+ * interface through struct l4_handler, as TCP does, and the sockets bound to it. Datagram buffers are
+ * fixed-size slots given at init. Receive either copies (recv_from) or lends a view of the datagram
+ * (recv_view), valid until the next iface_poll; send either copies (send_to) or lends room in a
+ * transmit frame (send_begin/commit). */
 #ifndef SMOLXDP_UDP_H
 #define SMOLXDP_UDP_H
 
-#include "smolxdp/iface.h"
+#include "smolxdp/base.h"
+#include "smolxdp/ip_tx.h"
+#include "smolxdp/l4_handler.h"
 
 SMX_API_BEGIN
 
@@ -13,13 +17,43 @@ enum udp_err {
 	UDP_ERR_INVALID,     /* bad argument: port 0 destination, socket state */
 	UDP_ERR_ADDR_IN_USE, /* another socket is bound to that port and address */
 	UDP_ERR_NO_PORTS,    /* no ephemeral port free */
-	UDP_ERR_TABLE_FULL,  /* the interface's udp_sockets are all bound */
+	UDP_ERR_TABLE_FULL,  /* the stack's max_sockets are all bound */
 	UDP_ERR_NOT_BOUND,
 	UDP_ERR_WOULD_BLOCK, /* no frame and no queue slot free now (send); nothing received (recv) */
 	UDP_ERR_TOO_BIG,     /* larger than the MTU allows, or than the socket's slots */
-	UDP_ERR_NO_ROUTE,
+	UDP_ERR_NO_ROUTE,    /* no route, or the stack is not plugged into an interface */
 	UDP_ERR_TRUNCATED,   /* recv_from: the datagram was longer than the buffer; the rest is lost */
 };
+
+/* Zero in any field means its default (in brackets). */
+struct udp_config {
+	uint32_t max_sockets; /* most sockets bound at once [64] */
+	uint64_t seed;        /* seeds the choice of ephemeral ports */
+};
+
+/* Stack-wide counters: totals and one per reason a datagram was dropped. */
+struct udp_stats {
+	uint64_t rx_datagrams;    /* delivered to a socket */
+	uint64_t tx_datagrams;
+	uint64_t rx_malformed;
+	uint64_t rx_bad_checksum;
+	uint64_t rx_no_socket;    /* answered with ICMP port unreachable (RFC 1122 4.1.3.1) */
+	uint64_t rx_buffer_full;  /* the socket's receive slots were all taken */
+	uint64_t rx_too_big;      /* larger than the socket's receive slots */
+	uint64_t tx_no_buffer;    /* sends refused: no transmit frame or ARP wait slot, and no tx slot */
+	uint64_t icmp_errors;     /* ICMP errors handed to a socket */
+};
+
+struct udp_stack;
+
+/* Bytes of memory udp_init needs (any alignment). */
+size_t udp_mem_size(const struct udp_config *cfg);
+/* Lays the stack out in mem (len >= udp_mem_size(cfg)); NULL if mem is too small. */
+struct udp_stack *udp_init(void *mem, size_t len, const struct udp_config *cfg);
+/* Fills h so the interface delivers UDP datagrams and ICMP errors to this stack, asks it for queued
+ * output, and gives it its sender: iface_set_l4_handler(iface, IP_PROTO_UDP, &h). */
+void udp_handler(struct udp_stack *u, struct l4_handler *h);
+const struct udp_stats *udp_stack_stats(const struct udp_stack *u);
 
 struct udp_socket_config {
 	uint32_t rx_slots;     /* datagrams queued for the app [16] */
@@ -57,8 +91,10 @@ struct udp_socket;
 size_t udp_socket_mem_size(const struct udp_socket_config *cfg);
 struct udp_socket *udp_socket_init(void *mem, size_t mem_size, const struct udp_socket_config *cfg);
 
-/* Binds to local_addr (0: any of ours) and port (0: an ephemeral one, RFC 6056 algorithm 1). */
-enum udp_err udp_socket_bind(struct udp_socket *s, struct iface *iface, ipv4_addr local_addr, uint16_t port);
+/* Binds to local_addr (0: any of ours) and port (0: an ephemeral one, RFC 6056 algorithm 1). A
+ * nonzero local_addr must be one of the interface's, which is checked if the stack is plugged into
+ * one already (register the handler first). */
+enum udp_err udp_socket_bind(struct udp_socket *s, struct udp_stack *u, ipv4_addr local_addr, uint16_t port);
 /* Unbinds; queued datagrams are discarded. The socket may be bound again. */
 void udp_socket_close(struct udp_socket *s);
 uint16_t udp_socket_local_port(const struct udp_socket *s);

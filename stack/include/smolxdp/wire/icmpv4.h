@@ -42,6 +42,8 @@ struct icmpv4_repr {
 	bool quote_has_ports;      /* TCP or UDP with the first 4 payload bytes quoted */
 	uint16_t quote_src_port;
 	uint16_t quote_dst_port;
+	bool quote_has_seq;        /* TCP with the first 8 payload bytes quoted (RFC 792's minimum) */
+	uint32_t quote_seq;        /* that segment's sequence number (RFC 5927 4.1 checks it) */
 	/* everything after the 8-byte header: echo data, or the quoted datagram */
 	const uint8_t *data;
 	size_t data_len;

@@ -78,7 +78,24 @@ size_t tcp_repr_len(const struct tcp_repr *r); /* header with options + payload_
 /* Writes header, options, payload (memmove, so it may already sit in place) and checksum. */
 size_t tcp_emit(const struct tcp_repr *r, ipv4_addr src, ipv4_addr dst, uint8_t *buf, size_t cap);
 void tcp_print(const struct tcp_repr *r, struct strbuf *sb);
+/* RFC 9293 3.10.7.1: the RST answering seg when no connection (or a listener that refuses it) has its
+ * port, in *rst (ports swapped, no options); false if seg is a RST itself, which is never answered. */
+bool tcp_rst_reply(const struct tcp_repr *seg, struct tcp_repr *rst);
 void tcp_flags_print(uint8_t flags, struct strbuf *sb); /* tcpdump style: "S.", "F.", "R", "P." */
+
+/* SEG.LEN (RFC 9293 3.4): the sequence space a segment takes, its payload plus one each for SYN and
+ * FIN. */
+static inline uint32_t tcp_seq_len(const struct tcp_repr *r)
+{
+	return (uint32_t)r->payload_len + ((r->flags & TCP_SYN) ? 1 : 0) + ((r->flags & TCP_FIN) ? 1 : 0);
+}
+
+/* RFC 9293 3.7.1 and RFC 6691: the MSS to offer over an IPv4 link of this MTU is the MTU less the
+ * IPv4 and TCP headers without options, on small links too. */
+static inline uint32_t tcp_mss_for_mtu(uint32_t mtu)
+{
+	return mtu - 40u;
+}
 
 /* Sequence-number arithmetic modulo 2^32 (RFC 9293 3.4). */
 static inline bool tcp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
