@@ -85,6 +85,9 @@ void tcp_cc_init(struct tcp_conn *c)
 	c->ssthresh = UINT32_MAX / 2; /* "arbitrarily high" (RFC 5681 3.1) */
 	tcp_cubic_reset(c);
 	tcp_hystart_init(c);
+	c->dupthresh = TCP_DUPTHRESH;
+	c->undo_retrans = -1;
+	c->st.dupthresh = c->dupthresh;
 	c->st.cc = c->cc;
 	c->st.cwnd = c->cwnd;
 	c->st.ssthresh = c->ssthresh;
@@ -235,13 +238,20 @@ void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered
 			return;
 		if (c->dupacks < 255)
 			c->dupacks++;
-		if (c->dupacks < 3 && tcp_sb_lost_edge(c) == c->snd_una) {
+		if (c->dupacks < tcp_sb_dupthresh(c) && tcp_sb_lost_edge(c) == c->snd_una) {
 			tcp_conn_ready(s, c); /* RFC 3042 limited transmit */
 			return;
 		}
 		/* RFC 6675 5 (the RecoveryPoint condition, as RFC 6582's) and RFC 6582 4.2's heuristic. */
 		if (!tcp_seq_ge(c->snd_una, c->recover) && !tcp_cc_ack_heuristic(c))
 			return;
+		/* What an undo restores, should D-SACKs show every retransmission of this episode was
+		 * needless (tcp_cc_dsack). */
+		c->undo_cwnd = c->cwnd;
+		c->undo_ssthresh = c->ssthresh;
+		c->undo_wmax = c->cubic_wmax;
+		c->undo_marker = c->snd_una;
+		c->undo_retrans = 0;
 		c->ssthresh = tcp_cc_loss_ssthresh(c);
 		c->recover = c->snd_max;
 		c->recover_fs = SMX_MAX(tcp_flight_size(c), 1u);
@@ -274,11 +284,57 @@ void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered
 	tcp_conn_ready(s, c);
 }
 
+/* A retransmission during a recovery: one more for D-SACKs to account for before an undo. */
+void tcp_cc_count_rtx(struct tcp_conn *c)
+{
+	if (c->undo_retrans >= 0 && c->undo_retrans < INT32_MAX)
+		c->undo_retrans++;
+}
+
+/* A D-SACK (RFC 2883) for [left, right). The peer got those bytes twice: if we had retransmitted
+ * them in the current (or the last) recovery, that retransmission was needless, and the segment had
+ * been delayed, not lost: reordering, so DupThresh doubles (RFC 6675 2 allows an adaptive one; RFC
+ * 4653 and Linux raise theirs alike), up to TCP_MAX_DUPTHRESH. Once every retransmission of the
+ * episode is accounted for so, the reduction was a mistake and is undone (RFC 3708 3, with the
+ * response of RFC 4015: cwnd and ssthresh as before, CUBIC's W_max too). */
+void tcp_cc_dsack(struct tcp_stack *s, struct tcp_conn *c, uint32_t left, uint32_t right)
+{
+	uint32_t mss = tcp_seg_mss(c);
+
+	(void)s;
+	c->st.dsacks++;
+	if (c->undo_retrans <= 0 || !tcp_seq_ge(left, c->undo_marker) || !tcp_seq_lt(left, c->snd_max))
+		return;
+	c->dupthresh = (uint8_t)SMX_MIN(2u * c->dupthresh, TCP_MAX_DUPTHRESH);
+	c->st.dupthresh = c->dupthresh;
+	c->undo_retrans -= (int32_t)SMX_MAX(1u, (right - left) / mss);
+	if (c->undo_retrans > 0)
+		return;
+	c->undo_retrans = -1;
+	c->cwnd = SMX_MAX(c->cwnd, c->undo_cwnd);
+	c->ssthresh = SMX_MAX(c->ssthresh, c->undo_ssthresh);
+	c->cubic_wmax = SMX_MAX(c->cubic_wmax, c->undo_wmax);
+	c->cubic_epoch = SMX_INSTANT_NEVER;
+	/* The recovery is over, and with it RFC 6582's one-reduction-per-window guard (recover): the
+	 * reduction it guarded is undone, so a real loss later in this window starts a recovery of its
+	 * own instead of waiting for the timer. */
+	c->flags &= ~(uint32_t)TCP_CF_IN_RECOVERY;
+	c->recover = c->snd_una;
+	c->dupacks = 0;
+	c->st.undos++;
+	tcp_cc_stats(c);
+}
+
 /* RFC 5681 3.1 eq. 4 and the loss window; RFC 6582 4 records recover at the highest sent. With SACK
  * (RFC 6675 5.1) the scoreboard survives a timeout and go-back-N skips what the peer holds, but a
  * second timeout in a row forgets it, in case the peer reneged (RFC 2018 8). */
 void tcp_cc_on_timeout(struct tcp_conn *c)
 {
+	/* Nothing to undo after a timeout; and a reordering estimate that let a loss wait for the
+	 * timer is forgotten (as Linux's tcp_enter_loss does). */
+	c->undo_retrans = -1;
+	c->dupthresh = TCP_DUPTHRESH;
+	c->st.dupthresh = c->dupthresh;
 	if (c->flags & TCP_CF_SACK_OK) {
 		if (c->backoff >= 2)
 			tcp_sb_reset(c);

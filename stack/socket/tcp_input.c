@@ -384,6 +384,10 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 	if (c->flags & TCP_CF_SACK_OK) {
 		/* RFC 6675 2: with SACK, an ACK at SND.UNA that SACKs new data is a duplicate too, even
 		 * if it carries data or a new window. DeliveredData (RFC 6937) counts both kinds of news. */
+		uint32_t dl, dr;
+
+		if (tcp_sb_dsack(c, &r->opts, &dl, &dr))
+			tcp_cc_dsack(s, c, dl, dr);
 		uint32_t newly = tcp_sb_update(c, &r->opts);
 
 		if (tcp_sack_recovery(c))

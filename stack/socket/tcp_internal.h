@@ -118,6 +118,8 @@ enum tcp_conn_flag {
 	TCP_CF_TLP_SENT = 1u << 24,  /* a probe is out: no other until SND.UNA moves */
 };
 
+#define TCP_DUPTHRESH 3u              /* RFC 6675 2: DupThresh, to begin with */
+#define TCP_MAX_DUPTHRESH 64u         /* as far as reordering may raise it */
 #define TCP_RTX_MARKS 64             /* retransmissions remembered to tell when one is lost again */
 
 #define TCP_TS_OPT_LEN 12u           /* NOP NOP kind len TSval TSecr: what a timestamp costs a segment */
@@ -237,6 +239,13 @@ struct tcp_conn {
 	uint32_t prr_delivered;
 	uint32_t prr_out;
 	uint32_t recover_fs;
+	/* Reordering (RFC 6675 2 lets DupThresh adapt) and the undo of a recovery that D-SACKs show
+	 * was spurious (RFC 3708, RFC 4015's response): the episode's retransmissions not yet D-SACKed
+	 * (-1: nothing to undo) and what cwnd, ssthresh and W_max were before it. */
+	uint8_t dupthresh;
+	int32_t undo_retrans;
+	uint32_t undo_marker; /* SND.UNA when the episode began */
+	uint32_t undo_cwnd, undo_ssthresh, undo_wmax;
 	struct tcp_conn_stats st;
 };
 
@@ -327,6 +336,8 @@ bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len);
 void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end);
 bool tcp_sb_lost_rtx(struct tcp_stack *s, struct tcp_conn *c);
 uint32_t tcp_sb_skip(const struct tcp_conn *c, uint32_t seq, uint32_t cap, uint32_t *room);
+bool tcp_sb_dsack(const struct tcp_conn *c, const struct tcp_options *o, uint32_t *left, uint32_t *right);
+uint32_t tcp_sb_dupthresh(const struct tcp_conn *c);
 static inline bool tcp_sack_recovery(const struct tcp_conn *c)
 {
 	return (c->flags & (TCP_CF_IN_RECOVERY | TCP_CF_SACK_OK)) == (TCP_CF_IN_RECOVERY | TCP_CF_SACK_OK);
@@ -352,6 +363,8 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t
 void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c);
 void tcp_cc_on_timeout(struct tcp_conn *c);
 void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered, bool dupack);
+void tcp_cc_dsack(struct tcp_stack *s, struct tcp_conn *c, uint32_t left, uint32_t right);
+void tcp_cc_count_rtx(struct tcp_conn *c);
 uint32_t tcp_flight_size(const struct tcp_conn *c);
 uint32_t tcp_cc_loss_flight(const struct tcp_conn *c);
 uint32_t tcp_cc_send_window(const struct tcp_conn *c);

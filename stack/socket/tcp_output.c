@@ -256,6 +256,8 @@ static enum tcp_tx_result tcp_output_fast_rtx(struct tcp_stack *s, struct tcp_co
 		return res;
 	}
 	tcp_sent(s, c, c->snd_una, len + (fin ? 1 : 0), now);
+	if (c->flags & TCP_CF_IN_RECOVERY)
+		tcp_cc_count_rtx(c);
 	if (tcp_seq_lt(c->snd_nxt, c->snd_una + len + (fin ? 1 : 0)))
 		c->snd_nxt = c->snd_una + len + (fin ? 1 : 0);
 	return res;
@@ -282,6 +284,7 @@ static enum tcp_tx_result tcp_output_sack_rtx(struct tcp_stack *s, struct tcp_co
 		if (res == TCP_TX_BLOCKED)
 			return res;
 		tcp_sent(s, c, seq, data + (fin ? 1 : 0), now);
+		tcp_cc_count_rtx(c);
 		tcp_sb_mark_rtx(c, seq, seq + data + (fin ? 1 : 0));
 		c->high_rxt = seq + data + (fin ? 1 : 0);
 		c->prr_out += data;
@@ -322,6 +325,8 @@ static enum tcp_tx_result tcp_output_tlp(struct tcp_stack *s, struct tcp_conn *c
 	}
 	c->st.tlp_probes++;
 	s->stats.tlp_probes++;
+	if (tcp_seq_lt(seq, c->snd_max))
+		tcp_cc_count_rtx(c); /* a probe sent again: its D-SACK must not count for another */
 	tcp_sent(s, c, seq, len + (fin ? 1 : 0), now);
 	if (tcp_seq_lt(c->snd_nxt, seq + len + (fin ? 1 : 0)))
 		c->snd_nxt = seq + len + (fin ? 1 : 0);

@@ -4,8 +4,6 @@
  * what to retransmit next (NextSeg). O(ranges) each, never per segment. */
 #include "tcp_internal.h"
 
-#define TCP_DUPTHRESH 3u /* RFC 6675 2: DupThresh */
-
 void tcp_sb_reset(struct tcp_conn *c)
 {
 	c->sb.count = 0;
@@ -40,6 +38,36 @@ uint32_t tcp_sb_update(struct tcp_conn *c, const struct tcp_options *o)
 	return after > before ? after - before : 0;
 }
 
+/* RFC 2883 4: the first block reports a duplicate when it lies below the cumulative ACK (snd_una,
+ * already advanced) or inside the second block. */
+bool tcp_sb_dsack(const struct tcp_conn *c, const struct tcp_options *o, uint32_t *left, uint32_t *right)
+{
+	uint32_t l, r;
+
+	if (o->sack_count == 0)
+		return false;
+	l = o->sack[0].left;
+	r = o->sack[0].right;
+	if (!tcp_seq_lt(l, r) || r - l > c->max_snd_wnd + (1u << 16))
+		return false;
+	if (!tcp_seq_le(r, c->snd_una) &&
+	    !(o->sack_count > 1 && tcp_seq_ge(l, o->sack[1].left) && tcp_seq_le(r, o->sack[1].right)))
+		return false;
+	*left = l;
+	*right = r;
+	return true;
+}
+
+/* DupThresh for this connection (RFC 6675 2: 3, "or an adaptive value"): raised by reordering the
+ * peer's D-SACKs revealed, but never above half the segments in flight, so a small window still
+ * recovers by SACKs (as Linux bounds its reordering degree by packets_out) instead of a timeout. */
+uint32_t tcp_sb_dupthresh(const struct tcp_conn *c)
+{
+	uint32_t half = tcp_flight_size(c) / tcp_seg_mss(c) / 2;
+
+	return SMX_MAX(3u, SMX_MIN((uint32_t)c->dupthresh, half));
+}
+
 uint32_t tcp_sb_sacked(const struct tcp_conn *c)
 {
 	uint32_t n = 0;
@@ -54,11 +82,11 @@ uint32_t tcp_sb_sacked(const struct tcp_conn *c)
  * that edge is returned (snd_una when nothing is lost). */
 uint32_t tcp_sb_lost_edge(const struct tcp_conn *c)
 {
-	uint32_t bytes = 0, mss = tcp_seg_mss(c);
+	uint32_t bytes = 0, mss = tcp_seg_mss(c), dupthresh = tcp_sb_dupthresh(c);
 
 	for (int i = (int)c->sb.count - 1; i >= 0; i--) {
 		bytes += c->sb.right[i] - c->sb.left[i];
-		if ((unsigned)(c->sb.count - i) >= TCP_DUPTHRESH || bytes > (TCP_DUPTHRESH - 1) * mss)
+		if ((unsigned)(c->sb.count - i) >= dupthresh || bytes > (dupthresh - 1) * mss)
 			return c->sb.left[i];
 	}
 	return c->snd_una;

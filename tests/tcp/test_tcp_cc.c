@@ -253,6 +253,111 @@ static void test_no_growth_unused_window(void **state)
 	assert_int_equal(c->cwnd, 100 * MSS);
 }
 
+/* A connection with SACK agreed, 16 segments of 1000 in flight from `base`; segment 0 then seems lost:
+ * the peer SACKs 1-3 (three duplicates), so it goes out again in a recovery. */
+static uint32_t cc_sack_recovery(struct th *t, struct tcp_conn_stats *before)
+{
+	static uint8_t d[16000];
+	struct th_seg seg;
+	uint32_t base;
+
+	t->peer_opts.sack_permitted = true;
+	th_open_passive(t, 1000, MSS);
+	memset(&t->peer_opts, 0, sizeof(t->peer_opts));
+	assert_true(t->c->flags & TCP_CF_SACK_OK);
+	t->c->cwnd = 16 * MSS;
+	t->c->ssthresh = 12 * MSS;
+	tcp_conn_stats(t->c, before);
+	base = t->c->snd_una;
+	assert_int_equal(tcp_send(t->s, t->c, d, sizeof(d)), sizeof(d));
+	for (int i = 0; i < 16; i++)
+		th_expect(t, &seg);
+	bool resent = false;
+	for (uint32_t k = 1; k <= 3; k++) {
+		t->peer_opts.sack_count = 1;
+		t->peer_opts.sack[0].left = base + MSS;
+		t->peer_opts.sack[0].right = base + MSS * (k + 1);
+		th_send(t, TCP_ACK, NULL, 0);
+		while (th_next(t, &seg))
+			resent |= seg.r.seq == base && seg.r.payload_len == MSS;
+	}
+	assert_true(resent);
+	assert_true(t->c->flags & TCP_CF_IN_RECOVERY);
+	assert_true(t->c->ssthresh < before->ssthresh);
+	return base;
+}
+
+/* RFC 3708 with RFC 4015's response: segment 0 was only delayed; the peer's ACK covering all of it
+ * carries a D-SACK for the retransmission (RFC 2883 4, a block below the cumulative ACK). The one
+ * retransmission of the episode was needless: cwnd and ssthresh return to what they were, and the
+ * reordering raises DupThresh (RFC 6675 2, adaptive). */
+static void test_dsack_undo(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn_stats before, st;
+	uint32_t base = cc_sack_recovery(t, &before);
+
+	t->peer_ack = base + 4 * MSS;
+	t->peer_opts.sack_count = 1;
+	t->peer_opts.sack[0].left = base;
+	t->peer_opts.sack[0].right = base + MSS;
+	th_send(t, TCP_ACK, NULL, 0);
+	memset(&t->peer_opts, 0, sizeof(t->peer_opts));
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.dsacks, 1);
+	assert_int_equal(st.undos, 1);
+	assert_int_equal(st.ssthresh, before.ssthresh);
+	assert_true(st.cwnd >= before.cwnd);
+	assert_int_equal(st.dupthresh, 6);
+	assert_false(t->c->flags & TCP_CF_IN_RECOVERY);
+}
+
+/* No undo while a retransmission of the episode is still unaccounted for (a real loss), nor for a
+ * D-SACK below the episode's start (an older duplicate). (A duplicate the network made of a segment
+ * retransmitted in the episode cannot be told from the retransmission's own: Linux undoes too.) */
+static void test_dsack_no_undo(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn_stats before, st;
+	uint32_t base = cc_sack_recovery(t, &before);
+	uint32_t ssthresh = t->c->ssthresh;
+
+	t->c->undo_retrans = 2; /* two retransmissions out in this episode */
+	t->peer_ack = base + 4 * MSS;
+	t->peer_opts.sack_count = 1;
+	t->peer_opts.sack[0].left = base;
+	t->peer_opts.sack[0].right = base + MSS;
+	th_send(t, TCP_ACK, NULL, 0);
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.dsacks, 1);
+	assert_int_equal(st.undos, 0);
+	assert_int_equal(t->c->ssthresh, ssthresh);
+	assert_int_equal(t->c->undo_retrans, 1);
+	t->peer_opts.sack[0].left = base - 500;
+	t->peer_opts.sack[0].right = base;
+	th_send(t, TCP_ACK, NULL, 0);
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.dsacks, 2);
+	assert_int_equal(st.undos, 0);
+	assert_int_equal(t->c->undo_retrans, 1);
+}
+
+/* DupThresh adapts, but within half the flight: a small window still recovers on SACKs. And a
+ * timeout forgets it. */
+static void test_dupthresh_bounds(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn *c = cc_conn(t, 100 * MSS, 10 * MSS);
+
+	c->dupthresh = 64;
+	c->snd_max = c->snd_una + 100 * MSS;
+	assert_int_equal(tcp_sb_dupthresh(c), 50);
+	c->snd_max = c->snd_una + 4 * MSS;
+	assert_int_equal(tcp_sb_dupthresh(c), 3);
+	tcp_cc_on_timeout(c);
+	assert_int_equal(c->dupthresh, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +369,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hystart, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_hystart_spurious_and_no_samples, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_no_growth_unused_window, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_dsack_undo, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_dsack_no_undo, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_dupthresh_bounds, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -226,6 +226,9 @@ struct tcp_conn_stats {
 	uint32_t cwnd, ssthresh, snd_mss;
 	uint32_t cc;                  /* enum tcp_cc */
 	uint64_t hystart_exits;       /* slow starts ended by rising delay (RFC 9406), not by a loss */
+	uint64_t dsacks;              /* duplicates the peer reported (RFC 2883 D-SACK) */
+	uint64_t undos;               /* recoveries undone: every retransmission was D-SACKed (RFC 3708) */
+	uint32_t dupthresh;           /* RFC 6675 DupThresh, raised when reordering is seen */
 };
 void tcp_conn_stats(const struct tcp_conn *c, struct tcp_conn_stats *st);
 
