@@ -204,8 +204,15 @@ tcp_run() {
 			--ip "$scip/24" --mac "$scmac" --connect "$addr:$port" --bench "$mode" --duration "$tcp_duration" \
 			--label "$cond:$role" --json "$base.client.json" --quiet "${drop[@]}" --tcp-buf 4194304 >>"$out/logs/tcp-client.log" 2>&1 || rc=$?
 	fi
-	# The server logs its side of the connection as it ends (a download ends with the client's reset).
+	# The server logs its side of the connection once it has ended: at once for a reset, after the
+	# last data and FINs are acknowledged for a close (an RTO or two later under loss): wait for it.
 	sleep 0.05
+	if [ "$kind" = smx ]; then
+		for _ in $(seq 100); do
+			tail -n +$((lines0 + 1)) "$log" | grep -q '^tcp-conn:' && break
+			sleep 0.05
+		done
+	fi
 	cpu1=$(cpu_ticks "$spid")
 	nstat_dump "$ns_c" "$base.nstat-c1.json"
 	nstat_dump "$ns_s" "$base.nstat-s1.json"

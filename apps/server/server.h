@@ -14,6 +14,7 @@
 #include "smolxdp/iface.h"
 #include "smolxdp/udp.h"
 #include "smolxdp/xsk_dev.h"
+#include "server_meter.h"
 #include "server_tcp.h"
 
 #define SRV_MAX_QUEUES 16
@@ -45,24 +46,41 @@ struct srv_opts {
 	struct xsk_log_app *log; /* how the AF_XDP layer's warnings and notices are printed */
 };
 
+/* A queue's counters at one instant, taken by its own thread (see srv_queue.snap_req): what the
+ * --stats line compares from one interval to the next. */
+struct srv_snapshot {
+	smx_instant at; /* monotonic, microseconds */
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+	uint64_t tcp_opened, tcp_ended;
+	uint32_t tcp_open;
+	uint64_t drops;
+};
+
 /* One stack instance: its own device, interface and echo socket. */
 struct srv_queue {
 	const struct srv_opts *opts;
 	uint32_t queue;
 	struct xsk_dev *xd;
 	struct dev *dev; /* what the interface sees: the device, maybe behind fault and pcap wrappers */
+	struct srv_meter meter; /* right around the device: counts what crosses the wire */
 	struct dev_fault fault;
 	struct dev_pcap pcap;
 	FILE *pcap_file;
 	struct iface *iface;
 	void *iface_mem;
+	struct udp_stack *udp;
 	struct udp_socket *echo;
-	void *echo_mem;
+	void *echo_mem; /* the UDP stack, then the echo socket */
 	uint64_t echoed;
 	uint64_t echo_dropped; /* no frame and no queue slot for the reply */
 	struct srv_tcp tcp;    /* TCP services (server_tcp.c) */
 	pthread_t thread;
 	int error; /* the thread's exit status */
+	/* The main thread asks for a snapshot by storing a new snap_req; this queue's thread fills snap
+	 * and stores the same number in snap_done (release/acquire), so the counters are only ever read
+	 * by the thread that writes them. */
+	uint32_t snap_req, snap_done;
+	struct srv_snapshot snap;
 };
 
 extern volatile sig_atomic_t srv_stop;
@@ -75,5 +93,20 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 void *srv_queue_run(void *arg);
 void srv_queue_close(struct srv_queue *q);
 void srv_queue_print_stats(struct srv_queue *q, FILE *out, bool all);
+/* Every drop counter of the queue added up (the interface's drop_*, the TCP stack's, the echo
+ * socket's replies, the fault injector's, the kernel's for the AF_XDP socket). */
+uint64_t srv_queue_drops(struct srv_queue *q);
+
+/* server_stats.c: the --stats line, in the main thread. */
+struct srv_stats {
+	uint32_t seq;
+	bool have_prev;
+	struct srv_snapshot prev[SRV_MAX_QUEUES];
+};
+/* Before the queues' threads start: every counter is 0 now, the start of the first interval. */
+void srv_stats_start(struct srv_stats *st, uint32_t n);
+/* Asks every queue for a snapshot; prints one line of rates since the previous one (none the
+ * first time). 0, or -ETIMEDOUT if a queue did not answer (nothing printed). */
+int srv_stats_tick(struct srv_stats *st, struct srv_queue *qs, uint32_t n, FILE *out);
 
 #endif

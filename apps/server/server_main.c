@@ -1,6 +1,7 @@
 /* smolxdp-server: the seed's server example (smoltcp examples/server.rs) over AF_XDP. Attaches the
  * steering program to IFACE, runs one stack per RX queue on its own thread, answers ping, echoes UDP
- * port 6969, prints counters (every --stats seconds and at exit), and detaches on SIGINT/SIGTERM. */
+ * port 6969, prints a line of rates every --stats seconds and its counters at exit, and detaches on
+ * SIGINT/SIGTERM. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -37,22 +38,36 @@ static void print_all(struct srv_queue *qs, uint32_t n, bool all)
 	fflush(stdout);
 }
 
-/* The main thread only waits: for the stop signal, to print counters now and then, and once a
- * second to see that our steering program is still attached (smolxdp-detach --force removes it,
- * and then no traffic reaches us). Returns 0, or -ENOLINK if the program was removed. */
-static int wait_for_stop(struct srv_queue *qs, uint32_t n, const struct srv_opts *o, struct xsk_prog *prog)
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The main thread only waits: for the stop signal, to print the --stats line every interval (on a
+ * fixed schedule, however long each look took), and once a second to see that our steering program
+ * is still attached (smolxdp-detach --force removes it, and then no traffic reaches us). Returns 0,
+ * or -ENOLINK if the program was removed. */
+static int wait_for_stop(struct srv_queue *qs, uint32_t n, const struct srv_opts *o, struct xsk_prog *prog,
+			 struct srv_stats *stats)
 {
 	struct timespec tick = {.tv_nsec = 50 * 1000 * 1000};
-	unsigned ticks = 0, check = 0;
+	uint64_t next_stats = mono_ms() + (uint64_t)o->stats_secs * 1000, next_check = mono_ms() + 1000;
 
 	while (!srv_stop) {
+		uint64_t now;
+
 		nanosleep(&tick, NULL);
-		if (o->stats_secs && ++ticks == o->stats_secs * 20) {
-			ticks = 0;
-			print_all(qs, n, false);
+		now = mono_ms();
+		if (o->stats_secs && now >= next_stats) {
+			srv_stats_tick(stats, qs, n, stdout);
+			next_stats += (uint64_t)o->stats_secs * 1000;
+			if (next_stats <= now) /* fell behind (suspended?): no burst of lines */
+				next_stats = now + (uint64_t)o->stats_secs * 1000;
 		}
-		if (++check == 20) {
-			check = 0;
+		if (now >= next_check) {
+			next_check = now + 1000;
 			if (!xsk_prog_attached(prog)) {
 				fprintf(stderr, "smolxdp-server: our XDP program was removed from %s (smolxdp-detach "
 					"--force?): no traffic reaches us any more; stopping\n", o->ifname);
@@ -87,6 +102,7 @@ static int check_address(const struct srv_opts *o)
 int main(int argc, char **argv)
 {
 	static struct srv_queue qs[SRV_MAX_QUEUES];
+	static struct srv_stats stats;
 	struct srv_opts o;
 	struct xsk_prog *prog = NULL;
 	uint32_t opened = 0, started = 0;
@@ -128,6 +144,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	srv_stats_start(&stats, opened);
 	for (; started < opened; started++) {
 		err = -pthread_create(&qs[started].thread, NULL, srv_queue_run, &qs[started]);
 		if (err < 0) {
@@ -145,7 +162,7 @@ int main(int argc, char **argv)
 		printf("; TCP 6969 hello, 6970 echo, 6971 discard, 6972 source");
 	printf("; stop with Ctrl-C\n");
 	fflush(stdout);
-	err = wait_for_stop(qs, opened, &o, prog);
+	err = wait_for_stop(qs, opened, &o, prog, &stats);
 out:
 	srv_stop = 1;
 	for (uint32_t i = 0; i < started; i++) {

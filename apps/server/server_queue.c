@@ -35,7 +35,7 @@ static void pcap_write(void *ctx, const void *data, size_t len)
 
 static int open_wrappers(struct srv_queue *q, const struct srv_opts *o)
 {
-	q->dev = xsk_dev_as_dev(q->xd);
+	q->dev = srv_meter_init(&q->meter, xsk_dev_as_dev(q->xd));
 	if (o->drop_pct || o->corrupt_pct) {
 		struct dev_fault_config fc = {
 			.inner = q->dev,
@@ -94,7 +94,6 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 		.addrs = {o->ip},
 		.addr_count = 1,
 		.gateway = o->gateway,
-		.udp_sockets = 8,
 		.seed = (uint64_t)now_us() ^ ((uint64_t)queue << 48),
 	};
 	size_t n = iface_mem_size(&cfg);
@@ -109,12 +108,18 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 
 	/* Echo replies are built straight into transmit frames; the slots only hold overflow. */
 	struct udp_socket_config sc = {.rx_slots = 256, .tx_slots = 64};
+	struct udp_config uc = {.max_sockets = 8, .seed = cfg.seed};
+	size_t un = udp_mem_size(&uc);
 	n = udp_socket_mem_size(&sc);
-	q->echo_mem = malloc(n);
+	q->echo_mem = malloc(un + n);
 	if (!q->echo_mem)
 		return -ENOMEM;
-	q->echo = udp_socket_init(q->echo_mem, n, &sc);
-	if (!q->echo || udp_socket_bind(q->echo, q->iface, 0, o->echo_port) != UDP_OK) {
+	q->udp = udp_init(q->echo_mem, un, &uc);
+	struct l4_handler uh;
+	udp_handler(q->udp, &uh);
+	iface_set_l4_handler(q->iface, IP_PROTO_UDP, &uh);
+	q->echo = udp_socket_init((uint8_t *)q->echo_mem + un, n, &sc);
+	if (!q->echo || udp_socket_bind(q->echo, q->udp, 0, o->echo_port) != UDP_OK) {
 		fprintf(stderr, "smolxdp-server: cannot bind UDP port %u\n", o->echo_port);
 		return -EINVAL;
 	}
@@ -160,12 +165,39 @@ static bool echo_all(struct srv_queue *q)
 	return any;
 }
 
+static void take_snapshot(struct srv_queue *q, smx_instant now)
+{
+	struct srv_snapshot *s = &q->snap;
+
+	s->at = now;
+	s->rx_frames = q->meter.rx_frames;
+	s->rx_bytes = q->meter.rx_bytes;
+	s->tx_frames = q->meter.tx_frames;
+	s->tx_bytes = q->meter.tx_bytes;
+	s->tcp_opened = q->tcp.s ? srv_tcp_opened(&q->tcp) : 0;
+	s->tcp_ended = q->tcp.s ? srv_tcp_ended(&q->tcp) : 0;
+	s->tcp_open = q->tcp.open;
+	s->drops = srv_queue_drops(q);
+}
+
+/* Answers the main thread's request for a snapshot, if there is one: a load per loop otherwise. */
+static void answer_snapshot(struct srv_queue *q)
+{
+	uint32_t req = __atomic_load_n(&q->snap_req, __ATOMIC_ACQUIRE);
+
+	if (req == __atomic_load_n(&q->snap_done, __ATOMIC_RELAXED))
+		return;
+	take_snapshot(q, now_us());
+	__atomic_store_n(&q->snap_done, req, __ATOMIC_RELEASE);
+}
+
 void *srv_queue_run(void *arg)
 {
 	struct srv_queue *q = arg;
 	struct pollfd pfd = {.fd = xsk_dev_fd(q->xd), .events = POLLIN};
 
 	while (!srv_stop) {
+		answer_snapshot(q);
 		bool active = iface_poll(q->iface, now_us());
 		bool answered = echo_all(q);
 		if (q->tcp.s)
@@ -185,7 +217,36 @@ void *srv_queue_run(void *arg)
 			srv_stop = 1;
 		}
 	}
+	/* Connections still open end here, with a reset the peers see now rather than at their next
+	 * segment (which, once our program is detached, the kernel would answer with a reset). */
+	if (q->tcp.s) {
+		srv_tcp_stop(&q->tcp);
+		iface_flush(q->iface, now_us());
+	}
 	return NULL;
+}
+
+uint64_t srv_queue_drops(struct srv_queue *q)
+{
+	const uint64_t *c = iface_counters(q->iface);
+	struct xsk_dev_stats xs;
+	uint64_t n = q->echo_dropped + q->fault.stats.dropped;
+
+	/* By name: a counter added to the interface later is summed too. */
+	for (int i = 0; i < IFACE_COUNTER_COUNT; i++)
+		if (strncmp(iface_counter_name((enum iface_counter)i), "drop_", 5) == 0)
+			n += c[i];
+	if (q->tcp.s)
+		n += srv_tcp_drops(&q->tcp);
+	if (q->udp) {
+		const struct udp_stats *u = udp_stack_stats(q->udp);
+
+		n += u->rx_malformed + u->rx_bad_checksum + u->rx_no_socket + u->rx_buffer_full + u->rx_too_big +
+		     u->tx_no_buffer;
+	}
+	if (xsk_dev_stats(q->xd, &xs) == 0)
+		n += xs.rx_dropped + xs.rx_ring_full + xs.tx_ring_full;
+	return n;
 }
 
 void srv_queue_print_stats(struct srv_queue *q, FILE *out, bool all)
@@ -200,6 +261,22 @@ void srv_queue_print_stats(struct srv_queue *q, FILE *out, bool all)
 	for (int i = 0; i < IFACE_COUNTER_COUNT; i++)
 		if (all || c[i])
 			fprintf(out, "  %-28s %llu\n", iface_counter_name((enum iface_counter)i), (unsigned long long)c[i]);
+	if (q->udp) {
+		/* UDP's own counters (the interface hands it datagrams; it counts what it drops). */
+		const struct udp_stats *u = udp_stack_stats(q->udp);
+		const struct {
+			const char *name;
+			uint64_t v;
+		} rows[] = {
+			{ "udp_delivered", u->rx_datagrams },        { "udp_tx_datagrams", u->tx_datagrams },
+			{ "drop_udp_malformed", u->rx_malformed },   { "drop_udp_bad_checksum", u->rx_bad_checksum },
+			{ "drop_udp_no_socket", u->rx_no_socket },   { "drop_udp_buffer_full", u->rx_buffer_full },
+			{ "drop_udp_too_big", u->rx_too_big },       { "drop_udp_tx_no_buffer", u->tx_no_buffer },
+		};
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+			if (all || rows[i].v)
+				fprintf(out, "  %-28s %llu\n", rows[i].name, (unsigned long long)rows[i].v);
+	}
 	if (us->rx_dropped_full || us->rx_dropped_too_big)
 		fprintf(out, "  %-28s %llu\n  %-28s %llu\n", "echo_rx_dropped_full", (unsigned long long)us->rx_dropped_full,
 			"echo_rx_dropped_too_big", (unsigned long long)us->rx_dropped_too_big);

@@ -52,7 +52,7 @@ int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, const struct srv_tcp_opts
 		t->conns[i].next_free = i + 1 < max_conns ? i + 1 : UINT32_MAX;
 	t->free_head = 0;
 	for (int i = 0; i < SRV_TCP_SERVICES; i++) {
-		enum tcp_err err;
+		enum tcp_result err;
 
 		t->l[i] = tcp_listen(t->s, 0, (uint16_t)(SRV_TCP_FIRST_PORT + i), SRV_TCP_BACKLOG,
 				     (void *)(uintptr_t)i, &err);
@@ -60,7 +60,7 @@ int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, const struct srv_tcp_opts
 			return -EADDRINUSE;
 	}
 	tcp_handler(t->s, &h);
-	iface_set_tcp_handler(ifc, &h);
+	iface_set_l4_handler(ifc, IP_PROTO_TCP, &h);
 	return 0;
 }
 
@@ -99,10 +99,14 @@ static void conn_log(struct srv_tcp *t, struct srv_tcp_conn *sc)
 	fflush(t->conn_log);
 }
 
-static void conn_release(struct srv_tcp *t, struct srv_tcp_conn *sc, bool abort)
+/* The connection ended (or we end it now): count how, log it, and give the handle back. In TIME-WAIT
+ * or CLOSED a close just releases it (the stack keeps TIME-WAIT alone); otherwise it is a reset. */
+static void conn_end(struct srv_tcp *t, struct srv_tcp_conn *sc, enum srv_tcp_end how)
 {
+	t->ended[how]++;
+	t->open--;
 	conn_log(t, sc);
-	if (abort)
+	if (how == SRV_TCP_END_ABORTED || how == SRV_TCP_END_AT_EXIT)
 		tcp_abort(t->s, sc->c);
 	else
 		tcp_close(t->s, sc->c);
@@ -111,7 +115,41 @@ static void conn_release(struct srv_tcp *t, struct srv_tcp_conn *sc, bool abort)
 	t->free_head = (uint32_t)(sc - t->conns);
 }
 
-/* Echo: what arrived goes back as far as the send buffer takes it; the rest waits for WRITABLE. */
+/* The stack ends a connection by moving it to TIME-WAIT (we closed first, then the peer) or CLOSED
+ * (the peer closed first, or a reset or timeout), raising TCP_EV_CLOSED either way; the state is
+ * checked rather than the event so that a connection already ended when accepted counts too. */
+static void end_if_closed(struct srv_tcp *t, struct srv_tcp_conn *sc)
+{
+	enum tcp_state st = tcp_conn_state(sc->c);
+
+	if (st != TCP_CLOSED && st != TCP_TIME_WAIT)
+		return;
+	switch (tcp_conn_error(sc->c)) {
+	case TCP_ERROR_NONE:
+		conn_end(t, sc, SRV_TCP_END_OK);
+		break;
+	case TCP_ERROR_RESET:
+		conn_end(t, sc, SRV_TCP_END_RESET);
+		break;
+	case TCP_ERROR_TIMED_OUT:
+		conn_end(t, sc, SRV_TCP_END_TIMED_OUT);
+		break;
+	default:
+		conn_end(t, sc, SRV_TCP_END_OTHER);
+		break;
+	}
+}
+
+/* Hello: the greeting and our FIN were queued at accept; the peer has nothing to say. Data from it
+ * would be lost, so it is told with a reset (RFC 1122 4.2.2.13, as a close with unread data). */
+static void serve_hello(struct srv_tcp *t, struct srv_tcp_conn *sc)
+{
+	if (tcp_recv_avail(sc->c) > 0)
+		conn_end(t, sc, SRV_TCP_END_ABORTED);
+}
+
+/* Echo: what arrived goes back as far as the send buffer takes it; the rest waits for WRITABLE. Once
+ * the peer has closed and everything is echoed, our FIN follows. */
 static void serve_echo(struct srv_tcp *t, struct srv_tcp_conn *sc)
 {
 	const uint8_t *in;
@@ -126,7 +164,7 @@ static void serve_echo(struct srv_tcp *t, struct srv_tcp_conn *sc)
 			return;
 	}
 	if (tcp_eof(sc->c))
-		conn_release(t, sc, false);
+		tcp_shutdown(t->s, sc->c);
 }
 
 static void serve_discard(struct srv_tcp *t, struct srv_tcp_conn *sc)
@@ -139,7 +177,7 @@ static void serve_discard(struct srv_tcp *t, struct srv_tcp_conn *sc)
 		t->discarded += n;
 	}
 	if (tcp_eof(sc->c))
-		conn_release(t, sc, false);
+		tcp_shutdown(t->s, sc->c);
 }
 
 /* Source: byte i of the stream is i mod 256, for as long as the peer listens. */
@@ -152,7 +190,7 @@ static void serve_source(struct srv_tcp *t, struct srv_tcp_conn *sc)
 	while ((n = tcp_recv_peek(t->s, sc->c, &in)) > 0)
 		tcp_recv_consume(t->s, sc->c, n); /* ignored, but read: unread data would mean a reset */
 	if (tcp_eof(sc->c)) {
-		conn_release(t, sc, false);
+		tcp_shutdown(t->s, sc->c); /* what is queued still goes, then our FIN */
 		return;
 	}
 	while ((n = tcp_send_buf(t->s, sc->c, &out)) > 0) {
@@ -164,16 +202,14 @@ static void serve_source(struct srv_tcp *t, struct srv_tcp_conn *sc)
 	}
 }
 
-static void serve(struct srv_tcp *t, struct srv_tcp_conn *sc, uint32_t flags)
+/* Whatever was received before an end is still served, then the end is counted. The events' flags
+ * are not needed: each service reads and writes until the calls return 0. */
+static void serve(struct srv_tcp *t, struct srv_tcp_conn *sc)
 {
-	if (flags & TCP_EV_CLOSED) {
-		if (tcp_conn_error(sc->c) == TCP_ERROR_NONE)
-			t->ended_ok++;
-		else
-			t->ended_error++;
-		/* Whatever was received before the end is still served below, then the slot goes. */
-	}
 	switch (sc->service) {
+	case SRV_TCP_HELLO:
+		serve_hello(t, sc);
+		break;
 	case SRV_TCP_ECHO:
 		serve_echo(t, sc);
 		break;
@@ -186,8 +222,8 @@ static void serve(struct srv_tcp *t, struct srv_tcp_conn *sc, uint32_t flags)
 	default:
 		break;
 	}
-	if (sc->c && tcp_conn_state(sc->c) == TCP_CLOSED)
-		conn_release(t, sc, false);
+	if (sc->c)
+		end_if_closed(t, sc);
 }
 
 static void accept_all(struct srv_tcp *t, int service)
@@ -197,26 +233,28 @@ static void accept_all(struct srv_tcp *t, int service)
 	while ((c = tcp_accept(t->s, t->l[service])) != NULL) {
 		struct srv_tcp_conn *sc;
 
-		if (service == SRV_TCP_HELLO) {
-			/* Nothing to remember: the greeting is queued and the stack closes after it. */
-			tcp_send(t->s, c, "hello\n", 6);
-			tcp_close(t->s, c);
-			t->accepted[service]++;
-			continue;
-		}
+		t->accepted[service]++;
 		if (t->free_head == UINT32_MAX) {
-			t->accept_full++;
+			/* Cannot happen while conns[] has as many slots as the stack (each connection we
+			 * hold keeps one of its slots), but a reset is the answer if it ever does. */
+			t->ended[SRV_TCP_END_ABORTED]++;
 			tcp_abort(t->s, c);
 			continue;
 		}
 		sc = &t->conns[t->free_head];
 		t->free_head = sc->next_free;
+		t->open++;
 		sc->c = c;
 		sc->service = (uint8_t)service;
 		sc->pos = 0;
 		tcp_conn_set_user(c, sc);
-		t->accepted[service]++;
-		serve(t, sc, 0);
+		if (service == SRV_TCP_HELLO) {
+			/* The greeting, then our FIN; the connection is held until the peer's FIN (TIME-WAIT)
+			 * or a reset ends it, so its end is counted like any other. */
+			tcp_send(t->s, c, "hello\n", 6);
+			tcp_shutdown(t->s, c);
+		}
+		serve(t, sc);
 	}
 }
 
@@ -230,20 +268,60 @@ bool srv_tcp_run(struct srv_tcp *t)
 		if (ev.listener)
 			accept_all(t, (int)(uintptr_t)ev.user);
 		else if (ev.user)
-			serve(t, ev.user, ev.flags);
+			serve(t, ev.user);
 	}
 	return any;
+}
+
+void srv_tcp_stop(struct srv_tcp *t)
+{
+	for (uint32_t i = 0; t->conns && i < t->max_conns; i++)
+		if (t->conns[i].c)
+			conn_end(t, &t->conns[i], SRV_TCP_END_AT_EXIT);
+}
+
+uint64_t srv_tcp_opened(const struct srv_tcp *t)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < SRV_TCP_SERVICES; i++)
+		n += t->accepted[i];
+	return n;
+}
+
+uint64_t srv_tcp_ended(const struct srv_tcp *t)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < SRV_TCP_ENDS; i++)
+		n += t->ended[i];
+	return n;
+}
+
+uint64_t srv_tcp_drops(const struct srv_tcp *t)
+{
+	const struct tcp_stats *st = tcp_stack_stats(t->s);
+
+	return st->rx_malformed + st->rx_bad_checksum + st->rx_listen_drop + st->rx_ooo_drop;
 }
 
 void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out)
 {
 	const struct tcp_stats *st = tcp_stack_stats(t->s);
 
-	fprintf(out, "  tcp: connections");
+	uint64_t errors = srv_tcp_ended(t) - t->ended[SRV_TCP_END_OK];
+
+	/* Connections still open at exit were reset by srv_tcp_stop, so after it "open" is 0 and they
+	 * show as "reset at exit". */
+	fprintf(out, "  tcp: opened %llu (", (unsigned long long)srv_tcp_opened(t));
 	for (int i = 0; i < SRV_TCP_SERVICES; i++)
-		fprintf(out, " %s %llu", service_names[i], (unsigned long long)t->accepted[i]);
-	fprintf(out, "; ended %llu ok, %llu with errors; %u open\n", (unsigned long long)t->ended_ok,
-		(unsigned long long)t->ended_error, tcp_conn_count(t->s));
+		fprintf(out, "%s%s %llu", i ? ", " : "", service_names[i], (unsigned long long)t->accepted[i]);
+	fprintf(out, "); ended %llu ok, %llu with errors (reset by peer %llu, timed out %llu, other %llu, "
+		"reset by us %llu, reset at exit %llu); %u open\n", (unsigned long long)t->ended[SRV_TCP_END_OK],
+		(unsigned long long)errors, (unsigned long long)t->ended[SRV_TCP_END_RESET],
+		(unsigned long long)t->ended[SRV_TCP_END_TIMED_OUT], (unsigned long long)t->ended[SRV_TCP_END_OTHER],
+		(unsigned long long)t->ended[SRV_TCP_END_ABORTED], (unsigned long long)t->ended[SRV_TCP_END_AT_EXIT],
+		t->open);
 	fprintf(out, "  tcp: echoed %llu bytes, discarded %llu, sourced %llu\n", (unsigned long long)t->echoed,
 		(unsigned long long)t->discarded, (unsigned long long)t->sourced);
 	fprintf(out, "  tcp: segments in %llu out %llu, retransmits %llu (fast %llu, timeouts %llu), rst sent %llu, "
@@ -265,7 +343,7 @@ void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out)
 void srv_tcp_close(struct srv_tcp *t)
 {
 	if (t->iface)
-		iface_set_tcp_handler(t->iface, NULL);
+		iface_set_l4_handler(t->iface, IP_PROTO_TCP, NULL);
 	free(t->conns);
 	free(t->mem);
 	memset(t, 0, sizeof(*t));

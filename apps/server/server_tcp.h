@@ -1,5 +1,7 @@
 /* smolxdp-server's TCP services, one TCP stack per queue: 6969 sends "hello\n" and closes, 6970
- * echoes every byte, 6971 discards and counts, 6972 sends byte i = i mod 256 until the peer closes. */
+ * echoes every byte, 6971 discards and counts, 6972 sends byte i = i mod 256 until the peer closes.
+ * The app holds every connection it accepts until the stack says it ended, so each end is counted
+ * once, with how it ended: opened = ended ok + ended with errors + open, at any time. */
 #ifndef SMX_SERVER_TCP_H
 #define SMX_SERVER_TCP_H
 
@@ -20,6 +22,17 @@ enum srv_tcp_service {
 
 #define SRV_TCP_FIRST_PORT 6969
 
+/* How a connection ended. The first is "ok"; every other one is "with errors". */
+enum srv_tcp_end {
+	SRV_TCP_END_OK = 0,    /* closed by both sides (FIN each way) */
+	SRV_TCP_END_RESET,     /* the peer reset it */
+	SRV_TCP_END_TIMED_OUT, /* unacknowledged data or keep-alives: the stack gave up */
+	SRV_TCP_END_OTHER,     /* any other error the stack reports */
+	SRV_TCP_END_ABORTED,   /* we reset it: data sent to the greeting, or no slot to serve it */
+	SRV_TCP_END_AT_EXIT,   /* still open when the server stopped: we reset it */
+	SRV_TCP_ENDS,
+};
+
 /* What the app keeps per connection (the stack keeps the rest). */
 struct srv_tcp_conn {
 	struct tcp_conn *c;
@@ -36,9 +49,10 @@ struct srv_tcp {
 	struct srv_tcp_conn *conns;
 	uint32_t max_conns;
 	uint32_t free_head;
-	uint64_t accepted[SRV_TCP_SERVICES];
+	uint64_t accepted[SRV_TCP_SERVICES]; /* every connection the stack handed over */
+	uint64_t ended[SRV_TCP_ENDS];
+	uint32_t open;                       /* accepted and not ended: held in conns[] */
 	uint64_t echoed, discarded, sourced;
-	uint64_t ended_ok, ended_error, accept_full;
 	FILE *conn_log; /* one line of statistics per connection as it ends (NULL: none) */
 };
 
@@ -53,6 +67,13 @@ struct srv_tcp_opts {
 int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, const struct srv_tcp_opts *o);
 /* Serve what the events say; true if anything happened. */
 bool srv_tcp_run(struct srv_tcp *t);
+/* The server stops: reset every connection still open (counted as ended at exit); the caller
+ * flushes the interface so the resets leave. */
+void srv_tcp_stop(struct srv_tcp *t);
+uint64_t srv_tcp_opened(const struct srv_tcp *t);
+uint64_t srv_tcp_ended(const struct srv_tcp *t); /* however they ended */
+/* Segments and connections the TCP stack dropped or refused for want of room or validity. */
+uint64_t srv_tcp_drops(const struct srv_tcp *t);
 void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out);
 void srv_tcp_close(struct srv_tcp *t);
 
