@@ -56,6 +56,7 @@ static void dump_usage(FILE *out)
 		"  -n, -nn       accepted for tcpdump's habit: addresses and ports are always numbers\n"
 		"  FILTER        a pcap-filter(7) expression, e.g. 'tcp port 80'\n"
 		"  -h, --help    this text\n"
+		"  --version     the version\n"
 		"Frames that smolxdp's XDP program steers to AF_XDP on an interface never reach the kernel, so a\n"
 		"capture there (this one, tcpdump, Wireshark) does not see them: capture on the peer's end of\n"
 		"the link, or record with smolxdp-server --pcap FILE and read that with -r.\n"
@@ -88,10 +89,11 @@ static char *dump_join_args(int argc, char **argv)
 }
 
 /* 0 on success; otherwise prints one line and returns DUMP_EXIT_USAGE (or 0 with help printed). */
-static int dump_parse_args(int argc, char **argv, struct dump_opts *o, bool *help)
+static int dump_parse_args(int argc, char **argv, struct dump_opts *o, bool *help, bool *version)
 {
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -132,6 +134,10 @@ static int dump_parse_args(int argc, char **argv, struct dump_opts *o, bool *hel
 		}
 		case 'h':
 			*help = true;
+			return 0;
+		case 'V': /* as the other programs say it (apps/common app_print_version) */
+			printf("smolxdp-dump (smolxdp) %s\n", SMX_VERSION);
+			*version = true;
 			return 0;
 		case ':':
 			fprintf(stderr, "smolxdp-dump: bad arguments: -%c needs a value (see --help)\n", optopt);
@@ -307,10 +313,12 @@ cleanup:
 int main(int argc, char **argv)
 {
 	struct dump_opts o = {0};
-	bool help = false;
-	int ret = dump_parse_args(argc, argv, &o, &help);
+	bool help = false, version = false;
+	int ret = dump_parse_args(argc, argv, &o, &help, &version);
 
-	if (ret == 0 && help)
+	if (ret == 0 && version)
+		;
+	else if (ret == 0 && help)
 		dump_usage(stdout);
 	else if (ret == 0) {
 		setvbuf(stdout, NULL, _IOLBF, 0); /* lines appear as frames arrive, also through a pipe */

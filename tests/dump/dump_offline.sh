@@ -21,6 +21,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 grep -q "usage: smolxdp-dump" "$tmp/help" || fail "--help prints no usage"
 grep -q "AF_XDP" "$tmp/help" && grep -q "peer" "$tmp/help" && grep -q -- "--pcap" "$tmp/help" ||
 	fail "--help does not say that frames steered to AF_XDP are not visible to a capture"
+"$dump" --version >"$tmp/version" || fail "--version exit status $?"
+grep -qx "smolxdp-dump (smolxdp) [0-9][0-9.]*" "$tmp/version" || fail "--version: $(cat "$tmp/version")"
 
 # every bad invocation: exit 2 and exactly one line on stderr
 expect_usage_error() {
