@@ -755,6 +755,10 @@ void tcp_icmp_error(struct tcp_stack *s, smx_instant now, const struct icmpv4_re
 	/* RFC 5927 4.1: SND.UNA <= SEG.SEQ < SND.NXT (our snd_max, the highest sent). */
 	if (tcp_seq_lt(seq, c->snd_una) || tcp_seq_ge(seq, c->snd_max))
 		return;
+	if (icmp->type == ICMPV4_DEST_UNREACH && icmp->code == ICMPV4_UNREACH_FRAG_NEEDED) {
+		tcp_pmtu_reduce(s, c, icmp->next_mtu, now); /* RFC 1191, in any state */
+		return;
+	}
 	if (icmp->type != ICMPV4_DEST_UNREACH || c->state != TCP_SYN_SENT)
 		return; /* soft errors: retransmission carries on */
 	switch (icmp->code) {

@@ -219,6 +219,8 @@ struct tcp_conn {
 	uint64_t keep_interval;
 	uint8_t keep_count;
 	uint16_t mss_clamp;       /* 0: none */
+	uint16_t pmtu_mss;        /* the send MSS before a path MTU reduction (RFC 1191), 0: none */
+	smx_instant pmtu_at;      /* when it was reduced */
 
 	struct tcp_ring rx;
 	struct tcp_ring tx;
@@ -354,6 +356,10 @@ void tcp_cubic_grow(struct tcp_conn *c, uint32_t acked, smx_instant now);
 uint32_t tcp_cubic_on_congestion(struct tcp_conn *c);
 void tcp_hystart_init(struct tcp_conn *c);
 uint32_t tcp_hystart_ack(struct tcp_conn *c, uint32_t rtt_us);
+
+/* tcp_pmtu.c: path MTU discovery (RFC 1191) */
+void tcp_pmtu_reduce(struct tcp_stack *s, struct tcp_conn *c, uint16_t next_mtu, smx_instant now);
+void tcp_pmtu_check(struct tcp_conn *c, smx_instant now);
 
 /* tcp_cc.c: RTT estimation (RFC 6298) and congestion control (RFC 5681, 6582) */
 void tcp_rtt_sample(struct tcp_stack *s, struct tcp_conn *c, uint32_t rtt_us);

@@ -463,6 +463,7 @@ bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, c
 	enum tcp_tx_result res = TCP_TX_SENT;
 
 	*blocked = false;
+	tcp_pmtu_check(c, now);
 	if (c->flags & TCP_CF_SEND_RST) {
 		res = tcp_output_rst(s, c, tx);
 		*blocked = res == TCP_TX_BLOCKED;

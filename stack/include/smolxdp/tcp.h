@@ -1,6 +1,6 @@
 /* TCP (RFC 9293): connections and listeners over any IPv4 sender, event-driven, on time passed in.
  * Retransmission per RFC 6298, congestion control CUBIC (RFC 9438) or NewReno (RFC 5681/6582) with
- * HyStart++ (RFC 9406) ending slow start, window scaling and
+ * HyStart++ (RFC 9406) ending slow start, path MTU discovery (RFC 1191), window scaling and
  * timestamps (RFC 7323: RTTM, PAWS), SACK (RFC 2018, D-SACK RFC 2883) both ways with RFC 6675 loss
  * recovery, Proportional Rate Reduction (RFC 6937) and tail loss probes (RFC 8985 7), ISNs per RFC 6528, ephemeral ports per
  * RFC 6056, blind-attack defences per RFC 5961. All memory is given at init. */
@@ -229,6 +229,7 @@ struct tcp_conn_stats {
 	uint64_t dsacks;              /* duplicates the peer reported (RFC 2883 D-SACK) */
 	uint64_t undos;               /* recoveries undone: every retransmission was D-SACKed (RFC 3708) */
 	uint32_t dupthresh;           /* RFC 6675 DupThresh, raised when reordering is seen */
+	uint64_t pmtu_reductions;     /* send MSS lowered by ICMP fragmentation needed (RFC 1191) */
 };
 void tcp_conn_stats(const struct tcp_conn *c, struct tcp_conn_stats *st);
 
@@ -259,6 +260,7 @@ struct tcp_stats {
 	uint64_t conns_timed_out;
 	uint64_t time_wait_recycled; /* TIME-WAIT slots taken for new connections */
 	uint64_t icmp_errors;
+	uint64_t pmtu_reductions;    /* send MSS lowered by ICMP fragmentation needed (RFC 1191) */
 };
 const struct tcp_stats *tcp_stack_stats(const struct tcp_stack *s);
 uint32_t tcp_conn_count(const struct tcp_stack *s); /* slots in use */

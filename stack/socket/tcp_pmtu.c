@@ -1,0 +1,59 @@
+/* Path MTU discovery for TCP (RFC 1191): an ICMP "fragmentation needed" that passed RFC 5927's
+ * check (tcp_icmp_error) lowers the connection's send MSS to what the next hop can carry, and what
+ * was in flight in larger segments is sent again at once, as Linux's tcp_simple_retransmit does:
+ * it was dropped for its size, not for congestion, so cwnd is left alone. An ICMP never raises the
+ * MSS; after RFC 1191 6.3's ten minutes the original MSS is tried again (and lowered again by the
+ * next ICMP if the path is still narrow). */
+#include "tcp_internal.h"
+
+/* Below this a next-hop MTU is taken as this (Linux's min_pmtu): forged ICMPs announcing a tiny MTU
+ * would otherwise make us spray 28-byte segments (RFC 5927 7.2). */
+#define TCP_PMTU_MIN 552u
+#define TCP_PMTU_TIMEOUT (10ull * 60 * 1000000) /* RFC 1191 6.3: 10 minutes */
+
+/* RFC 1191 7's plateaus, for routers that report no MTU (next_mtu 0, RFC 1191 5): the largest below
+ * the size of the datagram that was too big. */
+static uint32_t tcp_pmtu_plateau(uint32_t too_big)
+{
+	static const uint16_t plateaus[] = { 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68 };
+
+	for (size_t i = 0; i < sizeof(plateaus) / sizeof(plateaus[0]); i++)
+		if (plateaus[i] < too_big)
+			return plateaus[i];
+	return 68;
+}
+
+void tcp_pmtu_reduce(struct tcp_stack *s, struct tcp_conn *c, uint16_t next_mtu, smx_instant now)
+{
+	uint32_t mtu = next_mtu ? next_mtu : tcp_pmtu_plateau(c->snd_mss + 40u);
+	uint32_t mss;
+
+	if (mtu < TCP_PMTU_MIN)
+		mtu = TCP_PMTU_MIN;
+	mss = mtu - 40u; /* RFC 6691: the MSS counts no options; tcp_seg_mss takes the timestamps off */
+	if (mss >= c->snd_mss)
+		return;
+	if (c->pmtu_mss == 0)
+		c->pmtu_mss = c->snd_mss;
+	c->snd_mss = (uint16_t)mss;
+	c->st.snd_mss = c->snd_mss;
+	c->pmtu_at = now;
+	c->st.pmtu_reductions++;
+	s->stats.pmtu_reductions++;
+	if (tcp_state_synchronized(c->state) && c->snd_nxt != c->snd_una) {
+		/* Go back: everything unacknowledged leaves again in segments that fit (RTT timing off:
+		 * Karn). */
+		c->snd_nxt = c->snd_una;
+		c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING;
+	}
+	tcp_conn_ready(s, c);
+}
+
+void tcp_pmtu_check(struct tcp_conn *c, smx_instant now)
+{
+	if (c->pmtu_mss == 0 || now - c->pmtu_at < TCP_PMTU_TIMEOUT)
+		return;
+	c->snd_mss = c->pmtu_mss;
+	c->st.snd_mss = c->snd_mss;
+	c->pmtu_mss = 0;
+}
