@@ -78,6 +78,8 @@ struct th *th_new(const struct tcp_config *cfg)
 	assert_non_null(t->s);
 	t->cap = malloc(sizeof(*t->cap));
 	assert_non_null(t->cap);
+	t->seg = malloc(sizeof(*t->seg));
+	assert_non_null(t->seg);
 	th_capture_init(t->cap, 1500);
 	t->now = TH_T0;
 	t->peer_win = 65535;
@@ -89,6 +91,7 @@ struct th *th_new(const struct tcp_config *cfg)
 
 void th_free(struct th *t)
 {
+	free(t->seg);
 	free(t->cap);
 	free(t->mem);
 	free(t);
@@ -165,13 +168,94 @@ void th_expect_none(struct th *t)
 	}
 }
 
+/* The peer's segment r goes into the stack. */
+static void th_inject(struct th *t, const struct tcp_repr *r)
+{
+	uint8_t buf[TH_SEG_CAP + 64];
+	struct ipv4_repr ip;
+	size_t n;
+
+	n = tcp_emit(r, TH_REMOTE, TH_LOCAL, buf, sizeof(buf));
+	assert_true(n > 0);
+	memset(&ip, 0, sizeof(ip));
+	ip.src = TH_REMOTE;
+	ip.dst = TH_LOCAL;
+	ip.protocol = IP_PROTO_TCP;
+	ip.ttl = 64;
+	ip.header_len = 20;
+	ip.total_len = (uint16_t)(20 + n);
+	tcp_input(t->s, t->now, &ip, buf, n, WIRE_CSUM_VERIFY, &t->cap->sender);
+}
+
+static void th_seg_print(const struct th_seg *seg, char *buf, size_t cap)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb, buf, cap);
+	tcp_print(&seg->r, &sb);
+}
+
+/* One field of th_want: a mismatch fails at the test's line, showing the whole segment. */
+static void th_check(const struct th_seg *seg, const char *what, int64_t got, int64_t want, const char *file,
+		     int line)
+{
+	char buf[256];
+
+	if (want == TH_ANY || got == want)
+		return;
+	th_seg_print(seg, buf, sizeof(buf));
+	if (want == TH_NONE)
+		print_error("%s: got %lld, want none, in %s\n", what, (long long)got, buf);
+	else if (got == TH_NONE)
+		print_error("%s: got none, want %lld, in %s\n", what, (long long)want, buf);
+	else
+		print_error("%s: got %lld (%#llx), want %lld (%#llx), in %s\n", what, (long long)got,
+			    (unsigned long long)got, (long long)want, (unsigned long long)want, buf);
+	_fail(file, line);
+}
+
+const struct th_seg *th_want_at(struct th *t, struct th_want w, const char *file, int line)
+{
+	struct th_seg *seg = t->seg;
+	const struct tcp_options *o = &seg->r.opts;
+
+	if (!th_next(t, seg)) {
+		print_error("expected a segment, none was sent\n");
+		_fail(file, line);
+	}
+	th_check(seg, "flags", seg->r.flags, w.flags, file, line);
+	th_check(seg, "seq", seg->r.seq, w.seq, file, line);
+	if (w.off != TH_ANY)
+		th_check(seg, "seq - (ISS + 1)", (uint32_t)(seg->r.seq - (t->c->iss + 1)), w.off, file, line);
+	th_check(seg, "ack", seg->r.ack, w.ack, file, line);
+	th_check(seg, "window", seg->r.window, w.win, file, line);
+	th_check(seg, "payload length", (int64_t)seg->r.payload_len, w.len, file, line);
+	if (w.data) {
+		if (w.len == TH_ANY) {
+			print_error("th_want: .data needs .len\n");
+			_fail(file, line);
+		}
+		_assert_memory_equal(seg->data, w.data, (size_t)w.len, file, line);
+	}
+	th_check(seg, "source port", seg->r.src_port, w.sport, file, line);
+	th_check(seg, "destination port", seg->r.dst_port, w.dport, file, line);
+	th_check(seg, "MSS option", o->has_mss ? o->mss : TH_NONE, w.mss, file, line);
+	th_check(seg, "window scale option", o->has_wscale ? o->wscale : TH_NONE, w.wscale, file, line);
+	th_check(seg, "SACK-permitted option", o->sack_permitted, w.sack_perm, file, line);
+	th_check(seg, "timestamps option", o->has_timestamp, w.ts, file, line);
+	th_check(seg, "TSecr", o->has_timestamp ? o->ts_ecr : TH_NONE, w.tsecr, file, line);
+	th_check(seg, "SACK blocks", o->sack_count, w.nsack, file, line);
+	for (int64_t i = 0; w.nsack != TH_ANY && i < w.nsack; i++) {
+		th_check(seg, "SACK block left edge", o->sack[i].left, w.sack[2 * i], file, line);
+		th_check(seg, "SACK block right edge", o->sack[i].right, w.sack[2 * i + 1], file, line);
+	}
+	return seg;
+}
+
 void th_send_raw(struct th *t, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
 		 uint16_t win, const void *data, size_t len, uint16_t mss)
 {
-	uint8_t buf[TH_SEG_CAP + 64];
 	struct tcp_repr r;
-	struct ipv4_repr ip;
-	size_t n;
 
 	memset(&r, 0, sizeof(r));
 	r.src_port = sport;
@@ -187,16 +271,44 @@ void th_send_raw(struct th *t, uint16_t sport, uint16_t dport, uint32_t seq, uin
 		r.opts.has_mss = true;
 		r.opts.mss = mss;
 	}
-	n = tcp_emit(&r, TH_REMOTE, TH_LOCAL, buf, sizeof(buf));
-	assert_true(n > 0);
-	memset(&ip, 0, sizeof(ip));
-	ip.src = TH_REMOTE;
-	ip.dst = TH_LOCAL;
-	ip.protocol = IP_PROTO_TCP;
-	ip.ttl = 64;
-	ip.header_len = 20;
-	ip.total_len = (uint16_t)(20 + n);
-	tcp_input(t->s, t->now, &ip, buf, n, WIRE_CSUM_VERIFY, &t->cap->sender);
+	th_inject(t, &r);
+}
+
+static int64_t th_or(int64_t v, int64_t dflt)
+{
+	return v == TH_ANY ? dflt : v;
+}
+
+void th_tx_seg(struct th *t, struct th_tx x)
+{
+	struct tcp_repr r;
+	bool in_order = x.seq == TH_ANY && x.seq_off == TH_ANY;
+
+	memset(&r, 0, sizeof(r));
+	r.src_port = (uint16_t)th_or(x.sport, t->rport);
+	r.dst_port = (uint16_t)th_or(x.dport, t->lport);
+	r.seq = x.seq != TH_ANY ? (uint32_t)x.seq : t->peer_seq + (uint32_t)th_or(x.seq_off, 0);
+	r.ack = (uint32_t)th_or(x.ack, t->peer_ack);
+	r.flags = x.flags;
+	r.window = (uint16_t)th_or(x.win, t->peer_win);
+	r.payload = x.data;
+	r.payload_len = x.len;
+	r.opts = t->peer_opts;
+	if (x.mss) {
+		r.opts.has_mss = true;
+		r.opts.mss = x.mss;
+	}
+	if (x.nsack != TH_ANY) {
+		assert_true(x.nsack >= 0 && x.nsack <= TCP_MAX_SACK_BLOCKS);
+		r.opts.sack_count = (uint8_t)x.nsack;
+		for (int64_t i = 0; i < x.nsack; i++) {
+			r.opts.sack[i].left = x.sack[2 * i];
+			r.opts.sack[i].right = x.sack[2 * i + 1];
+		}
+	}
+	th_inject(t, &r);
+	if (in_order)
+		t->peer_seq += tcp_seq_len(&r);
 }
 
 void th_send_at(struct th *t, uint32_t seq, uint8_t flags, const void *data, size_t len)
@@ -222,18 +334,15 @@ void th_listen(struct th *t, uint32_t backlog)
 /* Passive open: SYN in, SYN-ACK out, ACK in, accept. */
 void th_open_passive(struct th *t, uint32_t peer_isn, uint16_t peer_mss)
 {
-	struct th_seg seg;
+	const struct th_seg *seg;
 
 	if (!t->l)
 		th_listen(t, 8);
 	t->peer_seq = peer_isn;
-	th_send_raw(t, t->rport, t->lport, t->peer_seq, 0, TCP_SYN, t->peer_win, NULL, 0, peer_mss);
-	t->peer_seq++;
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_SYN | TCP_ACK);
-	assert_int_equal(seg.r.ack, peer_isn + 1);
-	assert_true(seg.r.opts.has_mss);
-	t->peer_ack = seg.r.seq + 1;
+	th_tx(t, .flags = TCP_SYN, .ack = 0, .mss = peer_mss);
+	seg = th_want(t, .flags = TCP_SYN | TCP_ACK, .ack = peer_isn + 1);
+	assert_true(seg->r.opts.has_mss);
+	t->peer_ack = seg->r.seq + 1;
 	th_send(t, TCP_ACK, NULL, 0);
 	t->c = tcp_accept(t->s, t->l);
 	assert_non_null(t->c);
@@ -265,20 +374,12 @@ void th_connect(struct th *t)
 /* Active open from our side: SYN out, SYN-ACK in, ACK out (peer port 5000, ours TH_RPORT - 1). */
 void th_open_active(struct th *t, uint32_t peer_isn, uint16_t peer_mss)
 {
-	struct th_seg seg;
-
 	if (!t->c)
 		th_connect(t);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_SYN);
-	t->peer_ack = seg.r.seq + 1;
+	t->peer_ack = th_want(t, .flags = TCP_SYN)->r.seq + 1;
 	t->peer_seq = peer_isn;
-	th_send_raw(t, t->rport, t->lport, t->peer_seq, t->peer_ack, TCP_SYN | TCP_ACK, t->peer_win, NULL, 0,
-		    peer_mss);
-	t->peer_seq++;
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_ACK);
-	assert_int_equal(seg.r.ack, t->peer_seq);
+	th_tx(t, .flags = TCP_SYN | TCP_ACK, .mss = peer_mss);
+	th_want(t, .flags = TCP_ACK, .ack = t->peer_seq);
 	th_assert_state(t, TCP_ESTABLISHED);
 }
 
@@ -308,8 +409,7 @@ void th_reach_state(struct th *t, enum tcp_state st)
 	case TCP_SYN_RECEIVED:
 		th_listen(t, 8);
 		t->peer_seq = 1000;
-		th_send_raw(t, t->rport, t->lport, t->peer_seq, 0, TCP_SYN, t->peer_win, NULL, 0, 1000);
-		t->peer_seq++;
+		th_tx(t, .flags = TCP_SYN, .ack = 0, .mss = 1000);
 		th_expect(t, &seg);
 		t->peer_ack = seg.r.seq + 1;
 		/* the slot, not yet accepted */
@@ -322,8 +422,7 @@ void th_reach_state(struct th *t, enum tcp_state st)
 	case TCP_FIN_WAIT_1:
 		th_open_passive(t, 1000, 1000);
 		assert_int_equal(tcp_shutdown(t->s, t->c), TCP_OK);
-		th_expect(t, &seg);
-		assert_int_equal(seg.r.flags, TCP_FIN | TCP_ACK);
+		th_want(t, .flags = TCP_FIN | TCP_ACK);
 		break;
 	case TCP_FIN_WAIT_2:
 		th_reach_state(t, TCP_FIN_WAIT_1);
@@ -333,28 +432,24 @@ void th_reach_state(struct th *t, enum tcp_state st)
 	case TCP_CLOSE_WAIT:
 		th_open_passive(t, 1000, 1000);
 		th_send(t, TCP_FIN | TCP_ACK, NULL, 0);
-		th_expect(t, &seg);
-		assert_int_equal(seg.r.ack, t->peer_seq);
+		th_want(t, .ack = t->peer_seq);
 		break;
 	case TCP_CLOSING:
 		th_reach_state(t, TCP_FIN_WAIT_1);
 		th_send(t, TCP_FIN | TCP_ACK, NULL, 0);
-		th_expect(t, &seg);
-		assert_int_equal(seg.r.ack, t->peer_seq);
+		th_want(t, .ack = t->peer_seq);
 		t->peer_ack++;
 		break;
 	case TCP_LAST_ACK:
 		th_reach_state(t, TCP_CLOSE_WAIT);
 		assert_int_equal(tcp_shutdown(t->s, t->c), TCP_OK);
-		th_expect(t, &seg);
-		assert_int_equal(seg.r.flags, TCP_FIN | TCP_ACK);
+		th_want(t, .flags = TCP_FIN | TCP_ACK);
 		t->peer_ack++;
 		break;
 	case TCP_TIME_WAIT:
 		th_reach_state(t, TCP_FIN_WAIT_2);
 		th_send(t, TCP_FIN | TCP_ACK, NULL, 0);
-		th_expect(t, &seg);
-		assert_int_equal(seg.r.ack, t->peer_seq);
+		th_want(t, .ack = t->peer_seq);
 		break;
 	default:
 		fail_msg("cannot reach state %d", st);

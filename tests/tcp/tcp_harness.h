@@ -49,6 +49,7 @@ struct th {
 	uint16_t rport;     /* the peer's port */
 	uint16_t lport;     /* the stack's port */
 	struct tcp_options peer_opts; /* options the peer puts on every segment it sends (MSS aside) */
+	struct th_seg *seg;           /* what th_want returned last */
 };
 
 /* A parsed captured segment (payload copied out, since the capture buffer is reused). */
@@ -83,6 +84,59 @@ void th_send_raw(struct th *t, uint16_t sport, uint16_t dport, uint32_t seq, uin
 /* The peer sends from its running seq/ack on the test connection, advancing peer_seq. */
 void th_send(struct th *t, uint8_t flags, const void *data, size_t len);
 void th_send_at(struct th *t, uint32_t seq, uint8_t flags, const void *data, size_t len);
+
+/* One segment in one line, with named fields, as smoltcp's send!/recv! templates:
+ *   th_want(t, .flags = TCP_SYN | TCP_ACK, .ack = 5001, .mss = 1460);
+ *   th_tx(t, .flags = TCP_ACK, .seq_off = 1000, .data = d, .len = 100, .nsack = 1, .sack = { l, r });
+ * The macros fill every optional field with TH_ANY before the caller's initializers, which override it
+ * (C11 6.7.9p19: the last initializer of a field wins), so a field written as 0 is still checked or
+ * sent as 0 and a field left out is not. (CMakeLists.txt turns off -Woverride-init for these files.) */
+#define TH_ANY INT64_MIN        /* left out: not checked (th_want), the harness's running value (th_tx) */
+#define TH_NONE (INT64_MIN + 1) /* th_want .mss, .wscale, .tsecr: the option must be absent */
+
+/* An expected segment: every field given must match. */
+struct th_want {
+	int64_t flags;          /* exactly these flags */
+	int64_t seq, ack, win;  /* the raw fields */
+	int64_t off;            /* SEG.SEQ as an offset from our first data byte, ISS + 1 (needs t->c) */
+	int64_t len;            /* payload length */
+	const void *data;       /* the payload's bytes (needs .len); NULL: not checked */
+	int64_t sport, dport;
+	int64_t mss, wscale;    /* option present with this value, or TH_NONE: absent */
+	int64_t sack_perm, ts;  /* 1: the option is present, 0: absent */
+	int64_t tsecr;          /* timestamps present, echoing this */
+	int64_t nsack;          /* number of SACK blocks, which must be sack[] (left, right, ...) */
+	uint32_t sack[2 * TCP_MAX_SACK_BLOCKS];
+};
+#define TH_WANT_ANY                                                                                  \
+	.flags = TH_ANY, .seq = TH_ANY, .ack = TH_ANY, .win = TH_ANY, .off = TH_ANY, .len = TH_ANY,   \
+	.sport = TH_ANY, .dport = TH_ANY, .mss = TH_ANY, .wscale = TH_ANY, .sack_perm = TH_ANY,       \
+	.ts = TH_ANY, .tsecr = TH_ANY, .nsack = TH_ANY
+/* Asserts the next segment matches (failures name the caller's line) and returns it; the segment
+ * stays valid until the next th_want. */
+#define th_want(t, ...) th_want_at((t), (struct th_want){ TH_WANT_ANY, __VA_ARGS__ }, __FILE__, __LINE__)
+const struct th_seg *th_want_at(struct th *t, struct th_want w, const char *file, int line);
+
+/* A segment the peer sends. Left out: the test connection's ports, SEG.SEQ = peer_seq, SEG.ACK =
+ * peer_ack, SEG.WND = peer_win, the options in peer_opts. Only a segment sent at peer_seq by default
+ * (neither .seq nor .seq_off given) advances peer_seq by its length, as th_send does. */
+struct th_tx {
+	uint8_t flags;
+	int64_t seq;            /* SEG.SEQ */
+	int64_t seq_off;        /* SEG.SEQ = peer_seq + seq_off */
+	int64_t ack, win;
+	int64_t sport, dport;
+	const void *data;
+	size_t len;
+	uint16_t mss;           /* an MSS option (0: none) */
+	int64_t nsack;          /* SACK blocks sack[] (left, right, ...) instead of peer_opts' */
+	uint32_t sack[2 * TCP_MAX_SACK_BLOCKS];
+};
+#define TH_TX_ANY                                                                                    \
+	.seq = TH_ANY, .seq_off = TH_ANY, .ack = TH_ANY, .win = TH_ANY, .sport = TH_ANY, .dport = TH_ANY, \
+	.nsack = TH_ANY
+#define th_tx(t, ...) th_tx_seg((t), (struct th_tx){ TH_TX_ANY, __VA_ARGS__ })
+void th_tx_seg(struct th *t, struct th_tx x);
 
 /* Fixtures: a connection in a given state with peer ISN `peer_isn`. */
 void th_listen(struct th *t, uint32_t backlog);

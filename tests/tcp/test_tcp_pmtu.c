@@ -43,8 +43,7 @@ static void test_pmtu_lowers_and_resends(void **state)
 	assert_int_equal(t->c->snd_mss, 1460);
 	base = t->c->snd_una;
 	assert_int_equal(tcp_send(t->s, t->c, d, sizeof(d)), sizeof(d));
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.payload_len, 1460);
+	th_want(t, .len = 1460);
 	th_expect(t, &seg);
 	cwnd = t->c->cwnd;
 	/* A tunnel of MTU 1400 on the path: the first segment comes back as too big. */
@@ -91,16 +90,14 @@ static void test_pmtu_raised_after_timeout(void **state)
 	th_send(t, TCP_ACK, NULL, 0);
 	th_advance(t, 9ull * 60 * 1000000);
 	assert_int_equal(tcp_send(t->s, t->c, d, 960), 960);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.payload_len, 960);
+	th_want(t, .len = 960);
 	while (th_next(t, &seg))
 		;
 	t->peer_ack = t->c->snd_max;
 	th_send(t, TCP_ACK, NULL, 0);
 	th_advance(t, 61ull * 1000000);
 	assert_int_equal(tcp_send(t->s, t->c, d, sizeof(d)), sizeof(d));
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.payload_len, 1460);
+	th_want(t, .len = 1460);
 }
 
 /* Without the next hop's MTU (an RFC 1191 5 "old" router): the next plateau below the packet that

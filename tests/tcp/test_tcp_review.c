@@ -20,8 +20,7 @@ static void test_window_shrunk_to_zero_keeps_probing(void **state)
 	assert_int_equal(tcp_send(t->s, t->c, data, sizeof(data)), sizeof(data));
 	th_expect(t, &seg);
 	base = seg.r.seq;
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.seq, base + 1000);
+	th_want(t, .seq = base + 1000);
 	th_expect_none(t);
 	/* The first segment is acknowledged, the window shut: the second one is now beyond it. */
 	t->peer_win = 0;
@@ -47,9 +46,7 @@ static void test_window_shrunk_to_zero_keeps_probing(void **state)
 	/* The window opens: the rest goes. */
 	t->peer_win = 65535;
 	th_send(t, TCP_ACK, NULL, 0);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.seq, base + 1000);
-	assert_int_equal(seg.r.payload_len, 1000);
+	th_want(t, .seq = base + 1000, .len = 1000);
 }
 
 /* RFC 6429 / RFC 9293 3.8.3: a zero-window peer that answers probes is kept forever (the test above);
@@ -97,8 +94,7 @@ static void test_syn_flood_recycles_half_open(void **state)
 	th_listen(t, 3);
 	for (int i = 0; i < 3; i++) {
 		th_send_raw(t, (uint16_t)(3000 + i), TH_LPORT, 7000u * i, 0, TCP_SYN, 1000, NULL, 0, 1000);
-		th_expect(t, &seg);
-		assert_int_equal(seg.r.flags, TCP_SYN | TCP_ACK);
+		th_want(t, .flags = TCP_SYN | TCP_ACK);
 	}
 	/* Fresh half-open connections are not given up. */
 	th_send_raw(t, 3999, TH_LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, 1000);
@@ -109,12 +105,10 @@ static void test_syn_flood_recycles_half_open(void **state)
 	while (th_next(t, &seg))
 		assert_int_equal(seg.r.flags, TCP_SYN | TCP_ACK);
 	/* A real client now gets in, and its connection completes. */
-	th_send_raw(t, 4000, TH_LPORT, 90000, 0, TCP_SYN, 1000, NULL, 0, 1000);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_SYN | TCP_ACK);
-	assert_int_equal(seg.r.ack, 90001);
+	th_tx(t, .flags = TCP_SYN, .sport = 4000, .seq = 90000, .ack = 0, .win = 1000, .mss = 1000);
+	uint32_t iss = th_want(t, .flags = TCP_SYN | TCP_ACK, .ack = 90001)->r.seq;
 	assert_int_equal(tcp_stack_stats(t->s)->syn_recv_recycled, 1);
-	th_send_raw(t, 4000, TH_LPORT, 90001, seg.r.seq + 1, TCP_ACK, 1000, NULL, 0, 0);
+	th_tx(t, .flags = TCP_ACK, .sport = 4000, .seq = 90001, .ack = iss + 1, .win = 1000);
 	struct tcp_conn *c = tcp_accept(t->s, t->l);
 	struct tcp_endpoints ep;
 
@@ -124,10 +118,8 @@ static void test_syn_flood_recycles_half_open(void **state)
 	assert_int_equal(tcp_conn_state(c), TCP_ESTABLISHED);
 	/* The recycled one (the oldest, port 3000) is gone: its late ACK meets the listener. */
 	assert_int_equal(tcp_conn_count(t->s), 3);
-	th_send_raw(t, 3000, TH_LPORT, 1, 12345, TCP_ACK, 1000, NULL, 0, 0);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_RST);
-	assert_int_equal(seg.r.seq, 12345);
+	th_tx(t, .flags = TCP_ACK, .sport = 3000, .seq = 1, .ack = 12345, .win = 1000);
+	th_want(t, .flags = TCP_RST, .seq = 12345);
 }
 
 /* The receive window shut by an app that does not read, the peer's zero-window probe (one byte at
@@ -153,15 +145,10 @@ static void test_ack_on_probe_into_zero_window(void **state)
 	assert_int_equal(tcp_rcv_window(t->c), 0);
 	/* We send; the peer's only segments are probes into our shut window. */
 	assert_int_equal(tcp_send(t->s, t->c, out, sizeof(out)), sizeof(out));
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.seq, our_base);
-	assert_int_equal(seg.r.payload_len, 100);
+	th_want(t, .seq = our_base, .len = 100);
 	t->peer_ack = our_base + 100;
 	th_send_at(t, t->peer_seq, TCP_ACK, data, 1);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_ACK);
-	assert_int_equal(seg.r.ack, t->peer_seq);
-	assert_int_equal(seg.r.window, 0);
+	th_want(t, .flags = TCP_ACK, .ack = t->peer_seq, .win = 0);
 	assert_int_equal(tcp_recv_avail(t->c), 8192);
 	/* Our data was taken: nothing is retransmitted, the send buffer is free again. */
 	assert_int_equal(tcp_send_space(t->c), t->cfg.tx_buf_size);
@@ -196,18 +183,12 @@ static void test_window_update_while_probing(void **state)
 	assert_int_equal(tcp_send(t->s, t->c, out, sizeof(out)), sizeof(out));
 	th_expect_none(t);
 	th_advance(t, tcp_poll_at(t->s, t->now) - t->now);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.seq, our_base);
-	assert_int_equal(seg.r.payload_len, 1);
+	th_want(t, .seq = our_base, .len = 1);
 	th_send(t, TCP_ACK, NULL, 0); /* refused: still acknowledges our_base, window 0 */
 	th_expect_none(t);
 	/* Our app reads everything: the window update goes where the peer can take it. */
 	assert_int_equal(tcp_recv(t->s, t->c, got, sizeof(got)), sizeof(got));
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_ACK);
-	assert_int_equal(seg.r.payload_len, 0);
-	assert_true(seg.r.window > 0);
-	assert_int_equal(seg.r.seq, our_base);
+	assert_true(th_want(t, .flags = TCP_ACK, .len = 0, .seq = our_base)->r.window > 0);
 }
 
 /* RFC 9293 3.7.1 / RFC 6691: on a link below 576 bytes the MSS is still the MTU less 40, offered on
@@ -215,31 +196,24 @@ static void test_window_update_while_probing(void **state)
 static void test_mss_on_small_mtu(void **state)
 {
 	struct th *t = *state;
-	struct th_seg seg;
 	uint8_t d[1000];
 
 	t->cap->mtu = t->cap->sender.mtu = 296;
 	th_connect(t);
-	th_expect(t, &seg);
-	assert_true(seg.r.opts.has_mss);
-	assert_int_equal(seg.r.opts.mss, 256);
+	th_want(t, .mss = 256);
 	/* Passive: the SYN-ACK offers 256 too, and data goes in 256-byte segments. */
 	t->lport = TH_LPORT; /* th_connect took another */
 	th_listen(t, 8);
 	t->peer_seq = 7000;
-	th_send_raw(t, 40001, t->lport, t->peer_seq++, 0, TCP_SYN, 65535, NULL, 0, 1460);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_SYN | TCP_ACK);
-	assert_int_equal(seg.r.opts.mss, 256);
+	th_tx(t, .flags = TCP_SYN, .sport = 40001, .ack = 0, .win = 65535, .mss = 1460);
 	t->rport = 40001;
-	t->peer_ack = seg.r.seq + 1;
+	t->peer_ack = th_want(t, .flags = TCP_SYN | TCP_ACK, .mss = 256)->r.seq + 1;
 	th_send(t, TCP_ACK, NULL, 0);
 	t->c = tcp_accept(t->s, t->l);
 	assert_non_null(t->c);
 	memset(d, 'm', sizeof(d));
 	assert_int_equal(tcp_send(t->s, t->c, d, sizeof(d)), sizeof(d));
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.payload_len, 256);
+	th_want(t, .len = 256);
 }
 
 /* RFC 9293 3.10.7.4: in TIME-WAIT the peer's FIN again, repacketized to start left of RCV.NXT, is
@@ -247,15 +221,12 @@ static void test_mss_on_small_mtu(void **state)
 static void test_time_wait_refin_overlapping(void **state)
 {
 	struct th *t = *state;
-	struct th_seg seg;
 
 	th_reach_state(t, TCP_TIME_WAIT);
 	th_advance(t, 1000000);
 	/* "abc" + FIN from two bytes left of the FIN: overlapping it, not an exact repeat. */
 	th_send_at(t, t->peer_seq - 3, TCP_FIN | TCP_ACK, "abc", 3);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_ACK);
-	assert_int_equal(seg.r.ack, t->peer_seq);
+	th_want(t, .flags = TCP_ACK, .ack = t->peer_seq);
 	assert_int_equal(t->c->close_at, t->now + t->cfg.time_wait);
 	th_assert_state(t, TCP_TIME_WAIT);
 }
@@ -264,12 +235,10 @@ static void test_time_wait_refin_overlapping(void **state)
 static void test_ooo_fin_acked_at_once(void **state)
 {
 	struct th *t = *state;
-	struct th_seg seg;
 
 	th_reach_state(t, TCP_ESTABLISHED);
 	th_send_at(t, t->peer_seq + 100, TCP_FIN | TCP_ACK, NULL, 0);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.ack, t->peer_seq);
+	th_want(t, .ack = t->peer_seq);
 	th_assert_state(t, TCP_ESTABLISHED);
 }
 
@@ -287,9 +256,8 @@ static void test_simultaneous_open_syn_with_text_and_fin(void **state)
 	t->peer_seq = 3000;
 	th_send_raw(t, t->rport, t->lport, t->peer_seq, 0, TCP_SYN | TCP_FIN, 8192, "hi", 2, 1000);
 	th_assert_state(t, TCP_SYN_RECEIVED);
-	th_expect(t, &seg); /* our SYN again, acknowledging their SYN and the text */
-	assert_int_equal(seg.r.flags, TCP_SYN | TCP_ACK);
-	assert_int_equal(seg.r.ack, 3000 + 1 + 2);
+	/* our SYN again, acknowledging their SYN and the text */
+	th_want(t, .flags = TCP_SYN | TCP_ACK, .ack = 3000 + 1 + 2);
 	/* Their ACK of our SYN: ESTABLISHED, the text readable, the FIN taken. */
 	t->peer_seq = 3000 + 1 + 2 + 1;
 	t->peer_ack = iss + 1;
@@ -298,8 +266,7 @@ static void test_simultaneous_open_syn_with_text_and_fin(void **state)
 	assert_int_equal(tcp_recv(t->s, t->c, got, sizeof(got)), 2);
 	assert_memory_equal(got, "hi", 2);
 	assert_true(tcp_eof(t->c));
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.ack, 3000 + 1 + 2 + 1); /* the FIN acknowledged */
+	th_want(t, .ack = 3000 + 1 + 2 + 1); /* the FIN acknowledged */
 }
 
 int main(void)

@@ -11,14 +11,11 @@
 static void test_rst_in_window_challenged(void **state)
 {
 	struct th *t = *state;
-	struct th_seg seg;
 
 	th_open_passive(t, 1000, 1000);
 	th_send_at(t, t->peer_seq + 100, TCP_RST, NULL, 0);
 	th_assert_state(t, TCP_ESTABLISHED);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_ACK);
-	assert_int_equal(seg.r.ack, t->peer_seq);
+	th_want(t, .flags = TCP_ACK, .ack = t->peer_seq);
 	assert_int_equal(tcp_stack_stats(t->s)->challenge_acks, 1);
 	/* Out of the window: silently dropped (first check; no ACK for a RST). */
 	th_send_at(t, t->peer_seq + 100000, TCP_RST, NULL, 0);
@@ -35,18 +32,14 @@ static void test_rst_in_window_challenged(void **state)
 static void test_syn_in_established_challenged(void **state)
 {
 	struct th *t = *state;
-	struct th_seg seg;
 
 	th_open_passive(t, 1000, 1000);
 	th_send_at(t, t->peer_seq + 10, TCP_SYN, NULL, 0);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_ACK);
-	assert_int_equal(seg.r.ack, t->peer_seq);
+	th_want(t, .flags = TCP_ACK, .ack = t->peer_seq);
 	th_assert_state(t, TCP_ESTABLISHED);
 	/* Out of window: the first check answers with an ACK too; still no reset. */
 	th_send_at(t, t->peer_seq + 1000000, TCP_SYN, NULL, 0);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_ACK);
+	th_want(t, .flags = TCP_ACK);
 	th_assert_state(t, TCP_ESTABLISHED);
 	assert_int_equal(tcp_stack_stats(t->s)->challenge_acks, 1);
 	assert_int_equal(tcp_stack_stats(t->s)->rst_sent, 0);
@@ -63,18 +56,16 @@ static void test_ack_range_checked(void **state)
 	th_open_passive(t, 1000, 1000);
 	una = t->peer_ack;
 	/* Acknowledging data never sent. */
-	th_send_raw(t, t->rport, t->lport, t->peer_seq, una + 5000, TCP_ACK | TCP_PSH, 65535, "evil", 4, 0);
-	th_expect(t, &seg);
-	assert_int_equal(seg.r.flags, TCP_ACK);
-	assert_int_equal(seg.r.ack, t->peer_seq); /* the data was not taken */
+	th_tx(t, .flags = TCP_ACK | TCP_PSH, .seq_off = 0, .ack = una + 5000, .win = 65535, .data = "evil", .len = 4);
+	th_want(t, .flags = TCP_ACK, .ack = t->peer_seq); /* the data was not taken */
 	assert_int_equal(tcp_recv_avail(t->c), 0);
 	/* Too old: more than the largest window the peer ever offered (65535) below SND.UNA. */
-	th_send_raw(t, t->rport, t->lport, t->peer_seq, una - 70000, TCP_ACK | TCP_PSH, 65535, "evil", 4, 0);
+	th_tx(t, .flags = TCP_ACK | TCP_PSH, .seq_off = 0, .ack = una - 70000, .win = 65535, .data = "evil", .len = 4);
 	th_expect(t, &seg);
 	assert_int_equal(tcp_recv_avail(t->c), 0);
 	assert_int_equal(tcp_stack_stats(t->s)->rx_bad_ack, 2);
 	/* Old but within the range: an ordinary old duplicate, the data is taken. */
-	th_send_raw(t, t->rport, t->lport, t->peer_seq, una - 1000, TCP_ACK | TCP_PSH, 65535, "fine", 4, 0);
+	th_tx(t, .flags = TCP_ACK | TCP_PSH, .seq_off = 0, .ack = una - 1000, .win = 65535, .data = "fine", .len = 4);
 	assert_int_equal(tcp_recv(t->s, t->c, buf, sizeof(buf)), 4);
 	assert_memory_equal(buf, "fine", 4);
 	th_assert_state(t, TCP_ESTABLISHED);
@@ -113,9 +104,9 @@ static void test_syn_sent_rst_needs_ack(void **state)
 	struct th *t = *state;
 
 	th_reach_state(t, TCP_SYN_SENT);
-	th_send_raw(t, t->rport, t->lport, 0, 0, TCP_RST, 0, NULL, 0, 0);
+	th_tx(t, .flags = TCP_RST, .seq = 0, .ack = 0, .win = 0);
 	th_assert_state(t, TCP_SYN_SENT);
-	th_send_raw(t, t->rport, t->lport, 0, t->peer_ack - 1, TCP_RST | TCP_ACK, 0, NULL, 0, 0);
+	th_tx(t, .flags = TCP_RST | TCP_ACK, .seq = 0, .ack = t->peer_ack - 1, .win = 0);
 	th_assert_state(t, TCP_SYN_SENT);
 }
 
@@ -139,9 +130,9 @@ static void test_isn(void **state)
 	/* Two passive opens from the same peer get unrelated ISNs. */
 	struct th_seg s1, s2;
 	th_listen(t, 8);
-	th_send_raw(t, 1111, TH_LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, 0);
+	th_tx(t, .flags = TCP_SYN, .sport = 1111, .seq = 1, .ack = 0, .win = 1000);
 	th_expect(t, &s1);
-	th_send_raw(t, 1112, TH_LPORT, 1, 0, TCP_SYN, 1000, NULL, 0, 0);
+	th_tx(t, .flags = TCP_SYN, .sport = 1112, .seq = 1, .ack = 0, .win = 1000);
 	th_expect(t, &s2);
 	assert_true(s2.r.seq - s1.r.seq > 1000000 && s1.r.seq - s2.r.seq > 1000000);
 }
