@@ -57,20 +57,6 @@ uint32_t tcp_cc_send_window(const struct tcp_conn *c)
 	return c->cwnd;
 }
 
-uint32_t tcp_flight_size(const struct tcp_conn *c)
-{
-	return c->snd_max - c->snd_una;
-}
-
-/* FlightSize for the decrease on a loss (RFC 5681 eq. 4, RFC 9438 4.6), no more than cwnd: after a
- * timeout SND.MAX still counts a whole window that go-back-N has not sent again and that is no
- * longer in the network, and halving that would throw ssthresh back up. (RFC 9438 4.6 allows cwnd
- * where it cannot run ahead of the flight: tcp_cc_window_used keeps it so.) */
-uint32_t tcp_cc_loss_flight(const struct tcp_conn *c)
-{
-	return SMX_MIN(tcp_flight_size(c), SMX_MAX(c->cwnd, 2u * tcp_seg_mss(c)));
-}
-
 /* RFC 5681 3.1: the initial window, by the sender's MSS. */
 void tcp_cc_init(struct tcp_conn *c)
 {

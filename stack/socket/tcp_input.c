@@ -43,17 +43,6 @@ static void tcp_challenge_ack(struct tcp_stack *s, struct tcp_conn *c, smx_insta
 	tcp_conn_ready(s, c);
 }
 
-/* The MSS we offer: the sender's MTU's (tcp_mss_for_mtu), or the config's if smaller. */
-uint16_t tcp_our_mss(const struct tcp_stack *s, const struct ip_sender *tx)
-{
-	uint32_t mtu = tx && tx->mtu >= TCP_MIN_MTU ? tx->mtu : TCP_ASSUMED_MTU;
-	uint32_t mss = tcp_mss_for_mtu(mtu);
-
-	if (s->cfg.mss && s->cfg.mss < mss)
-		mss = s->cfg.mss;
-	return (uint16_t)mss;
-}
-
 /* The peer's MSS option (RFC 9293 3.7.1), capped by what our own MTU lets us send. */
 static void tcp_take_peer_mss(const struct tcp_stack *s, struct tcp_conn *c, const struct tcp_repr *r,
 			      const struct ip_sender *tx)

@@ -1,5 +1,19 @@
 /* The TCP module's internal layout: connection and listener records, the stack's tables, and the
- * functions the tcp_*.c files share. Not a public header: apps see only smolxdp/tcp.h. */
+ * functions the tcp_*.c files share. Not a public header: apps see only smolxdp/tcp.h.
+ *
+ * The files are layered: each has one level, and calls functions of its own level or below, never
+ * above, and never in a circle (tests/tcp/layering.sh reads this table and checks both on the built
+ * objects; a new tcp_*.c file needs a line here):
+ *   level 4  tcp_api.c tcp_stack.c: the app's API, init, and the interface glue (tcp_handler)
+ *   level 3  tcp_input.c tcp_output.c: segments in and out
+ *   level 2  tcp_state.c tcp_timer.c: transitions and endings, what a due timer does
+ *   level 1  tcp_cc.c tcp_cubic.c tcp_sack.c tcp_pmtu.c: RTT, congestion control, SACK scoreboard, MTU
+ *   level 0  tcp_table.c tcp_heap.c tcp_ring.c tcp_assembler.c tcp_hash.c: slots, 4-tuple table and
+ *            lists, the timer heap, byte rings, out-of-order ranges, hashes
+ * Within a level calls go one way: table to heap, cc to cubic and sack, timer to state, input to
+ * output. A lower level with news for a higher one does not call up: it sets a flag on the connection
+ * (TCP_CF_*) and queues it with tcp_conn_ready, for output to act on, or raises an event for the app
+ * with tcp_conn_event (both in tcp_table.c). */
 #ifndef SMOLXDP_TCP_INTERNAL_H
 #define SMOLXDP_TCP_INTERNAL_H
 
@@ -286,7 +300,9 @@ struct tcp_stack {
 	struct tcp_stats stats;
 };
 
-/* The connections' intrusive lists (tcp_stack.c) */
+/* Level 0: the connection table, lists and timer heap, and the hashes. */
+
+/* tcp_table.c: the connections' intrusive lists */
 void tcp_list_push(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k, struct tcp_conn *c);
 void tcp_list_remove(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k, struct tcp_conn *c);
 struct tcp_conn *tcp_list_pop(struct tcp_stack *s, struct tcp_list *l, enum tcp_list_kind k);
@@ -295,7 +311,7 @@ static inline bool tcp_list_has(const struct tcp_conn *c, enum tcp_list_kind k)
 	return (c->on_lists >> k) & 1;
 }
 
-/* tcp_stack.c: slots, the 4-tuple table, scheduling */
+/* tcp_table.c: slots, the 4-tuple table, scheduling (the ready list for output, events for the app) */
 struct tcp_conn *tcp_conn_alloc(struct tcp_stack *s);
 void tcp_conn_free(struct tcp_stack *s, struct tcp_conn *c);
 struct tcp_conn *tcp_conn_lookup(struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
@@ -309,91 +325,35 @@ void tcp_conn_event(struct tcp_stack *s, struct tcp_conn *c, uint32_t flags);
 void tcp_listener_event(struct tcp_stack *s, struct tcp_listener *l, uint32_t flags);
 bool tcp_conn_valid(const struct tcp_stack *s, const struct tcp_conn *c);
 
-/* tcp_state.c: transitions with their side effects */
-void tcp_set_state(struct tcp_stack *s, struct tcp_conn *c, enum tcp_state st);
-/* The connection is over: error for the app (or quietly freed if the app is gone). */
-void tcp_conn_terminate(struct tcp_stack *s, struct tcp_conn *c, enum tcp_error err);
-void tcp_enter_time_wait(struct tcp_stack *s, struct tcp_conn *c);
-/* Set up a fresh slot's sequence state for an open. */
-void tcp_conn_setup(struct tcp_stack *s, struct tcp_conn *c);
+/* tcp_heap.c: the timer heap (what a due deadline does is tcp_timer.c's) */
+void tcp_timer_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant when);
+void tcp_timer_remove(struct tcp_stack *s, struct tcp_conn *c);
+
+/* tcp_hash.c: SipHash-2-4 and its uses */
+uint64_t tcp_siphash(const uint8_t key[16], const uint8_t *msg, size_t len);
+uint32_t tcp_isn(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
+		 uint16_t rport, smx_instant now);
+uint32_t tcp_ts_offset(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
+		       uint16_t rport);
+uint32_t tcp_tuple_hash(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
+			uint16_t rport);
+uint32_t tcp_port_offset(const struct tcp_stack *s, ipv4_addr laddr, ipv4_addr raddr, uint16_t rport);
+
+/* Reading a connection's fields, for any level. */
+
 static inline bool tcp_state_synchronized(uint8_t st)
 {
 	return st >= TCP_ESTABLISHED;
 }
-
-/* tcp_timer.c: the heap and firing */
-void tcp_timer_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant when);
-void tcp_timer_remove(struct tcp_stack *s, struct tcp_conn *c);
-void tcp_timers_run(struct tcp_stack *s, smx_instant now);
-void tcp_rtx_start(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
-void tcp_tlp_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
-
-/* tcp_sack.c: the SACK scoreboard (RFC 6675) */
-void tcp_sb_reset(struct tcp_conn *c);
-uint32_t tcp_sb_update(struct tcp_conn *c, const struct tcp_options *o);
-uint32_t tcp_sb_sacked(const struct tcp_conn *c);
-uint32_t tcp_sb_lost_edge(const struct tcp_conn *c);
-uint32_t tcp_sb_pipe(const struct tcp_conn *c);
-bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len);
-void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end);
-bool tcp_sb_lost_rtx(struct tcp_stack *s, struct tcp_conn *c);
-uint32_t tcp_sb_skip(const struct tcp_conn *c, uint32_t seq, uint32_t cap, uint32_t *room);
-bool tcp_sb_dsack(const struct tcp_conn *c, const struct tcp_options *o, uint32_t *left, uint32_t *right);
-uint32_t tcp_sb_dupthresh(const struct tcp_conn *c);
 static inline bool tcp_sack_recovery(const struct tcp_conn *c)
 {
 	return (c->flags & (TCP_CF_IN_RECOVERY | TCP_CF_SACK_OK)) == (TCP_CF_IN_RECOVERY | TCP_CF_SACK_OK);
 }
-
-/* tcp_cubic.c: CUBIC's growth and reduction (RFC 9438), HyStart++ (RFC 9406) */
-enum tcp_hs_state {
-	TCP_HS_SLOW_START = 0,
-	TCP_HS_CSS,  /* conservative slow start */
-	TCP_HS_DONE, /* slow start ended once (by delay or by loss): not used again */
-};
-void tcp_cubic_reset(struct tcp_conn *c);
-void tcp_cubic_grow(struct tcp_conn *c, uint32_t acked, smx_instant now);
-uint32_t tcp_cubic_on_congestion(struct tcp_conn *c);
-void tcp_hystart_init(struct tcp_conn *c);
-uint32_t tcp_hystart_ack(struct tcp_conn *c, uint32_t rtt_us);
-
-/* tcp_pmtu.c: path MTU discovery (RFC 1191) */
-void tcp_pmtu_reduce(struct tcp_stack *s, struct tcp_conn *c, uint16_t next_mtu, smx_instant now);
-void tcp_pmtu_check(struct tcp_conn *c, smx_instant now);
-
-/* tcp_cc.c: RTT estimation (RFC 6298) and congestion control (RFC 5681, 6582) */
-void tcp_rtt_sample(struct tcp_stack *s, struct tcp_conn *c, uint32_t rtt_us);
-uint32_t tcp_rto_backed_off(const struct tcp_stack *s, const struct tcp_conn *c);
-void tcp_cc_init(struct tcp_conn *c);
-void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t rtt_us);
-void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c);
-void tcp_cc_on_timeout(struct tcp_conn *c);
-void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered, bool dupack);
-void tcp_cc_dsack(struct tcp_stack *s, struct tcp_conn *c, uint32_t left, uint32_t right);
-void tcp_cc_count_rtx(struct tcp_conn *c);
-uint32_t tcp_flight_size(const struct tcp_conn *c);
-uint32_t tcp_cc_loss_flight(const struct tcp_conn *c);
-uint32_t tcp_cc_send_window(const struct tcp_conn *c);
-
 /* RFC 1122 4.2.3.10: no segments to or from broadcast or multicast addresses. */
 static inline bool tcp_addr_unicast(ipv4_addr a)
 {
 	return a != 0 && a != 0xffffffffu && (a >> 28) != 0xe;
 }
-
-/* tcp_input.c */
-/* The MSS we offer over tx (tcp_mss_for_mtu of its MTU), or the config's mss if smaller. */
-uint16_t tcp_our_mss(const struct tcp_stack *s, const struct ip_sender *tx);
-void tcp_send_rst_reply(struct tcp_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg,
-			const struct ip_sender *tx);
-
-/* tcp_output.c */
-bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, const struct ip_sender *tx,
-		     bool *blocked);
-uint32_t tcp_rcv_window(const struct tcp_conn *c);
-uint16_t tcp_rcv_window_field(const struct tcp_conn *c);
-bool tcp_rcv_window_opens(const struct tcp_conn *c);
-void tcp_conn_ack_now(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx);
 /* Our timestamp clock (RFC 7323 5.4: 1 ms per tick, within the RFC's 1 ms to 1 s). */
 static inline uint32_t tcp_ts_now(const struct tcp_conn *c, smx_instant now)
 {
@@ -416,15 +376,94 @@ static inline uint32_t tcp_snd_data_seq(const struct tcp_conn *c)
 {
 	return tcp_seq_gt(c->snd_una, c->iss) ? c->snd_una : c->iss + 1;
 }
+/* FlightSize (RFC 5681 2): sent and not yet cumulatively acknowledged. */
+static inline uint32_t tcp_flight_size(const struct tcp_conn *c)
+{
+	return c->snd_max - c->snd_una;
+}
+/* FlightSize for the decrease on a loss (RFC 5681 eq. 4, RFC 9438 4.6), no more than cwnd: after a
+ * timeout SND.MAX still counts a whole window that go-back-N has not sent again and that is no
+ * longer in the network, and halving that would throw ssthresh back up. (RFC 9438 4.6 allows cwnd
+ * where it cannot run ahead of the flight: tcp_cc.c's tcp_cc_window_used keeps it so.) */
+static inline uint32_t tcp_cc_loss_flight(const struct tcp_conn *c)
+{
+	return SMX_MIN(tcp_flight_size(c), SMX_MAX(c->cwnd, 2u * tcp_seg_mss(c)));
+}
 
-/* tcp_hash.c: SipHash-2-4 and its uses */
-uint64_t tcp_siphash(const uint8_t key[16], const uint8_t *msg, size_t len);
-uint32_t tcp_isn(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
-		 uint16_t rport, smx_instant now);
-uint32_t tcp_ts_offset(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
-		       uint16_t rport);
-uint32_t tcp_tuple_hash(const struct tcp_stack *s, ipv4_addr laddr, uint16_t lport, ipv4_addr raddr,
-			uint16_t rport);
-uint32_t tcp_port_offset(const struct tcp_stack *s, ipv4_addr laddr, ipv4_addr raddr, uint16_t rport);
+/* Level 1: RTT, congestion control, the SACK scoreboard, the path MTU. */
+
+/* tcp_sack.c: the SACK scoreboard (RFC 6675) */
+void tcp_sb_reset(struct tcp_conn *c);
+uint32_t tcp_sb_update(struct tcp_conn *c, const struct tcp_options *o);
+uint32_t tcp_sb_sacked(const struct tcp_conn *c);
+uint32_t tcp_sb_lost_edge(const struct tcp_conn *c);
+uint32_t tcp_sb_pipe(const struct tcp_conn *c);
+bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len);
+void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end);
+bool tcp_sb_lost_rtx(struct tcp_stack *s, struct tcp_conn *c);
+uint32_t tcp_sb_skip(const struct tcp_conn *c, uint32_t seq, uint32_t cap, uint32_t *room);
+bool tcp_sb_dsack(const struct tcp_conn *c, const struct tcp_options *o, uint32_t *left, uint32_t *right);
+uint32_t tcp_sb_dupthresh(const struct tcp_conn *c);
+
+/* tcp_cubic.c: CUBIC's growth and reduction (RFC 9438), HyStart++ (RFC 9406) */
+enum tcp_hs_state {
+	TCP_HS_SLOW_START = 0,
+	TCP_HS_CSS,  /* conservative slow start */
+	TCP_HS_DONE, /* slow start ended once (by delay or by loss): not used again */
+};
+void tcp_cubic_reset(struct tcp_conn *c);
+void tcp_cubic_grow(struct tcp_conn *c, uint32_t acked, smx_instant now);
+uint32_t tcp_cubic_on_congestion(struct tcp_conn *c);
+void tcp_hystart_init(struct tcp_conn *c);
+uint32_t tcp_hystart_ack(struct tcp_conn *c, uint32_t rtt_us);
+
+/* tcp_pmtu.c: the MSS we offer, and path MTU discovery (RFC 1191) */
+/* The MSS we offer over tx (tcp_mss_for_mtu of its MTU), or the config's mss if smaller. */
+uint16_t tcp_our_mss(const struct tcp_stack *s, const struct ip_sender *tx);
+void tcp_pmtu_reduce(struct tcp_stack *s, struct tcp_conn *c, uint16_t next_mtu, smx_instant now);
+void tcp_pmtu_check(struct tcp_conn *c, smx_instant now);
+
+/* tcp_cc.c: RTT estimation (RFC 6298) and congestion control (RFC 5681, 6582) */
+void tcp_rtt_sample(struct tcp_stack *s, struct tcp_conn *c, uint32_t rtt_us);
+uint32_t tcp_rto_backed_off(const struct tcp_stack *s, const struct tcp_conn *c);
+void tcp_cc_init(struct tcp_conn *c);
+void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t rtt_us);
+void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c);
+void tcp_cc_on_timeout(struct tcp_conn *c);
+void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered, bool dupack);
+void tcp_cc_dsack(struct tcp_stack *s, struct tcp_conn *c, uint32_t left, uint32_t right);
+void tcp_cc_count_rtx(struct tcp_conn *c);
+uint32_t tcp_cc_send_window(const struct tcp_conn *c);
+
+/* Level 2: state transitions, and what the timers do. */
+
+/* tcp_state.c: transitions with their side effects */
+void tcp_set_state(struct tcp_stack *s, struct tcp_conn *c, enum tcp_state st);
+/* The connection is over: error for the app (or quietly freed if the app is gone). */
+void tcp_conn_terminate(struct tcp_stack *s, struct tcp_conn *c, enum tcp_error err);
+void tcp_enter_time_wait(struct tcp_stack *s, struct tcp_conn *c);
+/* Set up a fresh slot's sequence state for an open. */
+void tcp_conn_setup(struct tcp_stack *s, struct tcp_conn *c);
+
+/* tcp_timer.c: firing (tcp_timers_run, from output), and the timers output and input start */
+void tcp_timers_run(struct tcp_stack *s, smx_instant now);
+void tcp_rtx_start(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
+void tcp_tlp_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
+
+/* Level 3: segments in and out. */
+
+/* tcp_input.c */
+void tcp_send_rst_reply(struct tcp_stack *s, const struct ipv4_repr *ip, const struct tcp_repr *seg,
+			const struct ip_sender *tx);
+
+/* tcp_output.c */
+bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, const struct ip_sender *tx,
+		     bool *blocked);
+uint32_t tcp_rcv_window(const struct tcp_conn *c);
+uint16_t tcp_rcv_window_field(const struct tcp_conn *c);
+bool tcp_rcv_window_opens(const struct tcp_conn *c);
+void tcp_conn_ack_now(struct tcp_stack *s, struct tcp_conn *c, const struct ip_sender *tx);
+
+/* Level 4, tcp_api.c and tcp_stack.c, declare nothing here: theirs is the public API (smolxdp/tcp.h). */
 
 #endif

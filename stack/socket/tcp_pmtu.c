@@ -3,7 +3,8 @@
  * was in flight in larger segments is sent again at once, as Linux's tcp_simple_retransmit does:
  * it was dropped for its size, not for congestion, so cwnd is left alone. An ICMP never raises the
  * MSS; after RFC 1191 6.3's ten minutes the original MSS is tried again (and lowered again by the
- * next ICMP if the path is still narrow). */
+ * next ICMP if the path is still narrow). The MSS we offer in the first place, from the MTU of the
+ * link a segment leaves by (RFC 9293 3.7.1, RFC 6691), is here too: input and output both need it. */
 #include "tcp_internal.h"
 
 /* Below this a next-hop MTU is taken as this (Linux's min_pmtu): forged ICMPs announcing a tiny MTU
@@ -21,6 +22,17 @@ static uint32_t tcp_pmtu_plateau(uint32_t too_big)
 		if (plateaus[i] < too_big)
 			return plateaus[i];
 	return 68;
+}
+
+/* The MSS we offer: the sender's MTU's (tcp_mss_for_mtu), or the config's if smaller. */
+uint16_t tcp_our_mss(const struct tcp_stack *s, const struct ip_sender *tx)
+{
+	uint32_t mtu = tx && tx->mtu >= TCP_MIN_MTU ? tx->mtu : TCP_ASSUMED_MTU;
+	uint32_t mss = tcp_mss_for_mtu(mtu);
+
+	if (s->cfg.mss && s->cfg.mss < mss)
+		mss = s->cfg.mss;
+	return (uint16_t)mss;
 }
 
 void tcp_pmtu_reduce(struct tcp_stack *s, struct tcp_conn *c, uint16_t next_mtu, smx_instant now)
