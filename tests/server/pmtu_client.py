@@ -1,83 +1,110 @@
 #!/usr/bin/python3
 """The Linux side of test_pmtu.sh: downloads from smolxdp-server's source service, and halfway makes
-the path look narrower: with its own ACKs held back (nftables, so the server's segments stay
-unacknowledged), it answers one of the server's full-sized segments with an ICMP "fragmentation
-needed" (next-hop MTU given) quoting it, as a router would (RFC 1191), then lets the ACKs go again.
-Checks every byte of the stream (byte i = i mod 256) and prints, one per line: the payload sizes
-seen before the ICMP (max), after it (max), and the bytes checked."""
+the path look narrower: with its own ACKs held back (nftables), so that what the server sends from
+then on stays unacknowledged, it sends an ICMP "fragmentation needed" (next-hop MTU given) quoting a
+sequence number in that range, as a router would (RFC 1191), then lets the ACKs go again. The quote
+is computed from this socket's own receive state, not from a capture: a capture lags megabytes behind
+at these rates. Checks every byte of the stream (byte i = i mod 256) and prints, one per line: the
+largest payload captured before the ICMP, after it, and the bytes checked (-1 on a wrong byte)."""
+import array
+import fcntl
 import socket
 import subprocess
 import sys
+import termios
 import time
 
 from scapy.all import AsyncSniffer, IP, ICMP, TCP, conf, raw  # noqa: E402
 
 server, iface, mtu, total = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-seen = []  # (time, payload length) of the server's data segments
-state = {"icmp_at": None, "quoted": None, "quoted_at": 0.0}
+seen = []  # (capture time, payload length) of the server's data segments
+isn = []   # the server's initial sequence number, from its SYN-ACK
 
 
 def on_pkt(p):
-    if IP in p and TCP in p and p[IP].src == server and p[TCP].sport == 6972:
-        n = len(p[TCP].payload)
-        if n:
-            seen.append((time.monotonic(), n))
-            if state["icmp_at"] == "armed" and n >= 1000:
-                # The latest full segment since our ACKs were held: surely unacknowledged.
-                state["quoted"] = raw(p[IP])[: p[IP].ihl * 4 + 8]
-                state["quoted_at"] = time.monotonic()
+    if IP not in p or TCP not in p or p[IP].src != server or p[TCP].sport != 6972:
+        return
+    if p[TCP].flags & 0x12 == 0x12:
+        isn.append(p[TCP].seq)
+    n = len(p[TCP].payload)
+    if n:
+        seen.append((float(p.time), n))
 
 
 sniffer = AsyncSniffer(iface=iface, prn=on_pkt, store=False, filter=f"tcp and src host {server}")
 sniffer.start()
-l3 = conf.L3socket()  # opened now: the ICMP must leave at once, while the segment is unacknowledged
+l3 = conf.L3socket()  # opened now: the ICMP must leave at once
 time.sleep(0.5)
-s = socket.create_connection((server, 6972), timeout=10)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+# A large receive buffer, so the server is held back by its congestion window and not by ours: with
+# our ACKs held it then still sends (its tail loss probe carries new data), and that stays unacked.
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.settimeout(10)
+s.connect((server, 6972))
 got = 0
 bad = None
 
 
-def read(upto):
+def take(b):
     global got, bad
-    while got < upto:
-        b = s.recv(65536)
-        if not b:
-            raise SystemExit("the server closed the stream at byte %d" % got)
-        for i, x in enumerate(b):
-            if x != (got + i) & 255 and bad is None:
-                bad = got + i
-        got += len(b)
-
-
-read(total // 2)
-# Hold our ACKs back so the server has segments in flight, and quote one of them.
-subprocess.run(["nft", "-f", "-"], input=f"""table inet smxpmtu {{
-    chain out {{ type filter hook output priority 0; policy accept; ip daddr {server} tcp dport 6972 drop; }}
-}}""", text=True, check=True)
-state["icmp_at"] = "armed"
-s.settimeout(0.01)
-t_end = time.monotonic() + 5
-# Until the server's window is out (no segment for 30 ms), well before its 200 ms RTO.
-while (state["quoted"] is None or time.monotonic() - state["quoted_at"] < 0.03) and time.monotonic() < t_end:
-    try:
-        b = s.recv(65536)
-    except socket.timeout:
-        continue
     for i, x in enumerate(b):
         if x != (got + i) & 255 and bad is None:
             bad = got + i
     got += len(b)
-s.settimeout(10)
-if state["quoted"] is None:
-    raise SystemExit("no full-sized segment from the server to quote")
+
+
+def read(upto):
+    while got < upto:
+        b = s.recv(65536)
+        if not b:
+            raise SystemExit("the server closed the stream at byte %d" % got)
+        take(b)
+
+
+def rcv_nxt():
+    """The next sequence number this socket's kernel expects: all it took, read or not."""
+    q = array.array("i", [0])
+    fcntl.ioctl(s.fileno(), termios.FIONREAD, q)
+    return (isn[0] + 1 + got + q[0]) & 0xFFFFFFFF
+
+
+read(total // 2)
+if not isn:
+    raise SystemExit("the server's SYN-ACK was not captured")
+HOLD = f"""table inet smxpmtu {{
+    chain out {{ type filter hook output priority 0; policy accept; ip daddr {server} tcp dport 6972 drop; }}
+}}"""
+# With our ACKs held, bytes that arrive after r0 was taken stay unacknowledged at the server: a
+# sequence number among them is in SND.UNA..SND.NXT (RFC 5927's check). When nothing arrives during
+# the hold (the server had nothing in flight then), let the ACKs go, read on, and try again.
+for attempt in range(8):
+    subprocess.run(["nft", "-f", "-"], input=HOLD, text=True, check=True)
+    r0 = rcv_nxt()
+    s.settimeout(0.005)
+    t_hold = time.monotonic()
+    while time.monotonic() - t_hold < 0.05:  # reading on, so the buffer never closes the window
+        try:
+            take(s.recv(65536))
+        except socket.timeout:
+            pass
+    s.settimeout(10)
+    r1 = rcv_nxt()
+    if r1 != r0:
+        break
+    subprocess.run(["nft", "delete", "table", "inet", "smxpmtu"], check=True)
+    read(got + 100000)
+else:
+    raise SystemExit("nothing arrived while the ACKs were held, in 8 tries")
+seq = (r1 - 1) & 0xFFFFFFFF
+quote = raw(IP(src=server, dst=s.getsockname()[0]) / TCP(sport=6972, dport=s.getsockname()[1], seq=seq,
+                                                        flags="A"))[:28]
 # ICMP type 3 code 4 with the next-hop MTU in the low 16 bits of the second word (RFC 1191 4).
-l3.send(IP(src=s.getsockname()[0], dst=server) / ICMP(type=3, code=4, nexthopmtu=mtu) / state["quoted"])
-t_icmp = time.monotonic()
+l3.send(IP(src=s.getsockname()[0], dst=server) / ICMP(type=3, code=4, nexthopmtu=mtu) / quote)
+t_icmp = time.time()
 subprocess.run(["nft", "delete", "table", "inet", "smxpmtu"], check=True)
 read(total)
 s.close()
-time.sleep(0.2)
+time.sleep(0.3)
 sniffer.stop()
 l3.close()
 before = max((n for t, n in seen if t < t_icmp), default=0)

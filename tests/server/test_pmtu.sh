@@ -12,14 +12,14 @@ here=$(dirname "$(realpath "$0")")
 smx_setup
 smx_start_server --tcp-log
 # 4 MB: long enough that the ICMP lands mid-stream.
-out=$(C /usr/bin/python3 "$here/pmtu_client.py" "$SRV_IP" veth1 1200 4000000) || fail "client: $out"
+out=$(C /usr/bin/python3 "$here/pmtu_client.py" "$SRV_IP" veth1 1200 4000000 2>"$TMP/client.err") || fail "client: $out $(cat "$TMP/client.err")"
 before=$(sed -n 1p <<<"$out")
 after=$(sed -n 2p <<<"$out")
 checked=$(sed -n 3p <<<"$out")
 [ "$checked" = 4000000 ] || fail "stream not byte-exact ($checked)"
 [ "$before" -gt 1148 ] || fail "segments before the ICMP were only $before bytes: nothing to shrink"
 # 1200 - 20 (IP) - 20 (TCP) - 12 (timestamps, on every segment with a Linux peer).
-[ "$after" -gt 0 ] && [ "$after" -le 1148 ] || fail "after the ICMP the largest segment carried $after bytes"
+[ "$after" -gt 0 ] && [ "$after" -le 1148 ] || fail "after the ICMP the largest segment carried $after bytes ($(cat "$TMP/client.err"))"
 ok "download carried on after ICMP fragmentation needed: $before -> $after bytes per segment, byte-exact"
 smx_stop_server
 line=$(grep '^tcp-conn: service source' "$TMP/server.out" | head -1)
