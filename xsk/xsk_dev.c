@@ -29,6 +29,7 @@
 #endif
 
 #define ETH_HDR_LEN 14
+#define VLAN_TAG_LEN 4 /* IEEE 802.1Q */
 
 static bool is_pow2(uint32_t v)
 {
@@ -145,8 +146,11 @@ static int check_interface(struct xsk_dev *xd, const char *ifname, uint32_t queu
 				queue, ifname, nq, nq == 1 ? "" : "s", nq - 1);
 	mtu = if_mtu(ifname);
 	xd->max_frame = xd->frame_size - XDP_PACKET_HEADROOM;
-	if (mtu > 0 && (uint32_t)mtu + ETH_HDR_LEN < xd->max_frame)
+	xd->max_frame_tagged = xd->max_frame;
+	if (mtu > 0 && (uint32_t)mtu + ETH_HDR_LEN < xd->max_frame) {
 		xd->max_frame = (uint32_t)mtu + ETH_HDR_LEN;
+		xd->max_frame_tagged = SMX_MIN(xd->max_frame + VLAN_TAG_LEN, xd->max_frame_tagged);
+	}
 	return 0;
 }
 

@@ -22,7 +22,9 @@ struct xsk_dev {
 	uint32_t fill_size;
 	uint32_t comp_size;
 	uint32_t rx_frames_max; /* frames lent to RX (fill + RX ring + held) never exceed this */
-	uint32_t max_frame;     /* largest frame we receive or send, FCS excluded */
+	uint32_t max_frame;     /* largest untagged frame we receive or send, FCS excluded */
+	uint32_t max_frame_tagged; /* the same with an 802.1Q tag: 4 bytes more where the UMEM frame
+				    * has room, as Linux counts no tag in an MTU; the TX limit */
 	uint32_t tx_unpublished; /* descriptors written to the TX ring, producer not yet advanced */
 	bool need_wakeup;
 	bool busy_poll;

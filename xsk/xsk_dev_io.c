@@ -206,7 +206,7 @@ static bool xsk_tx_reserve(struct dev *dev, struct dev_frame *frame, smx_instant
 	}
 	frame->data = xd->area + addr;
 	frame->len = 0;
-	frame->cap = xd->max_frame;
+	frame->cap = xd->max_frame_tagged; /* the stack keeps untagged frames within max_frame */
 	frame->handle = addr;
 	return true;
 }
@@ -244,7 +244,7 @@ static void xsk_tx_submit(struct dev *dev, const struct dev_frame *frame)
 {
 	struct xsk_dev *xd = to_xsk(dev);
 
-	if (frame->len == 0 || frame->len > xd->max_frame ||
+	if (frame->len == 0 || frame->len > xd->max_frame_tagged ||
 	    xsk_pool_frame_base(&xd->pool, frame->handle) != frame->handle) {
 		xd->st.tx_invalid++;
 		/* The device takes the frame back either way, if it was lent at all. */
@@ -262,7 +262,7 @@ bool xsk_dev_tx_forward(struct xsk_dev *xd, const struct dev_frame *rx, uint32_t
 {
 	uint64_t offset = rx->handle - xsk_pool_frame_base(&xd->pool, rx->handle);
 
-	if (len == 0 || len > xd->max_frame || offset + len > xd->frame_size) {
+	if (len == 0 || len > xd->max_frame_tagged || offset + len > xd->frame_size) {
 		xd->st.tx_invalid++;
 		if (!xsk_pool_move(&xd->pool, rx->handle, XSK_FRAME_RX_HELD, XSK_FRAME_FREE))
 			xd->st.rx_invalid++;
@@ -308,6 +308,7 @@ static void xsk_get_caps(const struct dev *dev, struct dev_caps *caps)
 	const struct xsk_dev *xd = (const struct xsk_dev *)dev;
 
 	caps->max_frame = xd->max_frame;
+	caps->max_frame_tagged = xd->max_frame_tagged;
 	caps->rx_batch = xd->batch;
 	caps->csum = 0; /* AF_XDP gives raw frames: the stack checks and fills every checksum */
 }

@@ -21,6 +21,10 @@
 #include "smx_steer_obj.h"
 #include "xsk_internal.h"
 
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6) /* kernel 6.3's uapi; Debian 12's headers predate it */
+#endif
+
 struct xsk_prog {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
@@ -28,12 +32,17 @@ struct xsk_prog {
 	struct xdp_program *xprog;
 	enum xdp_attach_mode mode;
 	bool dispatcher;
+	bool dev_bound; /* BPF_F_XDP_DEV_BOUND_ONLY: the driver's RX metadata kfuncs answer */
+	uint16_t vlan_id;
 	__u32 top_id;  /* the program the interface runs: ours, or the dispatcher holding ours */
 	bool removed;  /* found detached by someone else (smolxdp-detach --force) */
 	int xsks_fd;
 	int addrs_fd;
 	int counters_fd;
 	int owner_fd;
+	int config_fd;
+	int prog_fd;   /* ours, loaded (whether by libxdp or, bound to the device, by us) */
+	__u32 prog_id;
 	struct xsk_logger log;
 };
 
@@ -80,6 +89,12 @@ static uint64_t proc_start_time(uint32_t pid)
 	if (sscanf(p, " %llu", &start) != 1)
 		return 0;
 	return start;
+}
+
+/* Either copy of our program (smx_steer, or smx_steer_bound loaded bound to the device). */
+static bool our_prog_name(const char *name)
+{
+	return name && (strcmp(name, SMX_STEER_PROG_NAME) == 0 || strcmp(name, SMX_STEER_BOUND_PROG_NAME) == 0);
 }
 
 /* Reads the owner record from the smx_owner map of a loaded program. */
@@ -172,7 +187,7 @@ static int sweep_dispatcher(const struct xsk_logger *lg, int ifindex, const char
 	while ((prog = xdp_multiprog__next_prog(prog, mp)) != NULL) {
 		const char *name = xdp_program__name(prog);
 
-		if (!name || strcmp(name, SMX_STEER_PROG_NAME) != 0)
+		if (!our_prog_name(name))
 			continue;
 		err = sweep_one(lg, mp, prog, xdp_program__fd(prog), xdp_program__id(prog), 0, ifindex,
 				ifname, force, removing, busy, busy_cap);
@@ -218,7 +233,7 @@ static int sweep(const struct xsk_logger *lg, int ifindex, const char *ifname, b
 			       strerror(errno));
 	} else if (strcmp(info.name, "xdp_dispatcher") == 0) {
 		err = sweep_dispatcher(lg, ifindex, ifname, force, !check_foreign, busy, sizeof(busy));
-	} else if (strcmp(info.name, SMX_STEER_PROG_NAME) == 0) {
+	} else if (our_prog_name(info.name)) {
 		flags = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
 			q.attach_mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
 		err = sweep_one(lg, NULL, NULL, fd, q.prog_id, flags, ifindex, ifname, force,
@@ -261,6 +276,8 @@ static int try_attach(struct xsk_prog *p, enum xdp_attach_mode mode)
 		p->obj = NULL;
 		return (int)err;
 	}
+	/* libxdp loads the whole object: not the bound copy, which only a bound load may hold. */
+	bpf_program__set_autoload(bpf_object__find_program_by_name(p->obj, SMX_STEER_BOUND_PROG_NAME), false);
 	xo.obj = p->obj;
 	p->xprog = xdp_program__create(&xo);
 	err = libxdp_get_error(p->xprog);
@@ -278,9 +295,50 @@ static int try_attach(struct xsk_prog *p, enum xdp_attach_mode mode)
 	return 0;
 }
 
+/* On a VLAN, first smx_steer_bound, loaded bound to the device (BPF_F_XDP_DEV_BOUND_ONLY), whose RX
+ * metadata kfunc reads a tag the NIC stripped (bpf/smx_steer.bpf.c). Loaded and attached with plain
+ * libbpf, alone and in native mode: the kernel refuses a bound program behind libxdp's dispatcher
+ * (which is not bound) and in SKB mode. veth answers the kfunc for frames its peer sent with the tag
+ * outside the data (tx-vlan-offload on). Where any of it fails (another program already attached,
+ * no native XDP), the ordinary attach of smx_steer follows, which reads the tag in the frame only:
+ * frames whose tag a NIC stripped then go to the host (ethtool -K IFACE rxvlan off keeps tags). */
+static int try_attach_bound(struct xsk_prog *p)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = SMX_STEER_PROG_NAME);
+	struct bpf_program *prog;
+	int err;
+
+	p->obj = bpf_object__open_mem(smx_steer_obj, smx_steer_obj_len, &oo);
+	err = (int)libbpf_get_error(p->obj);
+	if (err) {
+		p->obj = NULL;
+		return err;
+	}
+	prog = bpf_object__find_program_by_name(p->obj, SMX_STEER_BOUND_PROG_NAME);
+	if (!prog) {
+		close_objects(p);
+		return -ENOENT;
+	}
+	bpf_program__set_autoload(bpf_object__find_program_by_name(p->obj, SMX_STEER_PROG_NAME), false);
+	bpf_program__set_ifindex(prog, (__u32)p->ifindex);
+	bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_XDP_DEV_BOUND_ONLY);
+	err = bpf_object__load(p->obj);
+	if (!err)
+		err = bpf_xdp_attach(p->ifindex, bpf_program__fd(prog),
+				     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	if (err) {
+		close_objects(p);
+		return err;
+	}
+	p->prog_fd = bpf_program__fd(prog);
+	p->mode = XDP_MODE_NATIVE;
+	p->dev_bound = true;
+	return 0;
+}
+
 static int find_map(struct xsk_prog *p, const char *name)
 {
-	int fd = bpf_object__find_map_fd_by_name(xdp_program__bpf_obj(p->xprog), name);
+	int fd = bpf_object__find_map_fd_by_name(p->obj, name);
 
 	if (fd < 0)
 		return xsk_fail(&p->log, ENOENT, "steering program has no map %s", name);
@@ -311,6 +369,15 @@ static int finish_attach(struct xsk_prog *p)
 	struct smx_steer_owner own = { .pid = (__u32)getpid(), .pad = 0, .start_time = 0 };
 	__u32 key = 0;
 
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	if (!p->dev_bound)
+		p->prog_fd = xdp_program__fd(p->xprog);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(p->prog_fd, &info, &len) != 0)
+		return xsk_fail(&p->log, errno, "cannot inspect the steering program: %s", strerror(errno));
+	p->prog_id = info.id;
 	if ((p->xsks_fd = find_map(p, "smx_xsks")) < 0)
 		return p->xsks_fd;
 	if ((p->addrs_fd = find_map(p, "smx_addrs")) < 0)
@@ -319,13 +386,19 @@ static int finish_attach(struct xsk_prog *p)
 		return p->counters_fd;
 	if ((p->owner_fd = find_map(p, "smx_owner")) < 0)
 		return p->owner_fd;
+	if ((p->config_fd = find_map(p, "smx_config")) < 0)
+		return p->config_fd;
+	/* Before the owner record, which is what starts the steering. */
+	struct smx_steer_config cfg = { .vlan_id = p->vlan_id };
+	if (bpf_map_update_elem(p->config_fd, &key, &cfg, BPF_ANY) != 0)
+		return xsk_fail(&p->log, errno, "cannot configure the steering program: %s", strerror(errno));
 	own.start_time = proc_start_time(own.pid);
 	if (bpf_map_update_elem(p->owner_fd, &key, &own, BPF_ANY) != 0)
 		return xsk_fail(&p->log, errno, "cannot record the owner in the steering program: %s",
 				strerror(errno));
 	/* Alone on the interface, or behind libxdp's dispatcher? */
 	if (bpf_xdp_query(p->ifindex, 0, &q) == 0) {
-		p->dispatcher = q.prog_id != xdp_program__id(p->xprog);
+		p->dispatcher = q.prog_id != p->prog_id;
 		p->top_id = q.prog_id;
 	}
 	return 0;
@@ -345,7 +418,12 @@ int xsk_prog_attach(const char *ifname, const struct xsk_prog_opts *opts, struct
 		return -ENOMEM;
 	p->log.fn = opts->log;
 	p->log.ctx = opts->log_ctx;
+	p->vlan_id = opts->vlan_id;
 	xsk_lib_log_begin(&p->log);
+	if (opts->vlan_id > 4094) {
+		err = xsk_fail(&p->log, EINVAL, "VLAN id %u out of range (1..4094, 0: untagged)", opts->vlan_id);
+		goto fail;
+	}
 	err = xsk_check_caps(&p->log, XSK_NEED_ATTACH, 0);
 	if (err)
 		goto fail;
@@ -360,7 +438,9 @@ int xsk_prog_attach(const char *ifname, const struct xsk_prog_opts *opts, struct
 		goto fail;
 
 	err = -EOPNOTSUPP;
-	if (opts->mode != XSK_ATTACH_SKB) {
+	if (opts->vlan_id && opts->mode != XSK_ATTACH_SKB)
+		err = try_attach_bound(p);
+	if (err && opts->mode != XSK_ATTACH_SKB) {
 		err = try_attach(p, XDP_MODE_NATIVE);
 		if (err && opts->mode == XSK_ATTACH_AUTO && err != -EBUSY && err != -EEXIST &&
 		    err != -EPERM)
@@ -377,9 +457,9 @@ int xsk_prog_attach(const char *ifname, const struct xsk_prog_opts *opts, struct
 	err = finish_attach(p);
 	if (err)
 		goto fail;
-	xsk_say(&p->log, XSK_LOG_INFO, "steering program attached to %s (id %u, %s mode, %s)", ifname,
-		xdp_program__id(p->xprog), mode_name(p->mode),
-		p->dispatcher ? "libxdp dispatcher" : "single program");
+	xsk_say(&p->log, XSK_LOG_INFO, "steering program attached to %s (id %u, %s mode, %s%s)", ifname,
+		p->prog_id, mode_name(p->mode), p->dispatcher ? "libxdp dispatcher" : "single program",
+		p->dev_bound ? ", bound to the device: reads stripped VLAN tags" : "");
 	xsk_lib_log_end();
 	*out = p;
 	return 0;
@@ -394,11 +474,11 @@ void xsk_prog_detach(struct xsk_prog *p)
 	if (!p)
 		return;
 	xsk_lib_log_begin(&p->log);
-	if (p->xprog && p->mode != XDP_MODE_UNSPEC && p->top_id && !xsk_prog_attached(p)) {
+	if (p->obj && p->mode != XDP_MODE_UNSPEC && p->top_id && !xsk_prog_attached(p)) {
 		/* Removed under us (smolxdp-detach --force): nothing is left to detach. */
 		xsk_say(&p->log, XSK_LOG_INFO, "the steering program was already removed from %s", p->ifname);
-	} else if (p->xprog && p->mode != XDP_MODE_UNSPEC) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = xdp_program__fd(p->xprog));
+	} else if (p->obj && p->mode != XDP_MODE_UNSPEC) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = p->prog_fd);
 		__u32 flags = p->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 		/* Alone: detach only if it is still ours that is attached (XDP_FLAGS_REPLACE), with
 		 * plain libbpf (libxdp 1.3's detach leaks a descriptor per call). */
@@ -419,7 +499,7 @@ static bool in_dispatcher(const struct xsk_prog *p)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(p->ifindex);
 	struct xdp_program *prog = NULL;
-	__u32 ours = xdp_program__id(p->xprog);
+	__u32 ours = p->prog_id;
 	bool found = false;
 
 	if (libxdp_get_error(mp))
@@ -479,9 +559,10 @@ int xsk_prog_xskmap_fd(const struct xsk_prog *p)
 
 void xsk_prog_get_info(const struct xsk_prog *p, struct xsk_prog_info *info)
 {
-	info->prog_id = xdp_program__id(p->xprog);
+	info->prog_id = p->prog_id;
 	info->native = p->mode == XDP_MODE_NATIVE;
 	info->dispatcher = p->dispatcher;
+	info->dev_bound = p->dev_bound;
 	info->ifindex = p->ifindex;
 }
 
@@ -511,6 +592,8 @@ int xsk_prog_stats(const struct xsk_prog *p, struct xsk_prog_stats *stats)
 	stats->passed = sums[SMX_STEER_PASSED];
 	stats->malformed = sums[SMX_STEER_MALFORMED];
 	stats->no_socket = sums[SMX_STEER_NO_SOCKET];
+	stats->other_vlan = sums[SMX_STEER_OTHER_VLAN];
+	stats->vlan_restored = sums[SMX_STEER_VLAN_RESTORED];
 	return 0;
 }
 

@@ -238,6 +238,8 @@ int bench_stack_open(struct bench_transport *t, const struct bench_opts *o, cons
 		goto fail;
 	}
 	cfg.seed = bench_now_ns();
+	cfg.vlan_id = so->vlan_id;
+	cfg.vlan_prio = so->vlan_prio;
 	/* Said explicitly: iface_mem_size cannot see the device's batch, and sizes for its own default. */
 	cfg.rx_batch = 64;
 
@@ -253,6 +255,7 @@ int bench_stack_open(struct bench_transport *t, const struct bench_opts *o, cons
 			.bind_mode = so->bind_mode == 1 ? XSK_BIND_COPY : so->bind_mode == 2 ? XSK_BIND_ZEROCOPY : XSK_BIND_AUTO,
 			.busy_poll = so->busy_poll,
 			.prog = q ? xsk_dev_prog(s->xd[0]) : NULL,
+			.prog_opts = { .vlan_id = so->vlan_id },
 		};
 		err = xsk_dev_open(so->ifname, so->queue + q, &xo, &s->xd[q]);
 		if (err < 0) {

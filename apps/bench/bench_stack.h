@@ -14,13 +14,15 @@ struct bench_stack_opts {
 	unsigned queues;     /* --queues: how many, one device and interface each */
 	const char *ip;      /* --ip ADDR/PREFIX, the client's own address */
 	const char *mac;     /* --mac */
+	uint16_t vlan_id;    /* --vlan ID[:PCP] (0: untagged) */
+	uint8_t vlan_prio;
 	bool busy_poll;      /* --xsk-busy-poll */
 	int bind_mode;       /* 0 auto, 1 copy, 2 zero-copy */
 };
 
 enum {
 	OPT_STACK_IFACE = 512, OPT_STACK_QUEUE, OPT_STACK_IP, OPT_STACK_MAC, OPT_STACK_BUSY_POLL,
-	OPT_STACK_COPY, OPT_STACK_ZERO_COPY, OPT_STACK_QUEUES,
+	OPT_STACK_COPY, OPT_STACK_ZERO_COPY, OPT_STACK_QUEUES, OPT_STACK_VLAN,
 };
 
 #define BENCH_STACK_LONG_OPTS                                                                   \
@@ -28,6 +30,7 @@ enum {
 	{ "queue", required_argument, 0, OPT_STACK_QUEUE },                                       \
 	{ "queues", required_argument, 0, OPT_STACK_QUEUES },                                     \
 	{ "ip", required_argument, 0, OPT_STACK_IP }, { "mac", required_argument, 0, OPT_STACK_MAC }, \
+	{ "vlan", required_argument, 0, OPT_STACK_VLAN },                                         \
 	{ "xsk-busy-poll", no_argument, 0, OPT_STACK_BUSY_POLL },                                 \
 	{ "copy", no_argument, 0, OPT_STACK_COPY }, { "zero-copy", no_argument, 0, OPT_STACK_ZERO_COPY },
 

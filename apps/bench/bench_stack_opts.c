@@ -40,6 +40,8 @@ int bench_stack_parse_opt(struct bench_stack_opts *so, int c, const char *arg, c
 	case OPT_STACK_MAC:
 		so->mac = arg;
 		return (*why = app_mac_error(arg)) ? -EINVAL : 0;
+	case OPT_STACK_VLAN:
+		return (*why = app_vlan_error(arg)) ? -EINVAL : app_parse_vlan(arg, &so->vlan_id, &so->vlan_prio);
 	case OPT_STACK_BUSY_POLL: so->busy_poll = true; return 0;
 	case OPT_STACK_COPY:
 	case OPT_STACK_ZERO_COPY: {
@@ -61,6 +63,7 @@ const char *bench_stack_usage(void)
 	       "  --queues N              stack: queues from --queue on, one stack each; flow f on f % N\n"
 	       "  --ip ADDR/PREFIX        stack: the client's address (default 192.168.69.100/24)\n"
 	       "  --mac MAC               stack: the client's MAC (default 02:00:00:00:00:64)\n"
+	       "  --vlan ID[:PCP]         stack: on 802.1Q VLAN ID, priority PCP (default: untagged)\n"
 	       "  --xsk-busy-poll         stack: SO_PREFER_BUSY_POLL/SO_BUSY_POLL on the AF_XDP socket\n"
 	       "  --copy | --zero-copy    stack: AF_XDP bind mode (default: try zero-copy, fall back)\n";
 }

@@ -128,3 +128,49 @@ const char *app_mac_error(const char *s)
 		return "00:00:00:00:00:00 is no station's address";
 	return NULL;
 }
+
+/* 0, or -EINVAL with *why set. */
+static int parse_vlan(const char *s, uint16_t *vid, uint8_t *prio, const char **why)
+{
+	char buf[16];
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	long v, p = 0;
+
+	*why = "must be a VLAN id, 1..4094, with an optional priority (ID[:PCP], PCP 0..7)";
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (app_parse_long(buf, 0, 1000000, &v) < 0)
+		return -EINVAL;
+	if (v == 0 || v > 4094) {
+		/* IEEE 802.1Q 9.6: VID 0 tags a priority only, 4095 is reserved. */
+		*why = v == 0 ? "VLAN id 0 is no VLAN (802.1Q priority tagging only): give 1..4094, or no --vlan"
+			      : "VLAN id must be 1..4094 (4095 is reserved)";
+		return -EINVAL;
+	}
+	if (colon && app_parse_long(colon + 1, 0, 7, &p) < 0) {
+		*why = "the priority after ':' must be 0..7 (802.1Q PCP)";
+		return -EINVAL;
+	}
+	*vid = (uint16_t)v;
+	*prio = (uint8_t)p;
+	return 0;
+}
+
+int app_parse_vlan(const char *s, uint16_t *vid, uint8_t *prio)
+{
+	const char *why;
+
+	return parse_vlan(s, vid, prio, &why);
+}
+
+const char *app_vlan_error(const char *s)
+{
+	uint16_t vid;
+	uint8_t prio;
+	const char *why;
+
+	return parse_vlan(s, &vid, &prio, &why) < 0 ? why : NULL;
+}

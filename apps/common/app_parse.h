@@ -1,5 +1,5 @@
-/* Command-line values the programs share: a bounded number, an IPv4 address, ADDR/PREFIX, a MAC address. Each returns 0,
- * or -EINVAL and leaves the caller to say which option was wrong; app_*_error says why. */
+/* Command-line values the programs share: a bounded number, an IPv4 address, ADDR/PREFIX, a MAC address,
+ * a VLAN. Each returns 0, or -EINVAL and leaves the caller to say which option was wrong; app_*_error says why. */
 #ifndef SMX_APP_PARSE_H
 #define SMX_APP_PARSE_H
 
@@ -18,5 +18,9 @@ const char *app_cidr_error(const char *s);
 int app_parse_mac(const char *s, struct eth_addr *mac);
 /* Why app_parse_mac refuses s, or NULL if it does not. */
 const char *app_mac_error(const char *s);
+/* ID[:PCP], an IEEE 802.1Q VLAN id 1..4094 and its priority 0..7 (default 0). */
+int app_parse_vlan(const char *s, uint16_t *vid, uint8_t *prio);
+/* Why app_parse_vlan refuses s, or NULL if it does not. */
+const char *app_vlan_error(const char *s);
 
 #endif

@@ -26,6 +26,8 @@ struct srv_opts {
 	struct iface_cidr ip;
 	struct eth_addr mac;
 	ipv4_addr gateway;
+	uint16_t vlan_id;  /* 802.1Q VLAN (0: untagged) */
+	uint8_t vlan_prio; /* its PCP */
 	enum xsk_bind_mode bind_mode;
 	bool busy_poll; /* spin, with socket busy polling (a syscall on every empty receive) */
 	bool spin;      /* spin on the rings, no syscall but the TX kicks the kernel asks for */
@@ -36,6 +38,7 @@ struct srv_opts {
 	uint64_t seed;
 	unsigned stats_secs; /* 0: only at exit */
 	uint16_t echo_port;
+	uint32_t udp_max;   /* largest UDP payload the echo socket takes and sends back */
 	uint32_t tcp_conns; /* TCP connection slots per queue (0: no TCP services) */
 	uint32_t tcp_rto_min_ms;
 	uint32_t tcp_buf;   /* send and receive buffer per TCP connection, bytes */

@@ -38,6 +38,20 @@ static void print_all(struct srv_queue *qs, uint32_t n, bool all)
 	fflush(stdout);
 }
 
+/* The XDP program's counters: what it gave the sockets and what it left to the kernel, and why. */
+static void print_steering(const struct xsk_prog *prog)
+{
+	struct xsk_prog_stats s;
+
+	if (xsk_prog_stats(prog, &s) != 0)
+		return;
+	printf("steering: steered %llu, passed %llu, malformed %llu, no_socket %llu, other_vlan %llu, "
+	       "vlan_restored %llu\n", (unsigned long long)s.steered, (unsigned long long)s.passed,
+	       (unsigned long long)s.malformed, (unsigned long long)s.no_socket,
+	       (unsigned long long)s.other_vlan, (unsigned long long)s.vlan_restored);
+	fflush(stdout);
+}
+
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -126,7 +140,7 @@ int main(int argc, char **argv)
 	err = check_address(&o);
 	if (err < 0)
 		goto out;
-	struct xsk_prog_opts po = {.log = xsk_log_app_stderr, .log_ctx = &log};
+	struct xsk_prog_opts po = {.vlan_id = o.vlan_id, .log = xsk_log_app_stderr, .log_ctx = &log};
 	err = xsk_prog_attach(o.ifname, &po, &prog);
 	if (err < 0) {
 		fprintf(stderr, "smolxdp-server: %s\n", xsk_last_error());
@@ -170,8 +184,10 @@ out:
 		if (qs[i].error && !err)
 			err = qs[i].error;
 	}
-	if (started == opened && opened > 0)
+	if (started == opened && opened > 0) {
 		print_all(qs, opened, false);
+		print_steering(prog);
+	}
 	for (uint32_t i = 0; i < opened; i++)
 		srv_queue_close(&qs[i]);
 	xsk_prog_detach(prog);

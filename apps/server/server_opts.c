@@ -23,6 +23,10 @@ static const char usage[] =
 	"  --mac MAC            our MAC address (default 02:00:00:00:00:01)\n"
 	"  --gateway ADDR       default gateway for off-link destinations, on --ip's subnet\n"
 	"                       (default: none)\n"
+	"  --vlan ID[:PCP]      live on IEEE 802.1Q VLAN ID (1..4094): frames sent carry the tag, with\n"
+	"                       priority PCP (0..7, default 0), and only frames tagged ID are taken;\n"
+	"                       untagged and other VLANs' traffic stays with the kernel (default:\n"
+	"                       untagged)\n"
 	"  --queue Q            RX queue to serve (default 0)\n"
 	"  --queues N           serve N queues from Q on, one thread and stack each (default 1)\n"
 	"  --copy               force AF_XDP copy mode (default: zero-copy where the driver can)\n"
@@ -39,6 +43,9 @@ static const char usage[] =
 	"                       sees as network loss), tx, or both (default)\n"
 	"  --seed N             seed of the fault injector (default 1)\n"
 	"  --port PORT          UDP echo port (default 6969)\n"
+	"  --udp-max BYTES      largest UDP datagram echoed (payload, 1..65507; default 65507): larger\n"
+	"                       than the MTU they come and go as IPv4 fragments. Memory: 320 x BYTES,\n"
+	"                       touched only by datagrams not echoed at once\n"
 	"  --stats SECONDS      print one line every SECONDS (the full counters are printed at exit):\n"
 	"                         TIME stats: in F f/s M Mbit/s, out F f/s M Mbit/s; tcp opened N\n"
 	"                         closed N open N; drops N\n"
@@ -72,13 +79,15 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum {
 	OPT_IP = 256, OPT_MAC, OPT_GATEWAY, OPT_QUEUE, OPT_QUEUES, OPT_COPY, OPT_ZEROCOPY, OPT_BUSY, OPT_SPIN,
 	OPT_PCAP, OPT_DROP, OPT_CORRUPT, OPT_SEED, OPT_PORT, OPT_STATS, OPT_TCP_CONNS, OPT_TCP_RTO_MIN,
-	OPT_TCP_BUF, OPT_TCP_LOG, OPT_FAULT_DIR, OPT_FORCE, OPT_VERSION,
+	OPT_TCP_BUF, OPT_TCP_LOG, OPT_FAULT_DIR, OPT_FORCE, OPT_VERSION, OPT_VLAN,
 };
+enum { OPT_UDP_MAX = 1000 }; /* apart from the list above, which others extend */
 
 static const struct option long_opts[] = {
 	{"ip", required_argument, NULL, OPT_IP},
 	{"mac", required_argument, NULL, OPT_MAC},
 	{"gateway", required_argument, NULL, OPT_GATEWAY},
+	{"vlan", required_argument, NULL, OPT_VLAN},
 	{"queue", required_argument, NULL, OPT_QUEUE},
 	{"queues", required_argument, NULL, OPT_QUEUES},
 	{"copy", no_argument, NULL, OPT_COPY},
@@ -90,6 +99,7 @@ static const struct option long_opts[] = {
 	{"corrupt-chance", required_argument, NULL, OPT_CORRUPT},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"port", required_argument, NULL, OPT_PORT},
+	{"udp-max", required_argument, NULL, OPT_UDP_MAX},
 	{"stats", required_argument, NULL, OPT_STATS},
 	{"tcp-conns", required_argument, NULL, OPT_TCP_CONNS},
 	{"tcp-rto-min", required_argument, NULL, OPT_TCP_RTO_MIN},
@@ -119,6 +129,10 @@ static const char *apply(struct srv_opts *o, int c, const char *arg)
 	case OPT_GATEWAY:
 		if (app_parse_ipv4(arg, &o->gateway) < 0)
 			return "not an IPv4 address";
+		return NULL;
+	case OPT_VLAN:
+		if (app_parse_vlan(arg, &o->vlan_id, &o->vlan_prio) < 0)
+			return app_vlan_error(arg);
 		return NULL;
 	case OPT_QUEUE:
 		if (parse_uint(arg, 1023, &v) < 0)
@@ -180,6 +194,11 @@ static const char *apply(struct srv_opts *o, int c, const char *arg)
 			return "must be milliseconds, 1..1000";
 		o->tcp_rto_min_ms = (uint32_t)v;
 		o->tcp_opt_given = true;
+		return NULL;
+	case OPT_UDP_MAX:
+		if (parse_uint(arg, 65507, &v) < 0 || v == 0)
+			return "must be bytes, 1..65507";
+		o->udp_max = (uint32_t)v;
 		return NULL;
 	case OPT_TCP_BUF:
 		/* At least one full-size segment each way; at most what the stack's rings allow. */
@@ -255,6 +274,7 @@ int srv_opts_parse(int argc, char **argv, struct srv_opts *o)
 	o->queues = 1;
 	o->seed = 1;
 	o->echo_port = 6969;
+	o->udp_max = 65507;
 	o->tcp_conns = 1024;
 	o->tcp_rto_min_ms = 200;
 	o->tcp_buf = 65536;

@@ -94,6 +94,8 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 		.addrs = {o->ip},
 		.addr_count = 1,
 		.gateway = o->gateway,
+		.vlan_id = o->vlan_id,
+		.vlan_prio = o->vlan_prio,
 		.seed = (uint64_t)now_us() ^ ((uint64_t)queue << 48),
 	};
 	size_t n = iface_mem_size(&cfg);
@@ -106,8 +108,12 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 		return -EINVAL;
 	}
 
-	/* Echo replies are built straight into transmit frames; the slots only hold overflow. */
-	struct udp_socket_config sc = {.rx_slots = 256, .tx_slots = 64};
+	/* Echo replies are built straight into transmit frames; the slots only hold overflow. They take
+	 * --udp-max bytes each (up to 65,507, datagrams the interface reassembles): their memory is
+	 * touched only by a datagram not read, or not sent, at once. */
+	struct udp_socket_config sc = {
+		.rx_slots = 256, .rx_slot_size = o->udp_max, .tx_slots = 64, .tx_slot_size = o->udp_max,
+	};
 	struct udp_config uc = {.max_sockets = 8, .seed = cfg.seed};
 	size_t un = udp_mem_size(&uc);
 	n = udp_socket_mem_size(&sc);

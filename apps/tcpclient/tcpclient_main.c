@@ -31,6 +31,8 @@ struct cli_opts {
 	struct iface_cidr ip;
 	struct eth_addr mac;
 	ipv4_addr gateway;
+	uint16_t vlan_id;  /* 802.1Q VLAN (0: untagged) */
+	uint8_t vlan_prio;
 	enum xsk_bind_mode bind_mode;
 	ipv4_addr server;
 	uint16_t port;
@@ -91,6 +93,8 @@ static const char usage[] =
 	"                       address then reaches us, not the kernel)\n"
 	"  --mac MAC            our MAC address (default 02:00:00:00:00:02)\n"
 	"  --gateway ADDR       default gateway, on --ip's subnet\n"
+	"  --vlan ID[:PCP]      on IEEE 802.1Q VLAN ID (1..4094), sending with priority PCP (0..7,\n"
+	"                       default 0) (default: untagged)\n"
 	"  --copy | --zero-copy AF_XDP bind mode (default: zero-copy if the driver can)\n"
 	"  --connect ADDR:PORT  the server (required)\n"
 	"  --send BYTES         bytes to send (default 0)\n"
@@ -162,6 +166,8 @@ static const char *apply(struct cli_opts *o, int c, const char *arg)
 		return app_parse_mac(arg, &o->mac) < 0 ? app_mac_error(arg) : NULL;
 	case 'g':
 		return app_parse_ipv4(arg, &o->gateway) < 0 ? "not an IPv4 address" : NULL;
+	case 'Q':
+		return app_parse_vlan(arg, &o->vlan_id, &o->vlan_prio) < 0 ? app_vlan_error(arg) : NULL;
 	case 'C':
 	case 'Z': {
 		enum xsk_bind_mode m = c == 'C' ? XSK_BIND_COPY : XSK_BIND_ZEROCOPY;
@@ -262,7 +268,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		{ "json", required_argument, NULL, 'J' },     { "label", required_argument, NULL, 'L' },
 		{ "drop-chance", required_argument, NULL, 'X' }, { "seed", required_argument, NULL, 'S' },
 		{ "tcp-buf", required_argument, NULL, 'W' },  { "force", no_argument, NULL, 'F' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, 'V' },        { "vlan", required_argument, NULL, 'Q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_ip = false;
@@ -324,7 +330,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 static int cli_open(struct cli *k, const struct cli_opts *o)
 {
 	static struct xsk_log_app log = { .prog = PROG, .max = XSK_LOG_NOTICE };
-	struct xsk_prog_opts po = { .log = xsk_log_app_stderr, .log_ctx = &log };
+	struct xsk_prog_opts po = { .vlan_id = o->vlan_id, .log = xsk_log_app_stderr, .log_ctx = &log };
 	struct xsk_dev_opts xo = { .bind_mode = o->bind_mode, .log = xsk_log_app_stderr, .log_ctx = &log };
 	struct tcp_config tc;
 	struct l4_handler h;
@@ -366,6 +372,8 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 		.addrs = { o->ip },
 		.addr_count = 1,
 		.gateway = o->gateway,
+		.vlan_id = o->vlan_id,
+		.vlan_prio = o->vlan_prio,
 		.seed = now_us(),
 	};
 	n = iface_mem_size(&ic);

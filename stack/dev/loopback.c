@@ -137,6 +137,7 @@ static void lo_get_caps(const struct dev *d, struct dev_caps *caps)
 	const struct dev_loopback *lo = ((const struct lo_end *)d)->wire;
 
 	caps->max_frame = lo->cfg.frame_size;
+	caps->max_frame_tagged = 0; /* frame_size is the limit, tagged or not */
 	caps->rx_batch = lo->cfg.rx_batch ? lo->cfg.rx_batch : 32;
 	caps->csum = 0;
 }

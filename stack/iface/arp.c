@@ -67,12 +67,14 @@ static void arp_send(struct iface *ifc, uint16_t op, const struct eth_addr *eth_
 		iface_count(ifc, IFACE_DROP_TX_NO_FRAME);
 		return;
 	}
-	eth_header_put(f.data, eth_dst, &ifc->cfg.mac, ETH_TYPE_ARP);
-	if (f.cap < ETH_MIN_FRAME || arp_emit(&a, f.data + ETH_HEADER_LEN, f.cap - ETH_HEADER_LEN) == 0) {
+	size_t l2 = iface_l2_len(ifc);
+	if (f.cap < ETH_MIN_FRAME || f.cap < l2 + ARP_LEN) {
 		dev_tx_abort(ifc->dev, &f);
 		return;
 	}
-	f.len = ETH_HEADER_LEN + ARP_LEN;
+	iface_eth_put(ifc, f.data, eth_dst, ETH_TYPE_ARP);
+	arp_emit(&a, f.data + l2, f.cap - l2);
+	f.len = (uint32_t)(l2 + ARP_LEN);
 	iface_frame_send(ifc, &f);
 	iface_count(ifc, op == ARP_OP_REQUEST ? IFACE_ARP_REQUESTS_SENT : IFACE_ARP_REPLIES_SENT);
 }
@@ -135,7 +137,7 @@ static bool wait_send_oldest(struct iface *ifc, ipv4_addr ip, const struct eth_a
 		dev_tx_abort(ifc->dev, &f);
 		iface_count(ifc, IFACE_DROP_TX_NO_FRAME);
 	} else {
-		eth_header_put(oldest->frame, mac, &ifc->cfg.mac, ETH_TYPE_IPV4);
+		iface_eth_put(ifc, oldest->frame, mac, ETH_TYPE_IPV4);
 		memcpy(f.data, oldest->frame, oldest->len);
 		f.len = oldest->len;
 		iface_frame_send(ifc, &f);

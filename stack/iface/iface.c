@@ -15,16 +15,28 @@ static const char *const counter_names[IFACE_COUNTER_COUNT] = {
 	[IFACE_UDP_RX_DATAGRAMS] = "udp_rx_datagrams",
 	[IFACE_TCP_RX_SEGMENTS] = "tcp_rx_segments",
 	[IFACE_TCP_RST_SENT] = "tcp_rst_sent",
+	[IFACE_FRAG_RX_FRAGMENTS] = "frag_rx_fragments",
+	[IFACE_FRAG_REASSEMBLED] = "frag_reassembled",
+	[IFACE_FRAG_TX_DATAGRAMS] = "frag_tx_datagrams",
+	[IFACE_FRAG_TX_FRAGMENTS] = "frag_tx_fragments",
 	[IFACE_DROP_ETH_MALFORMED] = "drop_eth_malformed",
 	[IFACE_DROP_ETH_NOT_FOR_US] = "drop_eth_not_for_us",
 	[IFACE_DROP_ETH_UNKNOWN_TYPE] = "drop_eth_unknown_type",
+	[IFACE_DROP_ETH_OTHER_VLAN] = "drop_eth_other_vlan",
 	[IFACE_DROP_ARP_MALFORMED] = "drop_arp_malformed",
 	[IFACE_DROP_ARP_NOT_FOR_US] = "drop_arp_not_for_us",
 	[IFACE_DROP_IPV4_MALFORMED] = "drop_ipv4_malformed",
 	[IFACE_DROP_IPV4_BAD_CHECKSUM] = "drop_ipv4_bad_checksum",
 	[IFACE_DROP_IPV4_BAD_SOURCE] = "drop_ipv4_bad_source",
 	[IFACE_DROP_IPV4_NOT_FOR_US] = "drop_ipv4_not_for_us",
-	[IFACE_DROP_IPV4_FRAGMENT] = "drop_ipv4_fragment",
+	[IFACE_DROP_FRAG_MALFORMED] = "drop_frag_malformed",
+	[IFACE_DROP_FRAG_TOO_LONG] = "drop_frag_too_long",
+	[IFACE_DROP_FRAG_TINY] = "drop_frag_tiny",
+	[IFACE_DROP_FRAG_OVERLAP] = "drop_frag_overlap",
+	[IFACE_DROP_FRAG_DUPLICATE] = "drop_frag_duplicate",
+	[IFACE_DROP_FRAG_TIMEOUT] = "drop_frag_timeout",
+	[IFACE_DROP_FRAG_EVICTED] = "drop_frag_evicted",
+	[IFACE_DROP_FRAG_NO_SLOT] = "drop_frag_no_slot",
 	[IFACE_DROP_IPV4_UNKNOWN_PROTO] = "drop_ipv4_unknown_proto",
 	[IFACE_DROP_ICMP_MALFORMED] = "drop_icmp_malformed",
 	[IFACE_DROP_ICMP_BAD_CHECKSUM] = "drop_icmp_bad_checksum",
@@ -38,6 +50,7 @@ static const char *const counter_names[IFACE_COUNTER_COUNT] = {
 	[IFACE_DROP_TX_ARP_QUEUE_FULL] = "drop_tx_arp_queue_full",
 	[IFACE_DROP_TX_ARP_UNRESOLVED] = "drop_tx_arp_unresolved",
 	[IFACE_DROP_ICMP_RATE_LIMITED] = "drop_icmp_rate_limited",
+	[IFACE_DROP_FRAG_TX_BUSY] = "drop_frag_tx_busy",
 };
 
 const char *iface_counter_name(enum iface_counter c)
@@ -61,9 +74,15 @@ static bool config_complete(struct iface_config *cfg, const struct dev_caps *cap
 	for (unsigned i = 0; i < cfg->addr_count; i++)
 		if (cfg->addrs[i].prefix_len > 32 || cfg->addrs[i].addr == 0)
 			return false;
-	if (caps->max_frame < IFACE_L2_LEN + 68) /* RFC 791: every host takes 68-byte packets */
+	/* VID 4095 is reserved (IEEE 802.1Q 9.6); 0 means untagged here. */
+	if (cfg->vlan_id > 4094 || cfg->vlan_prio > 7)
 		return false;
-	uint32_t dev_mtu = caps->max_frame - IFACE_L2_LEN;
+	/* A tagged frame may be 4 bytes longer than the device's untagged limit where it says so. */
+	uint32_t l2_len = iface_cfg_l2_len(cfg);
+	uint32_t max_frame = cfg->vlan_id && caps->max_frame_tagged ? caps->max_frame_tagged : caps->max_frame;
+	if (max_frame < l2_len + 68) /* RFC 791: every host takes 68-byte packets */
+		return false;
+	uint32_t dev_mtu = SMX_MIN(max_frame - l2_len, caps->max_frame - ETH_HEADER_LEN);
 	if (cfg->mtu == 0)
 		cfg->mtu = (uint16_t)SMX_MIN(dev_mtu, 1500u);
 	if (cfg->mtu < 68 || cfg->mtu > dev_mtu)
@@ -82,21 +101,36 @@ static bool config_complete(struct iface_config *cfg, const struct dev_caps *cap
 		cfg->arp_timeout = 3 * SEC;
 	if (cfg->icmp_errors_per_sec == 0)
 		cfg->icmp_errors_per_sec = 100;
+	if (cfg->reasm_slots == 0)
+		cfg->reasm_slots = 8;
+	if (cfg->reasm_max_len == 0)
+		cfg->reasm_max_len = 65535;
+	if (cfg->reasm_timeout == 0)
+		cfg->reasm_timeout = 30 * SEC; /* Linux's ipfrag_time; RFC 1122 3.3.2 asks for a fixed one */
+	if (cfg->frag_max_len == 0)
+		cfg->frag_max_len = 65535;
+	/* RFC 791: every host takes 576-byte datagrams, reassembled if need be. */
+	if (cfg->reasm_max_len < 576 || cfg->reasm_max_len > 65535 || cfg->frag_max_len < 576 ||
+	    cfg->frag_max_len > 65535)
+		return false;
 	return true;
 }
 
 static void iface_layout(struct smx_carve *c, const struct iface_config *cfg, struct iface **ifc)
 {
-	size_t frame_len = IFACE_L2_LEN + cfg->mtu;
+	size_t frame_len = iface_cfg_l2_len(cfg) + cfg->mtu;
 
 	*ifc = smx_carve_take(c, sizeof(struct iface));
+	if (c->base) /* cleared first: the reassembly and staging layouts fill in their fields */
+		memset(*ifc, 0, sizeof(**ifc));
 	struct neigh *neigh = smx_carve_take(c, cfg->arp_cache_entries * sizeof(struct neigh));
 	struct arp_wait *wait = smx_carve_take(c, cfg->arp_wait_slots * sizeof(struct arp_wait));
 	uint8_t *wait_buf = smx_carve_take(c, cfg->arp_wait_slots * frame_len);
 	struct dev_frame *rx = smx_carve_take(c, cfg->rx_batch * sizeof(struct dev_frame));
+	ip_reasm_layout(c, cfg, *ifc);
+	ip_frag_layout(c, cfg, *ifc);
 	if (!c->base)
 		return;
-	memset(*ifc, 0, sizeof(**ifc));
 	memset(neigh, 0, cfg->arp_cache_entries * sizeof(struct neigh));
 	memset(wait, 0, cfg->arp_wait_slots * sizeof(struct arp_wait));
 	for (uint32_t i = 0; i < cfg->arp_wait_slots; i++)
@@ -130,7 +164,7 @@ size_t iface_mem_size(const struct iface_config *cfg)
 struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *cfg, struct dev *dev)
 {
 	struct iface_config c = *cfg;
-	struct dev_caps caps;
+	struct dev_caps caps = {0};
 	struct smx_carve carve;
 	struct iface *ifc;
 	size_t need;
@@ -151,8 +185,11 @@ struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *
 	ifc->dev = dev;
 	ifc->caps = caps;
 	ifc->mtu = c.mtu;
+	ifc->l2_len = (uint16_t)iface_cfg_l2_len(&c);
+	ifc->vlan_tci = (uint16_t)(c.vlan_prio << 13 | c.vlan_id); /* PCP, DEI 0, VID */
 	ifc->rng = c.seed ^ 0x736d6f6c786470ull; /* "smolxdp": a zero seed still gives a usable state */
 	ifc->ip_ident = (uint16_t)(ifc->rng >> 17);
+	ifc->frag_ident = (uint16_t)(ifc->rng >> 41);
 	ifc->tx_fail = IFACE_DROP_TX_NO_FRAME;
 	ifc->icmp_tokens = c.icmp_errors_per_sec;
 	ifc->icmp_step = SMX_MAX(SEC / c.icmp_errors_per_sec, 1ull);
@@ -169,15 +206,24 @@ struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *
 	return ifc;
 }
 
-void iface_release(struct iface *ifc)
+/* Also called in the middle of a batch when reassembly wants a slot a delivered datagram holds: the
+ * transports copy out every view, those into the batch's frames too, which is only a copy early. */
+void iface_views_settle(struct iface *ifc)
 {
-	/* Views into the batch are copied out by the transports that kept them, then it goes back. */
 	if (ifc->views_out) {
 		for (unsigned i = 0; i < IFACE_L4_COUNT; i++)
 			if (ifc->l4[i].on && ifc->l4[i].h.release_views)
 				ifc->l4[i].h.release_views(ifc->l4[i].h.ctx);
 		ifc->views_out = false;
 	}
+	ip_reasm_release_held(ifc);
+}
+
+void iface_release(struct iface *ifc)
+{
+	/* Views into the batch (and into reassembled datagrams) are copied out by the transports that
+	 * kept them, then it goes back. */
+	iface_views_settle(ifc);
 	if (ifc->rx_held > 0)
 		dev_rx_release(ifc->dev, ifc->rx_frames, ifc->rx_held);
 	ifc->rx_held = 0;
@@ -194,6 +240,7 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 		ifc->l4[i].blocked = L4_NOT_BLOCKED;
 	/* The previous batch is given back now: views not read yet are copied to their slots first. */
 	iface_release(ifc);
+	ip_reasm_expire(ifc);
 	if (!ifc->announced) {
 		ifc->announced = true;
 		arp_announce(ifc);
@@ -251,6 +298,7 @@ smx_instant iface_poll_at(struct iface *ifc, smx_instant now)
 		return now;
 	if (ifc->wait_used > 0)
 		at = SMX_MIN(at, arp_wait_poll_at(ifc, now));
+	at = SMX_MIN(at, ip_reasm_poll_at(ifc));
 	for (unsigned i = 0; i < IFACE_L4_COUNT; i++)
 		if (ifc->l4[i].on)
 			at = SMX_MIN(at, l4_poll_at(ifc, &ifc->l4[i], now));

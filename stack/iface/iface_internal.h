@@ -4,11 +4,9 @@
 #define SMOLXDP_IFACE_INTERNAL_H
 
 #include "smolxdp/iface.h"
+#include "smolxdp/mem.h"
 #include "smolxdp/wire.h"
 
-#define IFACE_L2_LEN ETH_HEADER_LEN /* frames are sent untagged */
-#define IFACE_L3_OFF IFACE_L2_LEN
-#define IFACE_L4_OFF (IFACE_L2_LEN + IPV4_HEADER_LEN) /* no options on what we send */
 #define SEC 1000000ull
 /* How soon work blocked for want of a transmit frame is tried again. Frames come back as the device's
  * completions, which it reclaims only when flushed in a poll: there is no event to wait for, so the
@@ -47,7 +45,34 @@ struct arp_wait {
 };
 
 /* ip_tx.priv_kind values */
-enum { TX_KIND_FRAME = 1, TX_KIND_WAIT = 2 };
+enum { TX_KIND_FRAME = 1, TX_KIND_WAIT = 2, TX_KIND_STAGE = 3 /* a datagram to fragment (ip_frag.c) */ };
+
+/* IPv4 reassembly (ip_reasm.c). A slot's buffer holds the first fragment's header in its first
+ * REASM_HDR_ROOM bytes (right-aligned, so that header and data are one packet to quote or deliver),
+ * then the datagram's data, then 8 spare bytes where the last hole's descriptor may sit. */
+#define REASM_HDR_ROOM IPV4_MAX_HEADER_LEN
+
+enum reasm_state {
+	REASM_FREE = 0,
+	REASM_ACTIVE, /* gathering fragments */
+	REASM_HELD,   /* delivered: a transport may hold views into it until the next iface_release */
+};
+
+struct reasm_slot {
+	uint8_t state;
+	uint8_t proto;
+	uint8_t hdr_len;     /* the first fragment's header length; 0 until it has come */
+	bool total_known;    /* the last fragment (MF clear) has come */
+	bool link_broadcast; /* some fragment came in a link-layer broadcast */
+	uint16_t ident;
+	uint16_t total;      /* data bytes, once total_known */
+	uint16_t holes;      /* offset of the first hole (RFC 815), REASM_NONE when none */
+	ipv4_addr src, dst;
+	smx_instant started; /* for eviction, oldest first */
+	smx_instant expires;
+	struct ipv4_repr first; /* the first fragment's header; its options point into buf */
+	uint8_t *buf;
+};
 
 /* One received IPv4 packet on its way up. */
 struct rx_ip {
@@ -85,6 +110,8 @@ struct iface {
 	struct dev *dev;
 	struct dev_caps caps;
 	uint16_t mtu;
+	uint16_t l2_len;   /* Ethernet header of every frame sent: 14, or 18 on a VLAN */
+	uint16_t vlan_tci; /* 802.1Q tag sent and expected (VID 0: untagged) */
 	smx_instant now; /* of the latest poll: sends between polls use it */
 	uint64_t counters[IFACE_COUNTER_COUNT];
 	uint64_t rng;
@@ -122,6 +149,18 @@ struct iface {
 	struct iface_l4 l4[IFACE_L4_COUNT];
 	iface_icmp_fn icmp_fn;
 	void *icmp_ctx;
+	/* IPv4 reassembly (ip_reasm.c) */
+	struct reasm_slot *reasm;
+	uint32_t reasm_slots;
+	uint32_t reasm_cap;    /* data bytes a slot holds */
+	uint32_t reasm_active; /* slots gathering fragments */
+	uint32_t reasm_held;   /* slots delivered, held until views are released */
+	smx_instant reasm_next_expiry; /* no later than the earliest active slot's expiry */
+	/* fragmentation on send (ip_frag.c): one staging buffer, lent between begin and commit */
+	uint8_t *frag_stage;
+	uint32_t frag_stage_cap; /* transport bytes it holds */
+	bool frag_stage_lent;
+	uint16_t frag_ident; /* IDs of fragmented datagrams (RFC 6864 4.3), apart from ip_ident */
 };
 
 static inline void iface_count(struct iface *ifc, enum iface_counter c)
@@ -129,14 +168,39 @@ static inline void iface_count(struct iface *ifc, enum iface_counter c)
 	ifc->counters[c]++;
 }
 
-/* Writes an untagged Ethernet header. */
-static inline void eth_header_put(uint8_t *p, const struct eth_addr *dst, const struct eth_addr *src,
-				  uint16_t type)
+/* The Ethernet header of what the interface sends: tagged on a VLAN (IEEE 802.1Q). */
+static inline size_t iface_cfg_l2_len(const struct iface_config *cfg)
+{
+	return cfg->vlan_id ? ETH_VLAN_HEADER_LEN : ETH_HEADER_LEN;
+}
+
+static inline size_t iface_l2_len(const struct iface *ifc)
+{
+	return ifc->l2_len;
+}
+
+/* Where a transport's header starts in a frame we build: no IPv4 options on what we send. */
+static inline size_t iface_l4_off(const struct iface *ifc)
+{
+	return (size_t)ifc->l2_len + IPV4_HEADER_LEN;
+}
+
+/* Writes our Ethernet header (with our 802.1Q tag on a VLAN) at p, which has room for
+ * iface_l2_len(ifc) bytes; returns that length. */
+static inline size_t iface_eth_put(const struct iface *ifc, uint8_t *p, const struct eth_addr *dst, uint16_t type)
 {
 	memcpy(p, dst->b, 6);
-	memcpy(p + 6, src->b, 6);
+	memcpy(p + 6, ifc->cfg.mac.b, 6);
+	if (ifc->l2_len == ETH_VLAN_HEADER_LEN) {
+		p[12] = (uint8_t)(ETH_TYPE_VLAN >> 8);
+		p[13] = (uint8_t)ETH_TYPE_VLAN;
+		p[14] = (uint8_t)(ifc->vlan_tci >> 8);
+		p[15] = (uint8_t)ifc->vlan_tci;
+		p += 4;
+	}
 	p[12] = (uint8_t)(type >> 8);
 	p[13] = (uint8_t)type;
+	return ifc->l2_len;
 }
 
 /* Frames shorter than Ethernet's minimum are zero-padded (IEEE 802.3 4.2.3.3): NICs pad too, but
@@ -215,6 +279,29 @@ smx_instant arp_wait_poll_at(struct iface *ifc, smx_instant now);
 
 /* IPv4 and Ethernet receive (ip_in.c) */
 void iface_frame_input(struct iface *ifc, const uint8_t *buf, size_t len);
+
+/* IPv4 reassembly (ip_reasm.c) */
+void ip_reasm_layout(struct smx_carve *c, const struct iface_config *cfg, struct iface *ifc);
+/* A fragment for us (rx verified as any packet): true when it completed its datagram, rx then
+ * describing the whole datagram, which stays valid until ip_reasm_release_held. */
+bool ip_reasm_input(struct iface *ifc, struct rx_ip *rx);
+/* Drops the datagrams whose time is up, sending ICMP time exceeded where RFC 1122 3.3.2 says. */
+void ip_reasm_expire(struct iface *ifc);
+smx_instant ip_reasm_poll_at(const struct iface *ifc);
+/* Frees the delivered datagrams' slots: call once no transport holds views into them. */
+void ip_reasm_release_held(struct iface *ifc);
+/* Has every transport copy out its receive views, then frees what held them (iface.c). */
+void iface_views_settle(struct iface *ifc);
+
+/* Fragmentation on send (ip_frag.c) */
+void ip_frag_layout(struct smx_carve *c, const struct iface_config *cfg, struct iface *ifc);
+/* iface_ip_begin for l4_len over the MTU, once routed: lends the staging buffer. */
+enum ip_tx_err ip_frag_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
+			     struct ip_tx *tx);
+void ip_frag_commit(struct iface *ifc, struct ip_tx *tx, size_t l4_len);
+void ip_frag_abort(struct iface *ifc, struct ip_tx *tx);
+/* Emits ip's header in front of tx->l4 and sends what tx holds (or queues it for ARP) (ip_out.c). */
+void iface_ip_send(struct iface *ifc, struct ip_tx *tx, const struct ipv4_repr *ip, size_t l4_len);
 
 /* ICMP (icmp.c) */
 void icmp_input(struct iface *ifc, const struct rx_ip *rx);

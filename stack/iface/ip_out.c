@@ -65,8 +65,9 @@ static const struct neigh *next_hop_lookup(struct iface *ifc, ipv4_addr ip)
 	return n;
 }
 
-static enum ip_tx_err begin_in_frame(struct iface *ifc, const struct eth_addr *mac, size_t l4_len,
-				     struct ip_tx *tx)
+static inline __attribute__((always_inline)) enum ip_tx_err begin_in_frame(struct iface *ifc,
+									    const struct eth_addr *mac,
+									    size_t l4_len, struct ip_tx *tx)
 {
 	struct dev_frame f;
 
@@ -74,14 +75,14 @@ static enum ip_tx_err begin_in_frame(struct iface *ifc, const struct eth_addr *m
 		ifc->tx_fail = IFACE_DROP_TX_NO_FRAME;
 		return IP_TX_NO_BUFFER;
 	}
-	uint32_t cap = SMX_MIN(f.cap, (uint32_t)(IFACE_L2_LEN + ifc->mtu));
-	if (cap < IFACE_L4_OFF + l4_len) {
+	uint32_t cap = SMX_MIN(f.cap, (uint32_t)(iface_l2_len(ifc) + ifc->mtu));
+	if (cap < iface_l4_off(ifc) + l4_len) {
 		dev_tx_abort(ifc->dev, &f);
 		return IP_TX_TOO_BIG;
 	}
-	eth_header_put(f.data, mac, &ifc->cfg.mac, ETH_TYPE_IPV4);
-	tx->l4 = f.data + IFACE_L4_OFF;
-	tx->l4_cap = cap - IFACE_L4_OFF;
+	iface_eth_put(ifc, f.data, mac, ETH_TYPE_IPV4);
+	tx->l4 = f.data + iface_l4_off(ifc);
+	tx->l4_cap = cap - iface_l4_off(ifc);
 	tx->priv_kind = TX_KIND_FRAME;
 	tx->priv_frame = f.data;
 	tx->priv_handle = f.handle;
@@ -101,7 +102,7 @@ static enum ip_tx_err begin_in_wait(struct iface *ifc, ipv4_addr next_hop, struc
 		w->queued_at = ifc->now;
 		w->seq = ifc->wait_seq++;
 		ifc->wait_used++;
-		tx->l4 = w->frame + IFACE_L4_OFF;
+		tx->l4 = w->frame + iface_l4_off(ifc);
 		tx->l4_cap = (size_t)ifc->mtu - IPV4_HEADER_LEN;
 		tx->priv_kind = TX_KIND_WAIT;
 		tx->priv_handle = i;
@@ -112,20 +113,26 @@ static enum ip_tx_err begin_in_wait(struct iface *ifc, ipv4_addr next_hop, struc
 	return IP_TX_NO_BUFFER;
 }
 
-enum ip_tx_err iface_ip_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
-			      struct ip_tx *tx)
+/* The path of every packet: inlined into the transports' sender (l4_sender_begin) by force, since
+ * the compiler stops doing it by itself once the function has grown (fragments, VLANs): about 16
+ * instructions per packet. */
+static inline __attribute__((always_inline)) enum ip_tx_err ip_begin(struct iface *ifc, ipv4_addr src,
+								      ipv4_addr dst, uint8_t proto, size_t l4_len,
+								      struct ip_tx *tx)
 {
 	struct route r;
 	const struct neigh *n;
 	enum ip_tx_err err;
 
-	if (l4_len > (size_t)ifc->mtu - IPV4_HEADER_LEN)
-		return IP_TX_TOO_BIG;
 	if (!route_find(ifc, src, dst, &r)) {
 		iface_count(ifc, IFACE_DROP_TX_NO_ROUTE);
 		return IP_TX_NO_ROUTE;
 	}
-	/* One call of begin_in_frame, so the compiler folds it into this, the path of every packet. */
+	/* Over the MTU: built whole in the staging buffer, cut into fragments at commit (ip_frag.c). */
+	if (l4_len > (size_t)ifc->mtu - IPV4_HEADER_LEN)
+		return ip_frag_begin(ifc, r.src, dst, proto, l4_len, tx);
+	/* begin_in_frame is folded into this, the path of every packet (always_inline: ip_begin itself is
+	 * inlined in two places). */
 	const struct eth_addr *mac = NULL;
 	if (r.broadcast)
 		mac = &ETH_ADDR_BROADCAST;
@@ -141,6 +148,12 @@ enum ip_tx_err iface_ip_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, u
 	tx->dst = dst;
 	tx->proto = proto;
 	return IP_TX_OK;
+}
+
+enum ip_tx_err iface_ip_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
+			      struct ip_tx *tx)
+{
+	return ip_begin(ifc, src, dst, proto, l4_len, tx);
 }
 
 void iface_count_tx_fail(struct iface *ifc, enum ip_tx_err err)
@@ -159,33 +172,44 @@ void iface_frame_send(struct iface *ifc, struct dev_frame *f)
 
 void iface_ip_commit(struct iface *ifc, struct ip_tx *tx, size_t l4_len)
 {
+	if (tx->priv_kind == TX_KIND_STAGE) {
+		ip_frag_commit(ifc, tx, l4_len);
+		return;
+	}
+	/* What fits the MTU goes whole, with DF: fragmented on the path it would not reach a host that
+	 * cannot take it (Linux's IP_PMTUDISC_WANT); RFC 6864 4.1 lets atomic datagrams use any ID. */
 	struct ipv4_repr ip = {
 		.src = tx->src,
 		.dst = tx->dst,
 		.protocol = tx->proto,
 		.ttl = ifc->cfg.ttl,
 		.ident = ifc->ip_ident++,
-		.dont_frag = true, /* we never fragment; RFC 6864 4.1 lets atomic datagrams use any ID */
+		.dont_frag = true,
 		.header_len = IPV4_HEADER_LEN,
 		.total_len = (uint16_t)(IPV4_HEADER_LEN + l4_len),
 	};
 
+	iface_ip_send(ifc, tx, &ip, l4_len);
+}
+
+void iface_ip_send(struct iface *ifc, struct ip_tx *tx, const struct ipv4_repr *ip, size_t l4_len)
+{
 	if (l4_len > tx->l4_cap) { /* a transport bug: never send past the room lent */
 		iface_ip_abort(ifc, tx);
 		return;
 	}
-	ipv4_emit(&ip, tx->l4 - IPV4_HEADER_LEN, IPV4_HEADER_LEN);
+	ipv4_emit(ip, tx->l4 - IPV4_HEADER_LEN, IPV4_HEADER_LEN);
 	if (tx->priv_kind == TX_KIND_FRAME) {
 		struct dev_frame f = {
 			.data = tx->priv_frame,
-			.len = (uint32_t)(IFACE_L4_OFF + l4_len),
+			.len = (uint32_t)(iface_l4_off(ifc) + l4_len),
 			.cap = tx->priv_cap,
 			.handle = tx->priv_handle,
 		};
 		iface_frame_send(ifc, &f);
 	} else if (tx->priv_kind == TX_KIND_WAIT && tx->priv_handle < ifc->wait_slots) {
 		struct arp_wait *w = &ifc->wait[tx->priv_handle];
-		w->len = (uint32_t)(IFACE_L4_OFF + l4_len);
+		w->len = (uint32_t)(iface_l4_off(ifc) + l4_len);
 		w->state = WAIT_READY;
 	}
 	tx->priv_kind = 0;
@@ -193,6 +217,10 @@ void iface_ip_commit(struct iface *ifc, struct ip_tx *tx, size_t l4_len)
 
 void iface_ip_abort(struct iface *ifc, struct ip_tx *tx)
 {
+	if (tx->priv_kind == TX_KIND_STAGE) {
+		ip_frag_abort(ifc, tx);
+		return;
+	}
 	if (tx->priv_kind == TX_KIND_FRAME) {
 		struct dev_frame f = {.data = tx->priv_frame, .cap = tx->priv_cap, .handle = tx->priv_handle};
 		dev_tx_abort(ifc->dev, &f);
@@ -240,10 +268,11 @@ static enum ip_tx_err l4_sender_begin(void *ctx, ipv4_addr src, ipv4_addr dst, u
 {
 	struct iface_l4 *l4 = ctx;
 	struct iface *ifc = l4->ifc;
-	enum ip_tx_err e = iface_ip_begin(ifc, src, dst, proto, l4_len, tx);
+	enum ip_tx_err e = ip_begin(ifc, src, dst, proto, l4_len, tx);
 
 	if (e == IP_TX_NO_BUFFER) {
-		if (ifc->tx_fail == IFACE_DROP_TX_NO_FRAME) {
+		/* The staging buffer, lent to an app's send, comes back at its commit: as a frame would. */
+		if (ifc->tx_fail == IFACE_DROP_TX_NO_FRAME || ifc->tx_fail == IFACE_DROP_FRAG_TX_BUSY) {
 			l4->blocked = L4_BLOCKED_FRAME;
 			iface_tx_starved(ifc);
 		} else if (l4->blocked != L4_BLOCKED_FRAME) {

@@ -124,7 +124,9 @@ static enum udp_err udp_check_send(const struct udp_socket *s, size_t len, ipv4_
 		return UDP_ERR_INVALID;
 	if (!s->stack->tx)
 		return UDP_ERR_NO_ROUTE;
-	if (len > (size_t)s->stack->tx->mtu - IPV4_HEADER_LEN - UDP_HEADER_LEN)
+	/* Larger than the MTU: the interface sends it as fragments, unless the socket said not to. */
+	if (len > UDP_MAX_PAYLOAD ||
+	    (s->cfg.dont_frag && len > (size_t)s->stack->tx->mtu - IPV4_HEADER_LEN - UDP_HEADER_LEN))
 		return UDP_ERR_TOO_BIG;
 	return UDP_OK;
 }

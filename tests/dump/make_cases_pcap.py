@@ -72,8 +72,11 @@ frames = [
     ab() / TCP(sport=37566, dport=6972, flags="", seq=7, window=0),
     ab() / TCP(sport=37567, dport=8081, flags="S", seq=3206682904, window=64240),
     ba() / TCP(sport=8081, dport=37567, flags="RA", seq=0, ack=3206682905, window=0),
-    # an 802.1Q-tagged echo request
+    # an 802.1Q-tagged echo request; an ARP reply and a UDP datagram tagged with a priority, as
+    # smolxdp-server --vlan 5:3 sends them
     eth() / Dot1Q(vlan=5) / IP(src=A, dst=B, id=3) / ICMP(type=8, id=6, seq=1),
+    eth() / Dot1Q(vlan=5, prio=3) / ARP(op=2, hwsrc="02:00:00:00:00:01", psrc=A, hwdst="02:00:00:00:00:02", pdst=B),
+    eth() / Dot1Q(vlan=4094, prio=7) / IP(src=A, dst=B, id=4) / UDP(sport=6969, dport=40000) / Raw(b"vlan"),
 ]
 for i, f in enumerate(frames):
     f.time = T0 + i * 0.001

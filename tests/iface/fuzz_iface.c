@@ -5,7 +5,8 @@
  * low 11 bits are the length, bit 15 asks for the frame's IPv4 and L4 checksums to be fixed up, bit 14
  * also for a TCP segment's ports, seq and ack to answer the last segment we sent (so the fuzzer gets
  * past handshakes without guessing ISNs). Before each frame time moves on by pause^2 * 50 us,
- * stopping at every instant iface_poll_at asks for. Checked:
+ * stopping at every instant iface_poll_at asks for. IPv4 fragments in the input are reassembled (and
+ * what answers a large datagram leaves in fragments). Checked:
  * no crash or sanitizer report, no poll loop that never settles, every frame sent is well formed (our
  * MAC and address, valid checksums), and at the end every device frame is back in the pool.
  *
@@ -90,6 +91,13 @@ static void check_frame(struct run *r, const uint8_t *buf, size_t n)
 	CHECK(ETH_HEADER_LEN + (size_t)ip.total_len <= n);
 	const uint8_t *l4 = buf + ETH_HEADER_LEN + ip.header_len;
 	size_t l4_len = ipv4_payload_len(&ip);
+	if (ipv4_is_fragment(&ip)) {
+		/* Echoes of reassembled datagrams go out fragmented: no DF, 8-byte units but the last, a
+		 * transport header whole in the first (its checksum spans all the fragments). */
+		CHECK(!ip.dont_frag && (!ip.more_frags || l4_len % 8 == 0) && l4_len > 0);
+		CHECK(ip.frag_offset != 0 || l4_len >= 20);
+		return;
+	}
 	if (ip.protocol == IP_PROTO_UDP) {
 		struct udp_repr u;
 		CHECK(udp_parse(l4, l4_len, ip.src, ip.dst, WIRE_CSUM_VERIFY, &u) == WIRE_OK);
@@ -278,6 +286,9 @@ static void setup(struct run *r)
 	o.cfg_a.arp_cache_entries = 8;
 	o.udp_a.max_sockets = 4;
 	o.cfg_a.icmp_errors_per_sec = 20;
+	/* Small reassembly, so that a few frames reach its limits: slots evicted, datagrams too long. */
+	o.cfg_a.reasm_slots = 4;
+	o.cfg_a.reasm_max_len = 4096;
 	memset(r, 0, sizeof(*r));
 	fix_init_raw(&r->f, &o);
 	r->udp = fix_udp_socket(r->f.a, UDP_PORT, 8, 4);

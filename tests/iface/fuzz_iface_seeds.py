@@ -3,7 +3,10 @@
 interface fuzz_iface plays), one seed per capture and one per frame, in fuzz_iface's input format:
 [length and flags: 2 bytes BE][pause: 1 byte][frame]. TCP segments after the SYN ask fuzz_iface to fit
 their seq, ack and ports to the stack's own segments (its ISNs differ from the capture's), so the
-seeds get through the handshake. Plain pcap reading, no scapy needed.
+seeds get through the handshake. Plain pcap reading, no scapy needed. Then fragment sets, built here
+with their checksums right (no fix-up flag: fuzz_iface's fixing would sum one fragment as a whole
+datagram): a ping and a UDP datagram in order, reversed and duplicated, an overlap, a tiny first
+fragment, an end past the reassembly buffer, a flood of incomplete datagrams.
 
 Usage: tests/iface/fuzz_iface_seeds.py OUT_DIR [PCAP...]"""
 import glob
@@ -40,6 +43,67 @@ def record(frame, pause=20):
     return struct.pack(">HB", len(frame) | flags, pause) + frame
 
 
+PEER_MAC = bytes([2, 0, 0, 0, 0, 1])
+PEER_IP = bytes([10, 0, 0, 1])
+MY_IP = bytes([10, 0, 0, 2])
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def arp_request():
+    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + PEER_MAC + PEER_IP + bytes(6) + MY_IP
+    return BROADCAST + PEER_MAC + b"\x08\x06" + arp
+
+
+def ip_frame(proto, ident, off, more, data):
+    flags = (0x2000 if more else 0) | (off // 8)
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(data), ident, flags, 64, proto, 0, PEER_IP, MY_IP)
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return MY_MAC + PEER_MAC + b"\x08\x00" + hdr + data
+
+
+def icmp_echo(n):
+    body = struct.pack("!HH", 0x1234, 1) + bytes((i * 7) & 255 for i in range(n))
+    return struct.pack("!BBH", 8, 0, csum(b"\x08\x00\x00\x00" + body)) + body
+
+
+def udp_to_echo(n):
+    payload = bytes((i * 11) & 255 for i in range(n))
+    length = 8 + n
+    pseudo = PEER_IP + MY_IP + struct.pack("!BBH", 0, 17, length)
+    c = csum(pseudo + struct.pack("!HHHH", 40000, 9999, length, 0) + payload) or 0xFFFF
+    return struct.pack("!HHHH", 40000, 9999, length, c) + payload
+
+
+def split(proto, ident, l4, per):
+    return [ip_frame(proto, ident, off, off + per < len(l4), l4[off:off + per]) for off in range(0, len(l4), per)]
+
+
+def frag_seeds():
+    ping = split(1, 100, icmp_echo(3000), 1480)
+    udp = split(17, 101, udp_to_echo(1200), 608)
+    tcp_hdr = bytes(12) + b"\x50\x02" + bytes(6)
+    return {
+        "frag-ping-inorder": ping,
+        "frag-ping-reversed": ping[::-1],
+        "frag-ping-duplicated": [ping[1], ping[0], ping[1], ping[2], ping[0]],
+        "frag-udp": udp,
+        "frag-udp-reversed": udp[::-1],
+        "frag-overlap": [ip_frame(1, 102, 0, True, icmp_echo(24)[:16]), ip_frame(1, 102, 8, False, bytes(16))],
+        "frag-tiny-tcp": [ip_frame(6, 103, 0, True, tcp_hdr[:8]), ip_frame(6, 103, 8, False, tcp_hdr[8:])],
+        "frag-too-long": [ip_frame(1, 104, 0, True, icmp_echo(8)), ip_frame(1, 104, 4088, False, bytes(64))],
+        "frag-flood": [ip_frame(17, 200 + i, 0, True, udp_to_echo(8)) for i in range(6)] + udp,
+        "frag-last-only": [ip_frame(1, 105, 1480, False, bytes(100))],
+    }
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -58,6 +122,10 @@ def main():
             with open(os.path.join(out, "seed-%s-%03d" % (name, i)), "wb") as f:
                 f.write(record(fr))
             count += 1
+    for name, frames in frag_seeds().items():
+        with open(os.path.join(out, "seed-%s" % name), "wb") as f:
+            f.write(b"".join(record(fr, pause=0) for fr in [arp_request()] + frames))
+        count += 1
     print("%d seeds in %s" % (count, out))
 
 

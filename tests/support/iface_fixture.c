@@ -185,6 +185,12 @@ static struct {
 struct udp_socket *fix_udp_socket(struct iface *ifc, uint16_t port, uint32_t rx_slots, uint32_t tx_slots)
 {
 	struct udp_socket_config c = {.rx_slots = rx_slots, .tx_slots = tx_slots};
+	return fix_udp_socket_cfg(ifc, port, &c);
+}
+
+struct udp_socket *fix_udp_socket_cfg(struct iface *ifc, uint16_t port, const struct udp_socket_config *cfg)
+{
+	struct udp_socket_config c = *cfg;
 	size_t n = udp_socket_mem_size(&c);
 	void *mem = xmalloc(n);
 	struct udp_socket *s = udp_socket_init(mem, n, &c);
@@ -256,6 +262,19 @@ size_t raw_build_ip(uint8_t *buf, const struct eth_addr *dst_mac, ipv4_addr src,
 	n += ipv4_emit(&ip, buf + n, 20);
 	memcpy(buf + n, l4, l4_len);
 	return n + l4_len;
+}
+
+size_t raw_build_frag(uint8_t *buf, ipv4_addr src, uint8_t proto, uint16_t ident, uint16_t off, bool more,
+		      const uint8_t *data, size_t len)
+{
+	struct eth_repr eth = {.dst = FIX_MAC_A, .src = FIX_MAC_RAW, .ethertype = ETH_TYPE_IPV4};
+	struct ipv4_repr ip = {.src = src, .dst = FIX_IP_A, .protocol = proto, .ttl = 64, .ident = ident,
+			       .more_frags = more, .frag_offset = off, .header_len = 20,
+			       .total_len = (uint16_t)(20 + len)};
+	size_t n = eth_emit(&eth, buf, 14);
+	n += ipv4_emit(&ip, buf + n, 20);
+	memcpy(buf + n, data, len);
+	return n + len;
 }
 
 size_t raw_build_udp(uint8_t *buf, ipv4_addr src, ipv4_addr dst, uint16_t sport, uint16_t dport,

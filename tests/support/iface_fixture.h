@@ -57,6 +57,8 @@ void fix_run_until(struct fix *f, smx_instant until);
 
 /* A socket bound to port on ifc's UDP stack (unbound when ifc is NULL). */
 struct udp_socket *fix_udp_socket(struct iface *ifc, uint16_t port, uint32_t rx_slots, uint32_t tx_slots);
+/* The same with a whole socket config (large slots, dont_frag). */
+struct udp_socket *fix_udp_socket_cfg(struct iface *ifc, uint16_t port, const struct udp_socket_config *cfg);
 void fix_udp_free(struct udp_socket *s);
 
 /* Raw peer: send one frame on end 1 (flushed at once); receive frames a sent (returns the number of
@@ -66,6 +68,9 @@ size_t raw_recv(struct fix *f, uint8_t *buf, size_t cap);
 /* Builds Ethernet+IPv4(+payload) frames from the raw peer to a; returns the frame length. */
 size_t raw_build_ip(uint8_t *buf, const struct eth_addr *dst_mac, ipv4_addr src, ipv4_addr dst, uint8_t proto,
 		    const uint8_t *l4, size_t l4_len);
+/* One IPv4 fragment from src to a: data is the fragment's share of the datagram's payload. */
+size_t raw_build_frag(uint8_t *buf, ipv4_addr src, uint8_t proto, uint16_t ident, uint16_t off, bool more,
+		      const uint8_t *data, size_t len);
 size_t raw_build_udp(uint8_t *buf, ipv4_addr src, ipv4_addr dst, uint16_t sport, uint16_t dport,
 		     const uint8_t *payload, size_t len);
 size_t raw_build_arp(uint8_t *buf, uint16_t op, const struct eth_addr *eth_dst, ipv4_addr spa,

@@ -28,6 +28,7 @@ static void fake_dev(struct xsk_dev *xd)
 	xd->area = area;
 	xd->frame_size = FRAME;
 	xd->max_frame = FRAME - 256;
+	xd->max_frame_tagged = FRAME - 256;
 	xd->batch = 4;
 	xd->comp_size = NFRAMES;
 	xd->fd = -1;

@@ -25,6 +25,9 @@ enum dev_csum {
 
 struct dev_caps {
 	uint32_t max_frame; /* largest Ethernet frame (header included, FCS excluded) it can carry */
+	/* Largest 802.1Q-tagged frame: Linux lets a tag ride on top of a full MTU (4 bytes more than
+	 * max_frame), so a VLAN's IP MTU is the untagged one. 0: no more than max_frame. */
+	uint32_t max_frame_tagged;
 	uint32_t rx_batch;  /* frames it is worth asking for at once */
 	uint32_t csum;      /* enum dev_csum flags */
 };

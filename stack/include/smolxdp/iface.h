@@ -2,6 +2,8 @@
  * ICMP (RFC 792); the transports, UDP (smolxdp/udp.h) and TCP (smolxdp/tcp.h), plug in alike through
  * struct l4_handler (smolxdp/l4_handler.h) and send through struct ip_sender. Event-driven:
  * the app calls iface_poll with the current time and sleeps (or spins) until iface_poll_delay.
+ * Fragments are reassembled (RFC 791, RFC 815) in slots sized at init, and datagrams over the MTU
+ * are sent as fragments (stack/iface/ip_reasm.c, ip_frag.c).
  * Checksums are verified on receive unless the device says DEV_CSUM_RX_VERIFIED, and always computed on
  * send (DEV_CSUM_TX_OFFLOAD is not used yet). */
 #ifndef SMOLXDP_IFACE_H
@@ -26,7 +28,12 @@ struct iface_config {
 	struct iface_cidr addrs[IFACE_MAX_ADDRS];
 	uint8_t addr_count;        /* at least 1 */
 	ipv4_addr gateway;         /* 0: none; off-link destinations are then unreachable */
-	uint16_t mtu;              /* largest IPv4 packet [the device's max frame - 14, at most 1500] */
+	uint16_t mtu;              /* largest IPv4 packet [the device's max frame - 14, at most 1500];
+				    * an 802.1Q tag adds 4 bytes to the frame, not to this */
+	/* IEEE 802.1Q: the interface lives on one VLAN. 0: untagged. 1..4094: every frame sent carries
+	 * this VID with priority vlan_prio (PCP, 0..7), and only frames tagged with it are taken. */
+	uint16_t vlan_id;
+	uint8_t vlan_prio;
 	uint8_t ttl;               /* [64] */
 	uint32_t arp_cache_entries; /* neighbour cache size, rounded up to a power of two [64] */
 	uint32_t arp_wait_slots;   /* packets held while their next hop is being resolved [16] */
@@ -35,6 +42,15 @@ struct iface_config {
 	smx_instant arp_timeout;   /* how long packets wait for a reply before being dropped [3 s] */
 	uint32_t icmp_errors_per_sec; /* rate limit of ICMP errors sent, also the burst [100] */
 	uint64_t seed;             /* seeds IP IDs */
+	/* IPv4 reassembly (RFC 791, RFC 815): datagrams in reassembly at once, each slot with a buffer
+	 * of reasm_max_len bytes (memory: about reasm_slots x reasm_max_len) [8, 65535: any datagram];
+	 * an incomplete datagram is dropped after reasm_timeout (RFC 1122 3.3.2) [30 s, as Linux]. */
+	uint32_t reasm_slots;
+	uint32_t reasm_max_len;    /* largest reassembled datagram, IPv4 header included (576..65535) */
+	smx_instant reasm_timeout;
+	/* Fragmentation on send: a datagram larger than the MTU is built whole in one staging buffer
+	 * of frag_max_len bytes (IPv4 header included) and sent as fragments [65535] (576..65535). */
+	uint32_t frag_max_len;
 };
 
 /* Everything counted: events first, then one counter per reason a frame or packet was dropped. */
@@ -49,17 +65,32 @@ enum iface_counter {
 	IFACE_UDP_RX_DATAGRAMS, /* handed to the UDP handler (its own counters say what became of them) */
 	IFACE_TCP_RX_SEGMENTS,  /* handed to the TCP handler, or refused while none is registered */
 	IFACE_TCP_RST_SENT, /* to segments arriving while no TCP handler is registered */
+	IFACE_FRAG_RX_FRAGMENTS,   /* fragments received for us (each counted again if dropped) */
+	IFACE_FRAG_REASSEMBLED,    /* datagrams reassembled and handed up */
+	IFACE_FRAG_TX_DATAGRAMS,   /* datagrams larger than the MTU sent as fragments */
+	IFACE_FRAG_TX_FRAGMENTS,
 	/* drops on receive */
 	IFACE_DROP_ETH_MALFORMED,
 	IFACE_DROP_ETH_NOT_FOR_US,
-	IFACE_DROP_ETH_UNKNOWN_TYPE, /* IPv6, 802.3 framing, VLAN-tagged frames, anything else */
+	IFACE_DROP_ETH_UNKNOWN_TYPE, /* IPv6, 802.3 framing, anything else */
+	IFACE_DROP_ETH_OTHER_VLAN,   /* tagged with another VID, or untagged on a VLAN interface (or
+				      * the reverse): another interface's frame */
 	IFACE_DROP_ARP_MALFORMED,
 	IFACE_DROP_ARP_NOT_FOR_US,
 	IFACE_DROP_IPV4_MALFORMED,
 	IFACE_DROP_IPV4_BAD_CHECKSUM,
 	IFACE_DROP_IPV4_BAD_SOURCE,
 	IFACE_DROP_IPV4_NOT_FOR_US,
-	IFACE_DROP_IPV4_FRAGMENT,
+	IFACE_DROP_FRAG_MALFORMED,  /* a fragment no datagram can be made of: MF with no data or data
+				     * not a multiple of 8 bytes, an end past the datagram's end */
+	IFACE_DROP_FRAG_TOO_LONG,   /* its end past 65,535 bytes (or reasm_max_len): the datagram too */
+	IFACE_DROP_FRAG_TINY,       /* a first fragment that cuts the transport header (RFC 1858) */
+	IFACE_DROP_FRAG_OVERLAP,    /* datagrams dropped whole for overlapping fragments (RFC 5722) */
+	IFACE_DROP_FRAG_DUPLICATE,  /* fragments whose bytes had all arrived already: ignored */
+	IFACE_DROP_FRAG_TIMEOUT,    /* datagrams not complete within reasm_timeout */
+	IFACE_DROP_FRAG_EVICTED,    /* incomplete datagrams evicted, the oldest first, for a new one */
+	IFACE_DROP_FRAG_NO_SLOT,    /* fragments refused for want of a slot: not expected, as delivered
+				     * datagrams' views are copied out and incomplete ones evicted */
 	IFACE_DROP_IPV4_UNKNOWN_PROTO,
 	IFACE_DROP_ICMP_MALFORMED,
 	IFACE_DROP_ICMP_BAD_CHECKSUM,
@@ -76,6 +107,7 @@ enum iface_counter {
 	IFACE_DROP_TX_ARP_QUEUE_FULL,
 	IFACE_DROP_TX_ARP_UNRESOLVED, /* waited arp_timeout for a reply that never came */
 	IFACE_DROP_ICMP_RATE_LIMITED, /* ICMP errors not sent */
+	IFACE_DROP_FRAG_TX_BUSY,      /* a datagram over the MTU while the staging buffer was lent */
 	IFACE_COUNTER_COUNT
 };
 

@@ -1,7 +1,8 @@
 /* How a transport (UDP, TCP, ICMP) sends an IPv4 packet without a staging copy: begin reserves room
  * for `l4_len` bytes of transport header+payload in a transmit frame (or in the queue of packets
  * waiting for ARP resolution), the transport writes them in place at tx->l4, and commit adds the
- * IPv4 and Ethernet headers and queues the frame. The interface implements it; tests fake it. */
+ * IPv4 and Ethernet headers and queues the frame. An l4_len over mtu - 20 is lent a staging buffer
+ * instead, and sent as IPv4 fragments at commit. The interface implements it; tests fake it. */
 #ifndef SMOLXDP_IP_TX_H
 #define SMOLXDP_IP_TX_H
 
@@ -13,7 +14,7 @@ enum ip_tx_err {
 	IP_TX_OK = 0,
 	IP_TX_NO_ROUTE,  /* no address to send from, or no gateway for an off-link destination */
 	IP_TX_NO_BUFFER, /* no transmit frame (or ARP-queue slot) free now; try again on a later poll */
-	IP_TX_TOO_BIG,   /* l4_len exceeds the MTU */
+	IP_TX_TOO_BIG,   /* l4_len exceeds what one datagram can be (the interface's frag_max_len) */
 };
 
 struct ip_tx {

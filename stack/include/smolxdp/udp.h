@@ -20,7 +20,7 @@ enum udp_err {
 	UDP_ERR_TABLE_FULL,  /* the stack's max_sockets are all bound */
 	UDP_ERR_NOT_BOUND,
 	UDP_ERR_WOULD_BLOCK, /* no frame and no queue slot free now (send); nothing received (recv) */
-	UDP_ERR_TOO_BIG,     /* larger than the MTU allows, or than the socket's slots */
+	UDP_ERR_TOO_BIG,     /* over 65,507 bytes, or the MTU's limit with dont_frag, or the slots' */
 	UDP_ERR_NO_ROUTE,    /* no route, or the stack is not plugged into an interface */
 	UDP_ERR_TRUNCATED,   /* recv_from: the datagram was longer than the buffer; the rest is lost */
 };
@@ -60,6 +60,10 @@ struct udp_socket_config {
 	uint32_t rx_slot_size; /* largest datagram payload received [1472] */
 	uint32_t tx_slots;     /* datagrams queued while no transmit frame is free; 0 allowed [16] */
 	uint32_t tx_slot_size; /* largest payload queued [1472] */
+	/* Datagrams larger than the MTU allows (MTU - 28 bytes of payload) are sent as IPv4 fragments,
+	 * up to 65,507 bytes, as Linux does by default; with dont_frag they are refused (UDP_ERR_TOO_BIG),
+	 * as with Linux's IP_PMTUDISC_DO. Receiving them takes rx_slot_size that large. */
+	bool dont_frag;
 };
 
 struct udp_meta {

@@ -21,6 +21,10 @@ enum xsk_attach_mode {
 
 struct xsk_prog_opts {
 	enum xsk_attach_mode mode;
+	/* IEEE 802.1Q VID (1..4094) the stack lives on: only frames tagged with it are steered (the
+	 * tag read from the frame, or from the NIC's RX metadata where it stripped the tag, and then
+	 * put back in the frame). 0: untagged frames only. */
+	uint16_t vlan_id;
 	xsk_log_fn log; /* NULL: nothing printed; see xsk_last_error() */
 	void *log_ctx;
 };
@@ -30,6 +34,7 @@ struct xsk_prog_info {
 	uint32_t prog_id;      /* the kernel's id of the steering program */
 	bool native;           /* false: SKB (generic) mode */
 	bool dispatcher;       /* attached through libxdp's multi-program dispatcher */
+	bool dev_bound;        /* loaded bound to the device: it reads a stripped VLAN tag */
 	int ifindex;
 };
 
@@ -38,6 +43,8 @@ struct xsk_prog_stats {
 	uint64_t passed;    /* not ours, given to the host */
 	uint64_t malformed; /* truncated / IHL < 5 / not IPv4: given to the host */
 	uint64_t no_socket; /* ours, but no socket bound on that RX queue: given to the host */
+	uint64_t other_vlan; /* ours by address, but on another VLAN (or untagged): given to the host */
+	uint64_t vlan_restored; /* ours, the tag stripped by the NIC and put back in the frame */
 };
 
 /* Attach the embedded program to ifname. A program of ours left behind by a process that no longer
