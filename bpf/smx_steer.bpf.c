@@ -144,7 +144,11 @@ static __always_inline int stripped_tag(struct xdp_md *ctx, __u16 *tci, const in
 		return 0;
 	if (bpf_xdp_metadata_rx_vlan_tag(ctx, &vproto, tci) != 0)
 		return 0;
-	return vproto == bpf_htons(ETH_P_8021Q);
+	if (vproto != bpf_htons(ETH_P_8021Q)) {
+		*tci = 0; /* an 802.1ad S-tag is not our VLAN: its TCI must not be taken for one */
+		return 0;
+	}
+	return 1;
 }
 
 /* Puts a stripped tag back in front of the EtherType, so the stack finds every frame of its VLAN
