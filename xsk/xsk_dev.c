@@ -1,7 +1,6 @@
 /* Opening and closing the AF_XDP device: checks that give one-line errors for what users hit (no
  * privileges, no such interface or queue, UMEM refused, zero-copy unsupported), the UMEM and its
  * frame pool, the socket joined to the steering program's XSKMAP, and statistics. */
-#include <dirent.h>
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/if_xdp.h>
@@ -16,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "smolxdp/xsk_rss.h"
 #include "xsk_dev_impl.h"
 
 #ifndef SO_PREFER_BUSY_POLL
@@ -39,25 +39,6 @@ static bool is_pow2(uint32_t v)
 static uint32_t or_default(uint32_t v, uint32_t dflt)
 {
 	return v ? v : dflt;
-}
-
-/* RX queues the interface has, from sysfs (every driver lists them there). 0 if unknown. */
-static uint32_t rx_queue_count(const char *ifname)
-{
-	char path[80];
-	struct dirent *e;
-	uint32_t n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, "rx-", 3) == 0)
-			n++;
-	closedir(d);
-	return n;
 }
 
 static int if_mtu(const char *ifname)
@@ -140,7 +121,7 @@ static int check_interface(struct xsk_dev *xd, const char *ifname, uint32_t queu
 	if (err < 0)
 		return err;
 	snprintf(xd->ifname, sizeof(xd->ifname), "%s", ifname);
-	nq = rx_queue_count(ifname);
+	nq = xsk_rx_queue_count(ifname);
 	if (nq && queue >= nq)
 		return xsk_fail(&xd->log, EINVAL, "queue %u out of range: %s has %u RX queue%s (0..%u)",
 				queue, ifname, nq, nq == 1 ? "" : "s", nq - 1);

@@ -1,10 +1,12 @@
 /* RSS as the NIC computes it (xsk_rss.h). The Toeplitz hash per Microsoft's "RSS hashing functions":
  * for every set bit of the input, most significant first, the 32 bits of the key starting at that
  * bit position are XORed into the result. */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -125,4 +127,22 @@ out:
 	free(full);
 	close(fd);
 	return err;
+}
+
+uint32_t xsk_rx_queue_count(const char *ifname)
+{
+	char path[80];
+	struct dirent *e;
+	uint32_t n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "rx-", 3) == 0)
+			n++;
+	closedir(d);
+	return n;
 }

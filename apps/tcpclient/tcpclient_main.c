@@ -22,6 +22,7 @@
 #include "smolxdp/tcp.h"
 #include "smolxdp/xsk_dev.h"
 #include "smolxdp/xsk_prog.h"
+#include "smolxdp/xsk_rss.h"
 
 #define PROG "smolxdp-tcpclient"
 
@@ -66,7 +67,9 @@ struct cli {
 	smx_instant t_start; /* just before the SYN was queued */
 	smx_instant t_end;   /* bench: when the transfer was complete (or the duration ran out) */
 	smx_instant bench_until;
+	uint16_t local_port; /* 0: an ephemeral port of the stack's choosing */
 };
+
 
 static volatile sig_atomic_t stop;
 
@@ -327,6 +330,30 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 	return 0;
 }
 
+/* This client serves RX queue 0 only. With several queues the NIC's RSS decides where the server's
+ * replies land: where the driver shows a Toeplitz key and table, a local port whose replies hash to
+ * queue 0 is chosen (issue 14); where it does not, the user is told how to steer them. */
+static void cli_pick_port(struct cli *k, const struct cli_opts *o)
+{
+	static struct xsk_rss rss;
+	uint32_t nq = xsk_rx_queue_count(o->ifname);
+
+	if (nq <= 1)
+		return;
+	if (xsk_rss_read(o->ifname, &rss) < 0) {
+		fprintf(stderr, "smolxdp-tcpclient: note: %s has %u receive queues and no readable RSS (%s): replies "
+			"may reach a queue this client does not serve (queue 0); steer them there, e.g. "
+			"ethtool -N %s flow-type tcp4 src-ip SERVER src-port %u action 0\n",
+			o->ifname, nq, xsk_last_error(), o->ifname, o->port);
+		return;
+	}
+	k->local_port = xsk_rss_pick_port(&rss, o->ip.addr, o->server, o->port, 0, 49152, 65535,
+					  (uint32_t)now_us());
+	if (k->local_port == 0)
+		fprintf(stderr, "smolxdp-tcpclient: note: no local port makes %s's RSS send replies to queue 0\n",
+			o->ifname);
+}
+
 static int cli_open(struct cli *k, const struct cli_opts *o)
 {
 	static struct xsk_log_app log = { .prog = PROG, .max = XSK_LOG_NOTICE };
@@ -367,6 +394,7 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 		fprintf(stderr, "smolxdp-tcpclient: %s\n", xsk_last_error());
 		return err;
 	}
+	cli_pick_port(k, o);
 	struct iface_config ic = {
 		.mac = o->mac,
 		.addrs = { o->ip },
@@ -472,7 +500,7 @@ static bool cli_done(const struct cli *k, const struct cli_opts *o)
 
 static int cli_run(struct cli *k, const struct cli_opts *o)
 {
-	struct tcp_connect_opts co = { o->ip.addr, 0, o->server, o->port, NULL };
+	struct tcp_connect_opts co = { o->ip.addr, k->local_port, o->server, o->port, NULL };
 	struct pollfd pfd = { .fd = xsk_dev_fd(k->xd), .events = POLLIN };
 	smx_instant deadline = now_us() + (smx_instant)o->timeout_secs * 1000000;
 	enum tcp_result err;

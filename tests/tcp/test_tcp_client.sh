@@ -43,3 +43,18 @@ run_pair 5002 "$LOSS_SIZE"
 dropped=$(C nft list table inet smxloss | grep -o 'packets [0-9]*' | awk '{s+=$2} END {print s+0}')
 [ "$dropped" -gt 0 ] || fail "nftables dropped nothing"
 ok "stack -> Linux server with 5% loss each way ($dropped dropped): $LOSS_SIZE bytes each way, byte-exact"
+
+# Several receive queues (issue 14): the client serves queue 0 only, so where RSS cannot be read
+# (veth has none) it says how to steer the replies; on one queue it says nothing.
+grep -q "receive queues" <<<"$out" && fail "a note about receive queues on a single-queue veth: $out"
+ip link add veth2 netns "$NS_SRV" numrxqueues 2 numtxqueues 2 type veth peer name veth3 netns "$NS_CLI" \
+	numrxqueues 2 numtxqueues 2
+S ip link set veth2 up
+C ip addr add 192.168.70.100/24 dev veth3
+C ip link set veth3 up
+C ethtool -K veth3 tx off >/dev/null
+out=$(S timeout 30 "$CLIENT" veth2 --ip 192.168.70.1/24 --connect 192.168.70.100:5999 --timeout 3 2>&1) &&
+	fail "connected to a closed port over veth2"
+grep -q "note: veth2 has 2 receive queues and no readable RSS" <<<"$out" && grep -q "ethtool -N veth2" <<<"$out" ||
+	fail "no note about the queues it does not serve: $out"
+ok "two receive queues and no readable RSS: the client says how to steer replies to its queue"

@@ -24,6 +24,9 @@ struct xsk_rss {
 	uint32_t indir_len;
 };
 
+/* RX queues the interface has, from sysfs (every driver lists them there); 0 if unknown. */
+uint32_t xsk_rx_queue_count(const char *ifname);
+
 /* The driver's RSS key and indirection table. 0, or a negative errno with xsk_last_error() saying
  * why: -EOPNOTSUPP where the driver has none or its hash function is not Toeplitz. */
 int xsk_rss_read(const char *ifname, struct xsk_rss *rss);
