@@ -525,3 +525,32 @@ int th_teardown(void **state)
 	th_free(*state);
 	return 0;
 }
+
+void th_icmp_error(struct th *t, uint8_t type, uint8_t code, uint32_t seq, uint16_t mtu)
+{
+	struct icmpv4_repr icmp;
+	uint8_t quote[28];
+
+	memset(&icmp, 0, sizeof(icmp));
+	memset(quote, 0, sizeof(quote));
+	quote[24] = (uint8_t)(seq >> 24);
+	quote[25] = (uint8_t)(seq >> 16);
+	quote[26] = (uint8_t)(seq >> 8);
+	quote[27] = (uint8_t)seq;
+	icmp.type = type;
+	icmp.code = code;
+	icmp.next_mtu = mtu;
+	icmp.has_quote = true;
+	icmp.quote_ip.src = TH_LOCAL;
+	icmp.quote_ip.dst = TH_REMOTE;
+	icmp.quote_ip.protocol = IP_PROTO_TCP;
+	icmp.quote_ip.header_len = 20;
+	icmp.quote_has_ports = true;
+	icmp.quote_src_port = t->lport;
+	icmp.quote_dst_port = t->rport;
+	icmp.quote_has_seq = true;
+	icmp.quote_seq = seq;
+	icmp.data = quote;
+	icmp.data_len = sizeof(quote);
+	tcp_icmp_error(t->s, t->now, &icmp);
+}

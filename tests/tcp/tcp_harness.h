@@ -163,6 +163,11 @@ struct th_bulk {
 uint8_t th_bulk_byte(uint32_t i, int dir);
 void th_bulk_pump(struct tcp_stack *s, struct th_bulk *b);
 
+/* A router's ICMP error about our segment at `seq` on the test connection (the quote as icmpv4_parse
+ * reads it: our IP header and 8 bytes of TCP), handed to tcp_icmp_error; mtu for "fragmentation
+ * needed" (RFC 1191), 0 otherwise. */
+void th_icmp_error(struct th *t, uint8_t type, uint8_t code, uint32_t seq, uint16_t mtu);
+
 #define th_assert_state(t, st) assert_string_equal(tcp_state_name(tcp_conn_state((t)->c)), tcp_state_name(st))
 
 #endif

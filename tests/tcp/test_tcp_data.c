@@ -571,45 +571,16 @@ static void test_tx_no_buffer_retries(void **state)
 static void test_icmp_unreachable_while_opening(void **state)
 {
 	struct th *t = *state;
-	struct icmpv4_repr icmp;
-	uint8_t quote[28];
 
 	th_reach_state(t, TCP_SYN_SENT);
-	memset(&icmp, 0, sizeof(icmp));
-	icmp.type = ICMPV4_DEST_UNREACH;
-	icmp.code = ICMPV4_UNREACH_PORT;
-	icmp.has_quote = true;
-	icmp.quote_ip.src = TH_LOCAL;
-	icmp.quote_ip.dst = TH_REMOTE;
-	icmp.quote_ip.protocol = IP_PROTO_TCP;
-	icmp.quote_ip.header_len = 20;
-	icmp.quote_has_ports = true;
-	icmp.quote_src_port = t->lport;
-	icmp.quote_dst_port = t->rport;
-	memset(quote, 0, sizeof(quote));
-	icmp.data = quote;
-	icmp.data_len = sizeof(quote);
 	/* A quoted sequence number that is not in flight is ignored (RFC 5927 4.1). */
-	quote[24] = 0x12;
-	icmp.quote_has_seq = true; /* quote_seq as icmpv4_parse reads it from the quote */
-	icmp.quote_seq = 0x12000000;
-	tcp_icmp_error(t->s, t->now, &icmp);
+	th_icmp_error(t, ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_PORT, 0x12000000, 0);
 	th_assert_state(t, TCP_SYN_SENT);
 	uint32_t iss = t->peer_ack - 1;
 	/* Nor one at SND.NXT: nothing was sent there (RFC 5927 4.1: SND.UNA <= SEG.SEQ < SND.NXT). */
-	quote[24] = (uint8_t)((iss + 1) >> 24);
-	quote[25] = (uint8_t)((iss + 1) >> 16);
-	quote[26] = (uint8_t)((iss + 1) >> 8);
-	quote[27] = (uint8_t)(iss + 1);
-	icmp.quote_seq = iss + 1;
-	tcp_icmp_error(t->s, t->now, &icmp);
+	th_icmp_error(t, ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_PORT, iss + 1, 0);
 	th_assert_state(t, TCP_SYN_SENT);
-	quote[24] = (uint8_t)(iss >> 24);
-	quote[25] = (uint8_t)(iss >> 16);
-	quote[26] = (uint8_t)(iss >> 8);
-	quote[27] = (uint8_t)iss;
-	icmp.quote_seq = iss;
-	tcp_icmp_error(t->s, t->now, &icmp);
+	th_icmp_error(t, ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_PORT, iss, 0);
 	th_assert_state(t, TCP_CLOSED);
 	assert_int_equal(tcp_conn_error(t->c), TCP_ERROR_REFUSED);
 }

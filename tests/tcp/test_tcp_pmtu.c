@@ -9,27 +9,7 @@
 /* An ICMP "fragmentation needed" from a router on the path, quoting our segment at `seq`. */
 static void frag_needed(struct th *t, uint32_t seq, uint16_t mtu)
 {
-	struct icmpv4_repr icmp;
-	uint8_t quote[28];
-
-	memset(&icmp, 0, sizeof(icmp));
-	memset(quote, 0, sizeof(quote));
-	icmp.type = ICMPV4_DEST_UNREACH;
-	icmp.code = ICMPV4_UNREACH_FRAG_NEEDED;
-	icmp.next_mtu = mtu;
-	icmp.has_quote = true;
-	icmp.quote_ip.src = TH_LOCAL;
-	icmp.quote_ip.dst = TH_REMOTE;
-	icmp.quote_ip.protocol = IP_PROTO_TCP;
-	icmp.quote_ip.header_len = 20;
-	icmp.quote_has_ports = true;
-	icmp.quote_src_port = t->lport;
-	icmp.quote_dst_port = t->rport;
-	icmp.quote_has_seq = true;
-	icmp.quote_seq = seq;
-	icmp.data = quote;
-	icmp.data_len = sizeof(quote);
-	tcp_icmp_error(t->s, t->now, &icmp);
+	th_icmp_error(t, ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_FRAG_NEEDED, seq, mtu);
 }
 
 static void test_pmtu_lowers_and_resends(void **state)

@@ -90,32 +90,9 @@ static void test_unreachable_reasons(void **state)
 		struct tcp_config cfg;
 		th_config(&cfg);
 		struct th *t = th_new(&cfg);
-		struct icmpv4_repr icmp;
-		uint8_t quote[28];
 
 		th_reach_state(t, TCP_SYN_SENT);
-		uint32_t iss = t->peer_ack - 1;
-		memset(&icmp, 0, sizeof(icmp));
-		icmp.type = ICMPV4_DEST_UNREACH;
-		icmp.code = rows[i].code;
-		icmp.has_quote = true;
-		icmp.quote_ip.src = TH_LOCAL;
-		icmp.quote_ip.dst = TH_REMOTE;
-		icmp.quote_ip.protocol = IP_PROTO_TCP;
-		icmp.quote_ip.header_len = 20;
-		icmp.quote_has_ports = true;
-		icmp.quote_src_port = t->lport;
-		icmp.quote_dst_port = t->rport;
-		memset(quote, 0, sizeof(quote));
-		quote[24] = (uint8_t)(iss >> 24);
-		quote[25] = (uint8_t)(iss >> 16);
-		quote[26] = (uint8_t)(iss >> 8);
-		quote[27] = (uint8_t)iss;
-		icmp.data = quote;
-		icmp.data_len = sizeof(quote);
-		icmp.quote_has_seq = true; /* as icmpv4_parse reads it from the quote */
-		icmp.quote_seq = iss;
-		tcp_icmp_error(t->s, t->now, &icmp);
+		th_icmp_error(t, ICMPV4_DEST_UNREACH, rows[i].code, t->peer_ack - 1, 0);
 		th_assert_state(t, TCP_CLOSED);
 		assert_int_equal(tcp_conn_error(t->c), rows[i].err);
 		th_free(t);
