@@ -176,11 +176,12 @@ servers=()
 servers+=("kernel-block|$KIP|$KECHO --ip $KIP")
 servers+=("kernel-busy|$KIP|$KECHO --ip $KIP --spin --busy-poll 50")
 if [ -n "$SERVER" ]; then
-	servers+=("smolxdp-busy|$SIP|$SERVER $if_s --ip $SIP/24 --mac $SMAC --busy-poll")
+	# --force: one queue of the two, where XPS (above), not an n-tuple rule, brings our frames.
+	servers+=("smolxdp-busy|$SIP|$SERVER $if_s --ip $SIP/24 --mac $SMAC --busy-poll --force")
 	# Spins on the rings with no busy-poll syscalls: on veth (copy mode) RX work is done in the
 	# sender's softirq, so the recvfrom that --busy-poll makes on every empty poll buys nothing.
-	servers+=("smolxdp-spin|$SIP|$SERVER $if_s --ip $SIP/24 --mac $SMAC --spin")
-	servers+=("smolxdp-irq|$SIP|$SERVER $if_s --ip $SIP/24 --mac $SMAC")
+	servers+=("smolxdp-spin|$SIP|$SERVER $if_s --ip $SIP/24 --mac $SMAC --spin --force")
+	servers+=("smolxdp-irq|$SIP|$SERVER $if_s --ip $SIP/24 --mac $SMAC --force")
 	servers+=("smolxdp-2q|$SIP|$SERVER $if_s --ip $SIP/24 --mac $SMAC --busy-poll --queues 2")
 else
 	echo "bench.sh: smolxdp-server not built: its rows are missing" >&2

@@ -103,7 +103,7 @@ tcp_smx_start() {
 		kill -TERM "$tcp_smx_pid" 2>/dev/null || true
 		wait "$tcp_smx_pid" 2>/dev/null || true
 	fi
-	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$SERVER" "$if_s" --ip $SIP/24 --mac $SMAC "$@" \
+	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$SERVER" "$if_s" --ip $SIP/24 --mac $SMAC --force "$@" \
 		>>"$out/logs/tcp-smolxdp.log" 2>&1 &
 	tcp_smx_pid=$!
 	local t

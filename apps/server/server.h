@@ -91,6 +91,11 @@ extern volatile sig_atomic_t srv_stop;
 /* server_opts.c: 0, 1 for --help (printed), or -EINVAL (message printed). */
 int srv_opts_parse(int argc, char **argv, struct srv_opts *o);
 
+struct xsk_ntuple;
+/* Serving some queues of a many-queue NIC: steer our address to the one served with n-tuple rules
+ * (removed by xsk_ntuple_remove), or refuse (-EXDEV, the fix named) unless --force. */
+int srv_ntuple_check(const struct srv_opts *o, struct xsk_ntuple *rule);
+
 /* server_queue.c */
 int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue, struct xsk_prog *prog);
 void *srv_queue_run(void *arg);

@@ -10,6 +10,7 @@
 
 #include "app_sys.h"
 #include "server.h"
+#include "smolxdp/xsk_ntuple.h"
 
 volatile sig_atomic_t srv_stop;
 
@@ -119,6 +120,7 @@ int main(int argc, char **argv)
 	static struct srv_stats stats;
 	struct srv_opts o;
 	struct xsk_prog *prog = NULL;
+	struct xsk_ntuple rule = {0};
 	uint32_t opened = 0, started = 0;
 	int err;
 
@@ -138,6 +140,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	err = check_address(&o);
+	if (err < 0)
+		goto out;
+	err = srv_ntuple_check(&o, &rule);
 	if (err < 0)
 		goto out;
 	struct xsk_prog_opts po = {.vlan_id = o.vlan_id, .log = xsk_log_app_stderr, .log_ctx = &log};
@@ -191,5 +196,6 @@ out:
 	for (uint32_t i = 0; i < opened; i++)
 		srv_queue_close(&qs[i]);
 	xsk_prog_detach(prog);
+	xsk_ntuple_remove(&rule);
 	return err < 0 ? 1 : 0;
 }

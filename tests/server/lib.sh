@@ -46,11 +46,14 @@ ok() {
 S() { ip netns exec "$NS_SRV" "$@"; }
 C() { ip netns exec "$NS_CLI" "$@"; }
 
+# smx_setup [QUEUES]: the pair, with QUEUES RX and TX queues each end (default 1).
 smx_setup() {
+	local nq=${1:-1}
 	[ -x "$SMX_SERVER" ] || fail "no smolxdp-server in $SMX_BUILD"
 	ip netns add "$NS_SRV"
 	ip netns add "$NS_CLI"
-	ip link add veth0 netns "$NS_SRV" type veth peer name veth1 netns "$NS_CLI"
+	ip link add veth0 netns "$NS_SRV" numtxqueues "$nq" numrxqueues "$nq" type veth \
+		peer name veth1 netns "$NS_CLI" numtxqueues "$nq" numrxqueues "$nq"
 	S ip link set lo up
 	C ip link set lo up
 	S ip link set veth0 up

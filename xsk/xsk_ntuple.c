@@ -1,0 +1,241 @@
+/* n-tuple flow rules steering our address to the served queue (xsk_ntuple.h), through the ethtool
+ * ioctl as `ethtool -N IFACE flow-type ip4 dst-ip ADDR action Q` does. */
+#include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/if_ether.h>
+#include <linux/sockios.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "smolxdp/xsk_ntuple.h"
+#include "xsk_internal.h"
+
+#define NO_LOC UINT32_MAX
+
+static int ethtool(int fd, const char *ifname, void *cmd)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, ifname); /* length checked by the caller */
+	ifr.ifr_data = cmd;
+	return ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+}
+
+/* The two rules: all of IPv4 to addr (the kernel's masks: bits set are matched), and ARP. */
+static void rule_ip(struct ethtool_rx_flow_spec *fs, ipv4_addr addr, uint32_t queue)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->flow_type = IP_USER_FLOW;
+	fs->h_u.usr_ip4_spec.ip_ver = ETH_RX_NFC_IP4;
+	fs->h_u.usr_ip4_spec.ip4dst = htonl(addr);
+	fs->m_u.usr_ip4_spec.ip4dst = 0xffffffffu;
+	fs->ring_cookie = queue;
+}
+
+static void rule_arp(struct ethtool_rx_flow_spec *fs, uint32_t queue)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->flow_type = ETHER_FLOW;
+	fs->h_u.ether_spec.h_proto = htons(ETH_P_ARP);
+	fs->m_u.ether_spec.h_proto = 0xffff;
+	fs->ring_cookie = queue;
+}
+
+static bool same_rule(const struct ethtool_rx_flow_spec *a, const struct ethtool_rx_flow_spec *b)
+{
+	uint32_t type = a->flow_type & ~(uint32_t)(FLOW_EXT | FLOW_MAC_EXT | FLOW_RSS);
+
+	if (type != b->flow_type)
+		return false;
+	if (type == IP_USER_FLOW)
+		return a->h_u.usr_ip4_spec.ip4dst == b->h_u.usr_ip4_spec.ip4dst &&
+		       a->m_u.usr_ip4_spec.ip4dst == b->m_u.usr_ip4_spec.ip4dst;
+	return a->h_u.ether_spec.h_proto == b->h_u.ether_spec.h_proto;
+}
+
+/* A free location, for drivers that do not place rules themselves (RX_CLS_LOC_ANY): the highest
+ * one, as ethtool's own rule manager picks. */
+static int free_location(int fd, const char *ifname, uint32_t *loc)
+{
+	struct ethtool_rxnfc cnt = {.cmd = ETHTOOL_GRXCLSRLCNT};
+	struct ethtool_rxnfc *all;
+	uint32_t size;
+	int err = ethtool(fd, ifname, &cnt);
+
+	if (err < 0)
+		return err;
+	size = (uint32_t)cnt.data;
+	if (size == 0 || size > 65536)
+		return -ENOSPC;
+	all = calloc(1, sizeof(*all) + cnt.rule_cnt * sizeof(uint32_t));
+	if (!all)
+		return -ENOMEM;
+	all->cmd = ETHTOOL_GRXCLSRLALL;
+	all->rule_cnt = cnt.rule_cnt;
+	err = ethtool(fd, ifname, all);
+	for (uint32_t l = size; err == 0 && l-- > 0;) {
+		bool used = false;
+
+		for (uint32_t i = 0; i < all->rule_cnt && !used; i++)
+			used = all->rule_locs[i] == l;
+		if (!used) {
+			*loc = l;
+			free(all);
+			return 0;
+		}
+	}
+	free(all);
+	return err < 0 ? err : -ENOSPC;
+}
+
+static int insert(int fd, const char *ifname, const struct ethtool_rx_flow_spec *fs, uint32_t *loc)
+{
+	struct ethtool_rxnfc nfc = {.cmd = ETHTOOL_SRXCLSRLINS, .fs = *fs};
+	int err;
+
+	nfc.fs.location = RX_CLS_LOC_ANY;
+	err = ethtool(fd, ifname, &nfc);
+	if (err == -EINVAL) { /* the driver wants a location of ours */
+		err = free_location(fd, ifname, &nfc.fs.location);
+		if (err == 0)
+			err = ethtool(fd, ifname, &nfc);
+	}
+	if (err == 0)
+		*loc = nfc.fs.location;
+	return err;
+}
+
+/* Delete the rule at loc, only if it still is the one we made (someone may have replaced it). */
+static void delete_if_ours(int fd, const char *ifname, uint32_t loc, const struct ethtool_rx_flow_spec *want)
+{
+	struct ethtool_rxnfc get = {.cmd = ETHTOOL_GRXCLSRULE};
+	struct ethtool_rxnfc del = {.cmd = ETHTOOL_SRXCLSRLDEL};
+
+	if (loc == NO_LOC)
+		return;
+	get.fs.location = loc;
+	if (ethtool(fd, ifname, &get) < 0 || !same_rule(&get.fs, want))
+		return;
+	del.fs.location = loc;
+	ethtool(fd, ifname, &del);
+}
+
+static void state_path(char *buf, size_t size, const char *ifname, ipv4_addr addr)
+{
+	snprintf(buf, size, XSK_NTUPLE_STATE_DIR "/ntuple-%s-%u.%u.%u.%u", ifname, addr >> 24, (addr >> 16) & 255,
+		 (addr >> 8) & 255, addr & 255);
+}
+
+static void remove_rules(int fd, const struct xsk_ntuple *r)
+{
+	struct ethtool_rx_flow_spec fs;
+
+	rule_ip(&fs, r->addr, r->queue);
+	delete_if_ours(fd, r->ifname, r->loc_ip, &fs);
+	rule_arp(&fs, r->queue);
+	delete_if_ours(fd, r->ifname, r->loc_arp, &fs);
+}
+
+/* Rules a killed run left: their locations are in its state file. */
+static void remove_stale(int fd, const struct xsk_logger *lg, struct xsk_ntuple *r, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	unsigned ip, arp;
+
+	if (!f)
+		return;
+	if (fscanf(f, "ip %u arp %u", &ip, &arp) == 2) {
+		r->loc_ip = ip;
+		r->loc_arp = arp;
+		remove_rules(fd, r);
+		xsk_say(lg, XSK_LOG_WARN, "removed the n-tuple rules (locations %u, %u) an earlier run left on %s",
+			ip, arp, r->ifname);
+	}
+	fclose(f);
+	unlink(path);
+}
+
+static int save_state(const struct xsk_ntuple *r, const char *path)
+{
+	FILE *f;
+
+	if (mkdir(XSK_NTUPLE_STATE_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "ip %u arp %u\n", r->loc_ip, r->loc_arp);
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+int xsk_ntuple_steer(const char *ifname, ipv4_addr addr, uint32_t queue, xsk_log_fn log, void *log_ctx,
+		     struct xsk_ntuple *out)
+{
+	struct xsk_logger lg = {.fn = log, .ctx = log_ctx};
+	struct ethtool_rx_flow_spec fs;
+	char path[96];
+	int fd, err;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(ifname) >= sizeof(out->ifname) || strlen(ifname) >= IF_NAMESIZE)
+		return xsk_fail(&lg, EINVAL, "interface name too long: %s", ifname);
+	strcpy(out->ifname, ifname);
+	out->addr = addr;
+	out->queue = queue;
+	out->loc_ip = out->loc_arp = NO_LOC;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return xsk_fail(&lg, errno, "socket: %s", strerror(errno));
+	state_path(path, sizeof(path), ifname, addr);
+	remove_stale(fd, &lg, out, path);
+	out->loc_ip = out->loc_arp = NO_LOC;
+	rule_ip(&fs, addr, queue);
+	err = insert(fd, ifname, &fs, &out->loc_ip);
+	if (err < 0) {
+		err = xsk_fail(&lg, -err, "%s: the driver refused an n-tuple rule (ETHTOOL_SRXCLSRLINS: %s)", ifname,
+			       strerror(-err));
+		goto out;
+	}
+	rule_arp(&fs, queue);
+	err = insert(fd, ifname, &fs, &out->loc_arp);
+	if (err < 0) {
+		err = xsk_fail(&lg, -err, "%s: the driver refused an n-tuple rule for ARP (%s)", ifname, strerror(-err));
+		remove_rules(fd, out);
+		goto out;
+	}
+	err = save_state(out, path);
+	if (err < 0) {
+		err = xsk_fail(&lg, -err, "cannot record the n-tuple rules in %s: %s", path, strerror(-err));
+		remove_rules(fd, out);
+		goto out;
+	}
+	out->installed = true;
+out:
+	close(fd);
+	return err;
+}
+
+void xsk_ntuple_remove(struct xsk_ntuple *r)
+{
+	char path[96];
+	int fd;
+
+	if (!r || !r->installed)
+		return;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		remove_rules(fd, r);
+		close(fd);
+	}
+	state_path(path, sizeof(path), r->ifname, r->addr);
+	unlink(path);
+	r->installed = false;
+}
