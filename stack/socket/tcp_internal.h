@@ -371,10 +371,12 @@ static inline uint32_t tcp_rcv_seg_mss(const struct tcp_conn *c)
 	return (c->flags & TCP_CF_TS) && c->rcv_mss > 2 * TCP_TS_OPT_LEN ? c->rcv_mss - TCP_TS_OPT_LEN
 									  : c->rcv_mss;
 }
-/* The sequence number of the first byte in the send ring. */
+/* The sequence number of the first byte in the send ring: ISS + 1 while our SYN is unacknowledged,
+ * SND.UNA after. Told by the state, not by comparing SND.UNA with ISS: 2 GB after ISS that modular
+ * comparison (RFC 9293 3.4) turns around. */
 static inline uint32_t tcp_snd_data_seq(const struct tcp_conn *c)
 {
-	return tcp_seq_gt(c->snd_una, c->iss) ? c->snd_una : c->iss + 1;
+	return c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED ? c->iss + 1 : c->snd_una;
 }
 /* FlightSize (RFC 5681 2): sent and not yet cumulatively acknowledged. */
 static inline uint32_t tcp_flight_size(const struct tcp_conn *c)

@@ -470,6 +470,31 @@ static void test_keepalive(void **state)
 	th_free(t);
 }
 
+/* More than 2 GB sent: SND.UNA is then "before" ISS in modular arithmetic (RFC 9293 3.4), and a send
+ * buffer found from that comparison was read 2^31 bytes off (a crash of smolxdp-server's source
+ * service after about 3 s at 5 Gbit/s). Only the distance from ISS matters, so the test moves ISS
+ * back instead of sending 2 GB. */
+static void test_more_than_2gb_sent(void **state)
+{
+	struct th *t = *state;
+	uint8_t data[3000];
+	uint32_t una;
+
+	th_open_passive(t, 1000, 1000);
+	t->c->iss -= 0x80000000u; /* as if 2 GB had been sent and acknowledged */
+	una = t->c->snd_una;
+	fill(data, 0, sizeof(data));
+	assert_int_equal(tcp_send(t->s, t->c, data, sizeof(data)), sizeof(data));
+	th_want(t, .seq = una, .len = 1000, .data = data);
+	th_want(t, .seq = una + 1000, .len = 1000, .data = data + 1000);
+	th_want(t, .seq = una + 2000, .len = 1000, .data = data + 2000);
+	t->peer_ack = una + 3000;
+	th_send(t, TCP_ACK, NULL, 0);
+	assert_int_equal(t->c->snd_una, una + 3000);
+	assert_int_equal(tcp_send(t->s, t->c, data, 500), 500);
+	th_want(t, .seq = una + 3000, .len = 500, .data = data);
+}
+
 static void test_sequence_wraparound(void **state)
 {
 	struct th *t = *state;
@@ -603,6 +628,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nagle, th_setup, th_teardown),
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test_setup_teardown(test_sequence_wraparound, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_more_than_2gb_sent, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_send_buffer_full_and_writable, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_zero_copy_calls, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_tx_no_buffer_retries, th_setup, th_teardown),
