@@ -46,11 +46,14 @@ ok() {
 S() { ip netns exec "$NS_SRV" "$@"; }
 C() { ip netns exec "$NS_CLI" "$@"; }
 
+# smx_setup [QUEUES]: the veth pair, with QUEUES receive and transmit queues on each end [1].
 smx_setup() {
+	local q=${1:-1}
 	[ -x "$SMX_SERVER" ] || fail "no smolxdp-server in $SMX_BUILD"
 	ip netns add "$NS_SRV"
 	ip netns add "$NS_CLI"
-	ip link add veth0 netns "$NS_SRV" type veth peer name veth1 netns "$NS_CLI"
+	ip link add veth0 numrxqueues "$q" numtxqueues "$q" netns "$NS_SRV" type veth \
+		peer name veth1 numrxqueues "$q" numtxqueues "$q" netns "$NS_CLI"
 	S ip link set lo up
 	C ip link set lo up
 	S ip link set veth0 up
