@@ -120,6 +120,7 @@ struct iface {
 	uint64_t rng;
 	uint16_t ip_ident;
 	bool announced;
+	bool poll_extra; /* iface_poll has more than its usual work: see there */
 	bool activity; /* something sent since the last poll returned */
 	/* Why the latest iface_ip_begin said IP_TX_NO_BUFFER: counted only by a caller that then gives the
 	 * packet up, since a send that is kept and retried on later polls is no drop. */
