@@ -290,7 +290,8 @@ struct neigh_shared_view {
 	smx_instant expires;
 };
 bool neigh_shared_get(struct iface_neigh_table *t, ipv4_addr ip, smx_instant now, struct neigh_shared_view *v);
-/* Publishes ip at mac until expires; mac NULL: a request is out (kept if ip is known already). */
+/* Publishes ip at mac until expires; mac NULL: a request is out until expires (an entry known for
+ * longer is kept). */
 void neigh_shared_put(struct iface_neigh_table *t, ipv4_addr ip, const struct eth_addr *mac, smx_instant expires);
 /* Changes whenever an entry becomes known or changes its address. */
 uint64_t neigh_shared_version(struct iface_neigh_table *t);

@@ -210,9 +210,12 @@ void neigh_shared_put(struct iface_neigh_table *t, ipv4_addr ip, const struct et
 			changed = now_ip != ip || old != m;
 			atomic_store_explicit(&e->mac, m, memory_order_relaxed);
 			atomic_store_explicit(&e->expires, expires, memory_order_relaxed);
-		} else if (now_ip != ip || !(old & SHARED_MAC_KNOWN)) {
+		} else if (now_ip != ip || !(old & SHARED_MAC_KNOWN) ||
+			   atomic_load_explicit(&e->expires, memory_order_relaxed) < expires) {
 			/* A request is out: an entry the replies can be merged into (RFC 826), whichever
-			 * interface hears them. A known address is left as it is. */
+			 * interface hears them. An address known for longer than the request waits is left
+			 * as it is (another queue asked before it learned it); one that has expired, or is
+			 * about to, is not, or a reply to another queue would find nothing to merge into. */
 			atomic_store_explicit(&e->mac, 0, memory_order_relaxed);
 			atomic_store_explicit(&e->expires, expires, memory_order_relaxed);
 		}

@@ -148,6 +148,30 @@ static void test_pending_released_by_reply_on_other(void **state)
 	link_free(&l);
 }
 
+/* After a minute the address has expired everywhere; queue 1 asks again and the reply comes to queue
+ * 0, which never cached it: the expired entry in the table is a request again, and merged into. */
+static void test_reply_on_other_after_expiry(void **state)
+{
+	struct link l;
+	struct eth_repr eth;
+	uint8_t buf[2048];
+
+	link_init(&l, 0);
+	raw_introduce(&l.q1);
+	link_advance(&l, iface_get_config(l.q1.a)->arp_expiry + 1);
+	struct udp_socket *s = fix_udp_socket(l.q1.a, 5000, 4, 4);
+	assert_int_equal(udp_socket_send_to(s, "again", 5, FIX_IP_RAW, 7), UDP_OK);
+	fix_settle(&l.q1);
+	assert_int_equal(next_frame(&l.q1, buf, sizeof(buf), &eth), ETH_TYPE_ARP);
+	raw_send(&l.q0, buf, arp_from(buf, ARP_OP_REPLY, FIX_IP_RAW, &FIX_MAC_RAW, FIX_IP_A));
+	fix_settle(&l.q0);
+	fix_poll(&l.q1);
+	assert_int_equal(next_frame(&l.q1, buf, sizeof(buf), &eth), ETH_TYPE_IPV4);
+	assert_true(eth_addr_eq(&eth.dst, &FIX_MAC_RAW));
+	fix_udp_free(s);
+	link_free(&l);
+}
+
 static void test_table_full_evicts(void **state)
 {
 	struct link l;
@@ -239,6 +263,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_learn_on_one_resolve_on_other),
 		cmocka_unit_test(test_pending_released_by_reply_on_other),
+		cmocka_unit_test(test_reply_on_other_after_expiry),
 		cmocka_unit_test(test_table_full_evicts),
 		cmocka_unit_test(test_two_threads_no_torn_entry),
 	};
