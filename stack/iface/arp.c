@@ -106,9 +106,11 @@ void neigh_solicit(struct iface *ifc, ipv4_addr ip)
 		return;
 	n->requested = true;
 	n->last_request = ifc->now;
-	/* Whichever queue the reply lands on finds the entry to merge it into (RFC 826). */
-	if (ifc->neigh_shared)
-		neigh_shared_put(ifc->neigh_shared, ip, NULL, ifc->now + ifc->cfg.arp_timeout);
+	/* With a shared table: one request a second for the host, not per queue (RFC 1122 2.3.2.1), and
+	 * an entry for whichever queue hears the reply to merge it into (RFC 826). */
+	if (ifc->neigh_shared &&
+	    !neigh_shared_ask(ifc->neigh_shared, ip, ifc->now, ifc->now + ifc->cfg.arp_timeout))
+		return;
 	arp_send(ifc, ARP_OP_REQUEST, &ETH_ADDR_BROADCAST, &zero, arp_source_for(ifc, ip), ip);
 }
 

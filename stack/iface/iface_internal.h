@@ -290,9 +290,12 @@ struct neigh_shared_view {
 	smx_instant expires;
 };
 bool neigh_shared_get(struct iface_neigh_table *t, ipv4_addr ip, smx_instant now, struct neigh_shared_view *v);
-/* Publishes ip at mac until expires; mac NULL: a request is out until expires (an entry known for
- * longer is kept). */
+/* Publishes ip at mac until expires. */
 void neigh_shared_put(struct iface_neigh_table *t, ipv4_addr ip, const struct eth_addr *mac, smx_instant expires);
+/* This interface is about to ask for ip (a request waits until `until`): true if it should send the
+ * request, false if another interface asked within the second or has learned ip meanwhile. Either
+ * way the table has an entry for ip that a reply to any interface is merged into. */
+bool neigh_shared_ask(struct iface_neigh_table *t, ipv4_addr ip, smx_instant now, smx_instant until);
 /* Changes whenever an entry becomes known or changes its address. */
 uint64_t neigh_shared_version(struct iface_neigh_table *t);
 /* The interface's side (arp.c): a cache miss looked up in the shared table and, when it knows ip,

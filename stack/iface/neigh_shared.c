@@ -18,7 +18,7 @@ struct shared_entry {
 	_Atomic uint32_t ip;  /* 0: free (0.0.0.0 is never a neighbour) */
 	_Atomic uint64_t mac; /* 48 bits, first byte highest, and SHARED_MAC_KNOWN */
 	_Atomic uint64_t expires;
-	uint64_t pad; /* 32 bytes: two entries a cache line */
+	_Atomic uint64_t asked; /* while a request is out: when one last went (32 bytes: two a line) */
 };
 
 struct iface_neigh_table {
@@ -186,45 +186,73 @@ bool neigh_shared_get(struct iface_neigh_table *t, ipv4_addr ip, smx_instant now
 	return true;
 }
 
-void neigh_shared_put(struct iface_neigh_table *t, ipv4_addr ip, const struct eth_addr *mac, smx_instant expires)
+/* ip's entry, or a slot for it, locked (its sequence in *seq), or NULL if every try lost a race. */
+static struct shared_entry *shared_lock_for(struct iface_neigh_table *t, ipv4_addr ip, uint32_t *seq)
 {
 	for (int i = 0; i < SHARED_WRITE_TRIES; i++) {
 		struct entry_copy seen;
 		struct shared_entry *e = shared_find(t, ip, &seen);
-		uint32_t seq;
 
 		if (!e)
 			e = shared_victim(t, ip, &seen);
-		if (!e || !entry_lock(e, &seq))
+		if (!e || !entry_lock(e, seq))
 			continue;
 		/* Under the lock: still what we chose (another writer may have taken the slot)? */
-		ipv4_addr now_ip = atomic_load_explicit(&e->ip, memory_order_relaxed);
-		uint64_t old = atomic_load_explicit(&e->mac, memory_order_relaxed);
-		if (now_ip != seen.ip) {
-			entry_unlock(e, seq);
-			continue;
-		}
-		bool changed = false;
-		if (mac) {
-			uint64_t m = mac_pack(mac);
-			changed = now_ip != ip || old != m;
-			atomic_store_explicit(&e->mac, m, memory_order_relaxed);
-			atomic_store_explicit(&e->expires, expires, memory_order_relaxed);
-		} else if (now_ip != ip || !(old & SHARED_MAC_KNOWN) ||
-			   atomic_load_explicit(&e->expires, memory_order_relaxed) < expires) {
-			/* A request is out: an entry the replies can be merged into (RFC 826), whichever
-			 * interface hears them. An address known for longer than the request waits is left
-			 * as it is (another queue asked before it learned it); one that has expired, or is
-			 * about to, is not, or a reply to another queue would find nothing to merge into. */
-			atomic_store_explicit(&e->mac, 0, memory_order_relaxed);
-			atomic_store_explicit(&e->expires, expires, memory_order_relaxed);
-		}
-		atomic_store_explicit(&e->ip, ip, memory_order_relaxed);
-		entry_unlock(e, seq);
-		if (changed)
-			atomic_fetch_add_explicit(&t->version, 1, memory_order_release);
-		return;
+		if (atomic_load_explicit(&e->ip, memory_order_relaxed) == seen.ip)
+			return e;
+		entry_unlock(e, *seq);
 	}
+	return NULL;
+}
+
+void neigh_shared_put(struct iface_neigh_table *t, ipv4_addr ip, const struct eth_addr *mac, smx_instant expires)
+{
+	uint32_t seq;
+	struct shared_entry *e = shared_lock_for(t, ip, &seq);
+
+	if (!e)
+		return; /* the next ARP packet from ip tries again */
+	uint64_t m = mac_pack(mac);
+	bool changed = atomic_load_explicit(&e->ip, memory_order_relaxed) != ip ||
+		       atomic_load_explicit(&e->mac, memory_order_relaxed) != m;
+	atomic_store_explicit(&e->mac, m, memory_order_relaxed);
+	atomic_store_explicit(&e->expires, expires, memory_order_relaxed);
+	atomic_store_explicit(&e->ip, ip, memory_order_relaxed);
+	entry_unlock(e, seq);
+	if (changed)
+		atomic_fetch_add_explicit(&t->version, 1, memory_order_release);
+}
+
+bool neigh_shared_ask(struct iface_neigh_table *t, ipv4_addr ip, smx_instant now, smx_instant until)
+{
+	uint32_t seq;
+	struct shared_entry *e = shared_lock_for(t, ip, &seq);
+
+	if (!e)
+		return true; /* asking twice is better than not at all */
+	bool same = atomic_load_explicit(&e->ip, memory_order_relaxed) == ip;
+	bool known = atomic_load_explicit(&e->mac, memory_order_relaxed) & SHARED_MAC_KNOWN;
+	smx_instant expires = atomic_load_explicit(&e->expires, memory_order_relaxed);
+	smx_instant asked = atomic_load_explicit(&e->asked, memory_order_relaxed);
+	bool ask = true;
+
+	if (same && known && expires >= until) {
+		/* Known for longer than a request waits: another queue learned it since this one looked. */
+		ask = false;
+	} else if (same && !known && now < expires && now - asked < SEC) {
+		/* Another queue asked within the second (RFC 1122 2.3.2.1: at most one a second, for
+		 * the host, not per queue); the reply, wherever it lands, is merged here. */
+		ask = false;
+	} else {
+		/* An entry the replies can be merged into (RFC 826), whichever queue hears them - also
+		 * in place of an expired address, or one about to expire. */
+		atomic_store_explicit(&e->mac, 0, memory_order_relaxed);
+		atomic_store_explicit(&e->expires, until, memory_order_relaxed);
+		atomic_store_explicit(&e->asked, now, memory_order_relaxed);
+		atomic_store_explicit(&e->ip, ip, memory_order_relaxed);
+	}
+	entry_unlock(e, seq);
+	return ask;
 }
 
 uint64_t neigh_shared_version(struct iface_neigh_table *t)

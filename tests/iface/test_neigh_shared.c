@@ -119,10 +119,19 @@ static void test_pending_released_by_reply_on_other(void **state)
 	/* Queue 1 asks; the datagram waits. */
 	assert_int_equal(next_frame(&l.q1, buf, sizeof(buf), &eth), ETH_TYPE_ARP);
 	assert_int_equal(raw_drain(&l.q1), 0);
-	/* The reply comes to queue 0, which asked nothing: merged all the same (the link asked). */
+	/* Queue 0 wants the same address within the second: it waits for queue 1's request (one a
+	 * second for the host, RFC 1122 2.3.2.1). */
+	struct udp_socket *s0 = fix_udp_socket(l.q0.a, 5000, 4, 4);
+	assert_int_equal(udp_socket_send_to(s0, "me too", 6, FIX_IP_RAW, 7), UDP_OK);
+	fix_settle(&l.q0);
+	assert_int_equal(raw_drain(&l.q0), 0);
+	assert_int_equal(fix_count(l.q0.a, IFACE_ARP_REQUESTS_SENT), 1); /* its announcement only */
+	/* The reply comes to queue 0, which asked nothing itself: merged all the same (the link asked),
+	 * and its own datagram leaves. */
 	raw_send(&l.q0, buf, arp_from(buf, ARP_OP_REPLY, FIX_IP_RAW, &FIX_MAC_RAW, FIX_IP_A));
 	fix_settle(&l.q0);
-	assert_int_equal(fix_count(l.q0.a, IFACE_ARP_REQUESTS_SENT), 1); /* its announcement only */
+	assert_int_equal(next_frame(&l.q0, buf, sizeof(buf), &eth), ETH_TYPE_IPV4);
+	assert_int_equal(fix_count(l.q0.a, IFACE_ARP_REQUESTS_SENT), 1);
 	/* Queue 1, asleep, is due to look again at once (it reads the table in its poll_at), and in
 	 * any case within NEIGH_SHARED_CHECK however long its ARP timers are. */
 	assert_true(iface_poll_at(l.q1.a, l.q1.now) <= l.q1.now);
@@ -145,6 +154,7 @@ static void test_pending_released_by_reply_on_other(void **state)
 	assert_false(iface_neighbor_lookup(l.q0.a, stranger, &mac, l.q0.now));
 	assert_false(iface_neighbor_lookup(l.q1.a, stranger, &mac, l.q1.now));
 	fix_udp_free(s);
+	fix_udp_free(s0);
 	link_free(&l);
 }
 
@@ -220,7 +230,10 @@ static void *stress_run(void *arg)
 		ipv4_addr ip = IPV4_ADDR(10, 1, 0, 1 + r % STRESS_IPS);
 		uint8_t b = (uint8_t)(s->id << 7 | (r & 0x7f)), lo = (uint8_t)ip;
 		struct eth_addr m = {{b, b, b, b, lo, (uint8_t)(lo ^ 0xff)}};
-		neigh_shared_put(s->t, ip, r % 7 ? &m : NULL, STRESS_BASE + (smx_instant)b * 256 + lo);
+		if (r % 7)
+			neigh_shared_put(s->t, ip, &m, STRESS_BASE + (smx_instant)b * 256 + lo);
+		else
+			neigh_shared_ask(s->t, ip, 0, STRESS_BASE + (smx_instant)b * 256 + lo);
 
 		struct neigh_shared_view v;
 		ipv4_addr q = IPV4_ADDR(10, 1, 0, 1 + (r * 5) % STRESS_IPS);
