@@ -23,8 +23,9 @@
 
 #define MAX_QUEUES 8
 
-/* One share-nothing stack instance per queue (device + interface, same address); flow f lives on
- * queue f % nq, and a server answers on the queue it was asked on, so replies come back there. */
+/* One stack instance per queue (device + interface, same address), sharing only their neighbours (a
+ * reply to one queue's ARP request may come to another); flow f lives on queue f % nq, and a server
+ * answers on the queue it was asked on, so replies come back there. */
 struct sctx {
 	enum bench_proto proto;
 	unsigned flows;
@@ -34,6 +35,7 @@ struct sctx {
 	void *iface_mem[MAX_QUEUES];
 	struct udp_stack *udp[MAX_QUEUES];
 	void *udp_mem[MAX_QUEUES];
+	void *neigh_mem; /* the queues' shared neighbour table, with several */
 	struct udp_socket **socks;
 	void *sock_mem;
 	const struct ip_sender *ip;
@@ -211,6 +213,7 @@ static void s_close(void *ctx)
 			(unsigned long long)s->pending_dropped);
 	free(s->socks);
 	free(s->sock_mem);
+	free(s->neigh_mem);
 	free(s);
 }
 
@@ -248,6 +251,15 @@ int bench_stack_open(struct bench_transport *t, const struct bench_opts *o, cons
 		fprintf(stderr, "smolxdp-bench: --queues must be 1..%d and at most --flows\n", MAX_QUEUES);
 		err = -EINVAL;
 		goto fail;
+	}
+	if (s->nq > 1) {
+		size_t nsz = iface_neigh_table_mem_size(0);
+		s->neigh_mem = malloc(nsz);
+		cfg.neigh_shared = s->neigh_mem ? iface_neigh_table_init(s->neigh_mem, nsz, 0) : NULL;
+		if (!cfg.neigh_shared) {
+			err = -ENOMEM;
+			goto fail;
+		}
 	}
 	for (unsigned q = 0; q < s->nq; q++) {
 		struct xsk_dev_opts xo = {

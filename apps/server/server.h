@@ -1,5 +1,6 @@
-/* smolxdp-server: answers ping and echoes UDP datagrams (port 6969) over AF_XDP, one share-nothing
- * stack instance (device, interface, sockets) per RX queue, each on its own thread. */
+/* smolxdp-server: answers ping and echoes UDP datagrams (port 6969) over AF_XDP, one stack instance
+ * (device, interface, sockets) per RX queue, each on its own thread; they share only the host's
+ * neighbours (one table, struct iface_neigh_table). */
 #ifndef SMX_SERVER_H
 #define SMX_SERVER_H
 
@@ -97,7 +98,9 @@ struct xsk_ntuple;
 int srv_ntuple_check(const struct srv_opts *o, struct xsk_ntuple *rule);
 
 /* server_queue.c */
-int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue, struct xsk_prog *prog);
+/* neigh: the neighbour table the queues share (NULL with one queue). */
+int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue, struct xsk_prog *prog,
+		   struct iface_neigh_table *neigh);
 void *srv_queue_run(void *arg);
 void srv_queue_close(struct srv_queue *q);
 void srv_queue_print_stats(struct srv_queue *q, FILE *out, bool all);

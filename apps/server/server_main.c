@@ -122,6 +122,8 @@ int main(int argc, char **argv)
 	struct xsk_prog *prog = NULL;
 	struct xsk_ntuple rule = {0};
 	uint32_t opened = 0, started = 0;
+	void *neigh_mem = NULL;
+	struct iface_neigh_table *neigh = NULL;
 	int err;
 
 	err = srv_opts_parse(argc, argv, &o);
@@ -156,8 +158,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "smolxdp-server: cannot steer our address to the sockets: %s\n", strerror(-err));
 		goto out;
 	}
+	/* The queues are one host on the link: a neighbour any of them learns, all use (the peer's ARP
+	 * replies come to whichever queue its hash picks, not always the one that asked). */
+	if (o.queues > 1) {
+		size_t n = iface_neigh_table_mem_size(0);
+		neigh_mem = malloc(n);
+		neigh = neigh_mem ? iface_neigh_table_init(neigh_mem, n, 0) : NULL;
+		if (!neigh) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
 	for (; opened < o.queues; opened++) {
-		err = srv_queue_open(&qs[opened], &o, o.queue + opened, prog);
+		err = srv_queue_open(&qs[opened], &o, o.queue + opened, prog, neigh);
 		if (err < 0) {
 			opened++; /* partly open: close it too */
 			goto out;
@@ -197,5 +210,6 @@ out:
 		srv_queue_close(&qs[i]);
 	xsk_prog_detach(prog);
 	xsk_ntuple_remove(&rule);
+	free(neigh_mem);
 	return err < 0 ? 1 : 0;
 }

@@ -65,7 +65,8 @@ static int open_wrappers(struct srv_queue *q, const struct srv_opts *o)
 	return 0;
 }
 
-int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue, struct xsk_prog *prog)
+int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue, struct xsk_prog *prog,
+		   struct iface_neigh_table *neigh)
 {
 	int err;
 
@@ -97,6 +98,7 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 		.vlan_id = o->vlan_id,
 		.vlan_prio = o->vlan_prio,
 		.seed = (uint64_t)now_us() ^ ((uint64_t)queue << 48),
+		.neigh_shared = neigh,
 	};
 	size_t n = iface_mem_size(&cfg);
 	q->iface_mem = malloc(n);
@@ -213,7 +215,8 @@ void *srv_queue_run(void *arg)
 			iface_flush(q->iface, now_us());
 		if (active || answered || q->opts->busy_poll || q->opts->spin)
 			continue;
-		/* Idle: sleep until a frame arrives or the interface's next timer (ARP retry, TCP). */
+		/* Idle: sleep until a frame arrives or the interface's next timer (ARP retry, TCP, and
+		 * while a packet waits for ARP a look at the neighbours the other queues learned). */
 		smx_instant delay = iface_poll_delay(q->iface, now_us());
 		int timeout = SLEEP_MAX_MS;
 		if (delay != SMX_INSTANT_NEVER && delay < (smx_instant)SLEEP_MAX_MS * 1000)

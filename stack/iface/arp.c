@@ -1,7 +1,9 @@
 /* ARP (RFC 826) and the neighbour cache: replies for our addresses, learning per the RFC's merge rule
  * (update a known sender; add one only when the packet is addressed to us), at most one request per
  * second per address (RFC 1122 2.3.2.1), a gratuitous announcement at start (RFC 5227 2.3), and the
- * bounded queue of packets waiting for an answer, sent in order when it comes. */
+ * bounded queue of packets waiting for an answer, sent in order when it comes. With a shared table
+ * (the link's other queues, neigh_shared.c) the cache sits in front of it: what is learned here is
+ * published there, a miss here is looked up there, and "known" in the merge rule means known to any. */
 #include "iface_internal.h"
 
 #define NEIGH_PROBES 8 /* open addressing: an address lives within this many slots of its hash */
@@ -104,6 +106,11 @@ void neigh_solicit(struct iface *ifc, ipv4_addr ip)
 		return;
 	n->requested = true;
 	n->last_request = ifc->now;
+	/* With a shared table: one request a second for the host, not per queue (RFC 1122 2.3.2.1), and
+	 * an entry for whichever queue hears the reply to merge it into (RFC 826). */
+	if (ifc->neigh_shared &&
+	    !neigh_shared_ask(ifc->neigh_shared, ip, ifc->now, ifc->now + ifc->cfg.arp_timeout))
+		return;
 	arp_send(ifc, ARP_OP_REQUEST, &ETH_ADDR_BROADCAST, &zero, arp_source_for(ifc, ip), ip);
 }
 
@@ -153,19 +160,63 @@ static void wait_flush(struct iface *ifc, ipv4_addr ip, const struct eth_addr *m
 		;
 }
 
-static void neigh_learn(struct iface *ifc, ipv4_addr ip, const struct eth_addr *mac, bool create)
+/* Caches ip at mac (sending what waited for it): learned here, or from the shared table. */
+static const struct neigh *neigh_set(struct iface *ifc, ipv4_addr ip, const struct eth_addr *mac, smx_instant expires)
 {
 	struct neigh *n = neigh_find(ifc, ip);
 
-	if (!n && !create)
-		return;
 	if (!n)
 		n = neigh_claim(ifc, ip);
 	n->mac = *mac;
 	n->state = NEIGH_VALID;
-	n->expires = ifc->now + ifc->cfg.arp_expiry;
+	n->expires = expires;
 	n->requested = false;
 	wait_flush(ifc, ip, mac);
+	return n;
+}
+
+static void neigh_learn(struct iface *ifc, ipv4_addr ip, const struct eth_addr *mac, bool create)
+{
+	struct neigh_shared_view v;
+	smx_instant expires = ifc->now + ifc->cfg.arp_expiry;
+
+	/* RFC 826's "if the pair is already in my table": in the link's, since any of its queues may
+	 * have asked (and the reply come to another). */
+	if (!create && !neigh_find(ifc, ip) &&
+	    !(ifc->neigh_shared && neigh_shared_get(ifc->neigh_shared, ip, ifc->now, &v)))
+		return;
+	neigh_set(ifc, ip, mac, expires);
+	if (ifc->neigh_shared)
+		neigh_shared_put(ifc->neigh_shared, ip, mac, expires);
+}
+
+const struct neigh *neigh_lookup_shared(struct iface *ifc, ipv4_addr ip)
+{
+	struct neigh_shared_view v;
+
+	if (!ifc->neigh_shared || !neigh_shared_get(ifc->neigh_shared, ip, ifc->now, &v) || !v.known)
+		return NULL;
+	return neigh_set(ifc, ip, &v.mac, v.expires);
+}
+
+void neigh_shared_sync(struct iface *ifc)
+{
+	uint64_t version = neigh_shared_version(ifc->neigh_shared);
+
+	if (version == ifc->neigh_shared_seen)
+		return;
+	ifc->neigh_shared_seen = version;
+	/* An address another queue saw change (a gratuitous ARP, a host replaced) is not used here a
+	 * minute longer. */
+	for (uint32_t i = 0; i <= ifc->neigh_mask; i++) {
+		struct neigh *n = &ifc->neigh[i];
+		struct neigh_shared_view v;
+		if (n->state == NEIGH_VALID && neigh_shared_get(ifc->neigh_shared, n->ip, ifc->now, &v) && v.known &&
+		    !eth_addr_eq(&v.mac, &n->mac)) {
+			n->mac = v.mac;
+			n->expires = v.expires;
+		}
+	}
 }
 
 void arp_input(struct iface *ifc, const uint8_t *buf, size_t len)
@@ -202,6 +253,8 @@ bool arp_wait_egress(struct iface *ifc)
 		if (w->state != WAIT_READY)
 			continue;
 		const struct neigh *n = neigh_lookup(ifc, w->next_hop, ifc->now);
+		if (!n) /* another queue may have heard the reply */
+			n = neigh_lookup_shared(ifc, w->next_hop);
 		if (n) {
 			wait_flush(ifc, w->next_hop, &n->mac);
 		} else if (ifc->now - w->queued_at >= ifc->cfg.arp_timeout) {
@@ -235,6 +288,13 @@ smx_instant arp_wait_poll_at(struct iface *ifc, smx_instant now)
 		if (!n || !n->requested)
 			return now;
 		at = SMX_MIN(at, n->last_request + SEC);
+		/* The reply may come to another queue, which cannot wake this one: look again soon. */
+		if (ifc->neigh_shared) {
+			struct neigh_shared_view v;
+			if (neigh_shared_get(ifc->neigh_shared, w->next_hop, now, &v) && v.known)
+				return now;
+			at = SMX_MIN(at, now + NEIGH_SHARED_CHECK);
+		}
 	}
 	return at;
 }

@@ -191,6 +191,8 @@ struct iface *iface_init(void *mem, size_t mem_size, const struct iface_config *
 	ifc->ip_ident = (uint16_t)(ifc->rng >> 17);
 	ifc->frag_ident = (uint16_t)(ifc->rng >> 41);
 	ifc->tx_fail = IFACE_DROP_TX_NO_FRAME;
+	ifc->neigh_shared = c.neigh_shared;
+	ifc->poll_extra = true;
 	ifc->icmp_tokens = c.icmp_errors_per_sec;
 	ifc->icmp_step = SMX_MAX(SEC / c.icmp_errors_per_sec, 1ull);
 	for (unsigned i = 0; i < c.addr_count; i++) {
@@ -241,9 +243,16 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 	/* The previous batch is given back now: views not read yet are copied to their slots first. */
 	iface_release(ifc);
 	ip_reasm_expire(ifc);
-	if (!ifc->announced) {
-		ifc->announced = true;
-		arp_announce(ifc);
+	/* One test per poll for the rare per-poll work: the first poll's announcement, and with a shared
+	 * neighbour table a look at whether another queue changed it. */
+	if (ifc->poll_extra) {
+		if (!ifc->announced) {
+			ifc->announced = true;
+			arp_announce(ifc);
+		}
+		if (ifc->neigh_shared)
+			neigh_shared_sync(ifc);
+		ifc->poll_extra = ifc->neigh_shared != NULL;
 	}
 	n = dev_rx_burst(ifc->dev, ifc->rx_frames, ifc->rx_batch, now);
 	ifc->counters[IFACE_RX_FRAMES] += n;
@@ -364,9 +373,14 @@ const struct iface_config *iface_get_config(const struct iface *ifc)
 bool iface_neighbor_lookup(struct iface *ifc, ipv4_addr ip, struct eth_addr *mac, smx_instant now)
 {
 	const struct neigh *n = neigh_lookup(ifc, ip, now);
+	struct neigh_shared_view v;
 
-	if (!n)
+	if (n) {
+		*mac = n->mac;
+		return true;
+	}
+	if (!ifc->neigh_shared || !neigh_shared_get(ifc->neigh_shared, ip, now, &v) || !v.known)
 		return false;
-	*mac = n->mac;
+	*mac = v.mac;
 	return true;
 }

@@ -12,6 +12,9 @@
  * completions, which it reclaims only when flushed in a poll: there is no event to wait for, so the
  * interface asks for a poll this much later - soon next to any peer's timers, but not a busy spin. */
 #define IFACE_TX_RETRY 100ull
+/* How soon a packet waiting for ARP looks in the shared neighbour table again: the reply may come to
+ * another queue's interface, which has no way to wake this one. Only while something waits. */
+#define NEIGH_SHARED_CHECK 1000ull
 
 enum neigh_state {
 	NEIGH_FREE = 0,
@@ -117,6 +120,7 @@ struct iface {
 	uint64_t rng;
 	uint16_t ip_ident;
 	bool announced;
+	bool poll_extra; /* iface_poll has more than its usual work: see there */
 	bool activity; /* something sent since the last poll returned */
 	/* Why the latest iface_ip_begin said IP_TX_NO_BUFFER: counted only by a caller that then gives the
 	 * packet up, since a send that is kept and retried on later polls is no drop. */
@@ -130,6 +134,8 @@ struct iface {
 	struct neigh *neigh;
 	uint32_t neigh_mask;
 	const struct neigh *neigh_last; /* the latest next hop found (ip_out.c) */
+	struct iface_neigh_table *neigh_shared; /* cfg.neigh_shared: the link's, in front of which neigh is */
+	uint64_t neigh_shared_seen; /* its version when neigh was last brought up to date */
 	struct arp_wait *wait;
 	uint32_t wait_slots;
 	uint32_t wait_used;
@@ -276,6 +282,26 @@ const struct neigh *neigh_lookup(struct iface *ifc, ipv4_addr ip, smx_instant no
 void neigh_solicit(struct iface *ifc, ipv4_addr ip);
 bool arp_wait_egress(struct iface *ifc);
 smx_instant arp_wait_poll_at(struct iface *ifc, smx_instant now);
+
+/* The shared neighbour table (neigh_shared.c): a copy of ip's entry, if it has one not expired. */
+struct neigh_shared_view {
+	bool known; /* else a request is out, and mac means nothing */
+	struct eth_addr mac;
+	smx_instant expires;
+};
+bool neigh_shared_get(struct iface_neigh_table *t, ipv4_addr ip, smx_instant now, struct neigh_shared_view *v);
+/* Publishes ip at mac until expires. */
+void neigh_shared_put(struct iface_neigh_table *t, ipv4_addr ip, const struct eth_addr *mac, smx_instant expires);
+/* This interface is about to ask for ip (a request waits until `until`): true if it should send the
+ * request, false if another interface asked within the second or has learned ip meanwhile. Either
+ * way the table has an entry for ip that a reply to any interface is merged into. */
+bool neigh_shared_ask(struct iface_neigh_table *t, ipv4_addr ip, smx_instant now, smx_instant until);
+/* Changes whenever an entry becomes known or changes its address. */
+uint64_t neigh_shared_version(struct iface_neigh_table *t);
+/* The interface's side (arp.c): a cache miss looked up in the shared table and, when it knows ip,
+ * cached; and, once per poll, cached addresses that another interface saw change brought up to date. */
+const struct neigh *neigh_lookup_shared(struct iface *ifc, ipv4_addr ip);
+void neigh_shared_sync(struct iface *ifc);
 
 /* IPv4 and Ethernet receive (ip_in.c) */
 void iface_frame_input(struct iface *ifc, const uint8_t *buf, size_t len);

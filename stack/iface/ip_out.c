@@ -60,6 +60,8 @@ static const struct neigh *next_hop_lookup(struct iface *ifc, ipv4_addr ip)
 	if (n && n->ip == ip && n->state == NEIGH_VALID && ifc->now < n->expires)
 		return n;
 	n = neigh_lookup(ifc, ip, ifc->now);
+	if (!n) /* another queue of the link may know it */
+		n = neigh_lookup_shared(ifc, ip);
 	if (n)
 		ifc->neigh_last = n;
 	return n;

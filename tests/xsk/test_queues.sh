@@ -5,6 +5,9 @@
 # clear error.
 . "$(dirname "$0")/xsk_lib.sh"
 setup_pair 2
+# The static entry is the peer's (our MAC in its kernel), for the order check below, not the device's:
+# xsk_tool learns no neighbours. smolxdp-server's queues resolving theirs with none installed
+# anywhere is tests/server/test_queues.sh.
 static_neigh
 N=3000
 FLOWS=16

@@ -17,6 +17,13 @@ SMX_API_BEGIN
 
 #define IFACE_MAX_ADDRS 4
 
+/* A neighbour table shared by the interfaces of one link, one per receive queue of a NIC, each polled
+ * on its own thread: what any of them learns (ARP replies, requests, gratuitous ARP) every other one
+ * uses, and a packet one of them holds for ARP leaves when another hears the reply. Each interface
+ * keeps its own cache in front of it, so the per-packet path reads no shared memory; the table is
+ * laid out once at init, read without locks and updated entry by entry (a sequence lock each). */
+struct iface_neigh_table;
+
 struct iface_cidr {
 	ipv4_addr addr;
 	uint8_t prefix_len; /* 0..32 */
@@ -51,6 +58,9 @@ struct iface_config {
 	/* Fragmentation on send: a datagram larger than the MTU is built whole in one staging buffer
 	 * of frag_max_len bytes (IPv4 header included) and sent as fragments [65535] (576..65535). */
 	uint32_t frag_max_len;
+	/* NULL: this interface's neighbours are its own. Else the table it shares with the other
+	 * interfaces (queues) of its link, which must outlive them all. */
+	struct iface_neigh_table *neigh_shared;
 };
 
 /* Everything counted: events first, then one counter per reason a frame or packet was dropped. */
@@ -155,7 +165,12 @@ const uint64_t *iface_counters(const struct iface *iface); /* IFACE_COUNTER_COUN
 const char *iface_counter_name(enum iface_counter c);      /* "drop_ipv4_fragment" style */
 uint16_t iface_mtu(const struct iface *iface);
 const struct iface_config *iface_get_config(const struct iface *iface); /* with defaults filled in */
-/* A neighbour known right now (tests, tools). */
+/* The shared neighbour table: entries rounded up to a power of two [0: 256]. mem is at least
+ * iface_neigh_table_mem_size(entries) bytes, any alignment; NULL when it is too small. */
+size_t iface_neigh_table_mem_size(uint32_t entries);
+struct iface_neigh_table *iface_neigh_table_init(void *mem, size_t mem_size, uint32_t entries);
+
+/* A neighbour known right now (tests, tools): in the interface's cache or its shared table. */
 bool iface_neighbor_lookup(struct iface *iface, ipv4_addr ip, struct eth_addr *mac, smx_instant now);
 
 SMX_API_END
