@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Jumbo frames over AF_XDP against Linux: both ends of the veth at MTU 9000, the server taking its MTU
+# from the device (multi-buffer AF_XDP: XDP_USE_SG, a frags-aware program, chained descriptors).
+# Unfragmented 8000-byte pings with DF, 8000-byte UDP echoed byte-exact, TCP bulk echoed byte-exact
+# in segments above 1500 bytes both ways (the MSS offered, and the frames on the wire, checked). With
+# 1514-byte frames at most, every step fails: DF pings go unanswered, the server fragments, TCP's
+# MSS stays at 1460.
+. "$(dirname "$0")/lib.sh"
+smx_setup
+S ip link set veth0 mtu 9000
+C ip link set veth1 mtu 9000
+smx_start_server -v
+grep -q "MTU 9000" "$TMP/server.out" || fail "the server did not take the device's MTU 9000"
+ok "server MTU 9000 from the device"
+
+C ping -c 2 -i 0.2 -W 2 -M do -s 8000 -p a5 "$SRV_IP" >"$TMP/ping.out" 2>&1 ||
+	{ cat "$TMP/ping.out" >&2; fail "ping -M do -s 8000"; }
+grep -q "2 received" "$TMP/ping.out" || { cat "$TMP/ping.out" >&2; fail "ping -M do -s 8000: replies lost"; }
+ok "ping -M do -s 8000 answered"
+
+# Every frame on the link from here on, to see the sizes really sent.
+# (ip netns exec, not C: $! must be tcpdump itself.)
+ip netns exec "$NS_CLI" tcpdump -i veth1 -n -s 96 --immediate-mode -U -w "$TMP/link.pcap" "tcp or udp" \
+	2>"$TMP/tcpdump.err" &
+EXTRA_PIDS+=($!)
+for _ in $(seq 50); do grep -q "listening" "$TMP/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
+
+head -c 8000 /dev/urandom >"$TMP/udp.in"
+C timeout 5 socat -b 65536 -t 2 stdio "udp4-connect:$SRV_IP:6969" <"$TMP/udp.in" >"$TMP/udp.out" ||
+	fail "socat 8000-byte datagram"
+cmp -s "$TMP/udp.in" "$TMP/udp.out" || fail "socat: 8000-byte echo differs ($(stat -c %s "$TMP/udp.out") bytes)"
+ok "socat: 8000-byte UDP datagram echoed byte-exact"
+
+# TCP echo (port 6970): 2 MB each way through a kernel socket, byte-exact; the MSS Linux uses
+# towards us is what the server offered, less the timestamp option.
+head -c 2000000 /dev/urandom >"$TMP/tcp.in"
+C /usr/bin/python3 - "$SRV_IP" "$TMP/tcp.in" "$TMP/tcp.out" <<'PY' || fail "TCP bulk echo"
+import socket, sys, threading
+data = open(sys.argv[2], "rb").read()
+s = socket.create_connection((sys.argv[1], 6970), timeout=10)
+mss = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+if mss <= 1460:
+    sys.exit("MSS towards the server is %d: not above 1460" % mss)
+def send():
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+t = threading.Thread(target=send)
+t.start()
+got = bytearray()
+while True:
+    b = s.recv(1 << 16)
+    if not b:
+        break
+    got += b
+t.join()
+open(sys.argv[3], "wb").write(got)
+print("TCP MSS %d, echoed %d bytes" % (mss, len(got)))
+PY
+cmp -s "$TMP/tcp.in" "$TMP/tcp.out" || fail "TCP echo differs ($(stat -c %s "$TMP/tcp.out") bytes)"
+ok "TCP bulk: 2 MB echoed byte-exact"
+
+sleep 0.5
+kill -INT "${EXTRA_PIDS[0]}" 2>/dev/null || true
+wait "${EXTRA_PIDS[0]}" 2>/dev/null || true
+EXTRA_PIDS=()
+big_from=$(tcpdump -r "$TMP/link.pcap" -n "src host $SRV_IP and tcp and greater 1600" 2>/dev/null | wc -l)
+big_to=$(tcpdump -r "$TMP/link.pcap" -n "dst host $SRV_IP and tcp and greater 1600" 2>/dev/null | wc -l)
+udp_frags=$(tcpdump -r "$TMP/link.pcap" -n "udp and (ip[6:2] & 0x3fff != 0)" 2>/dev/null | wc -l)
+[ "$big_from" -gt 0 ] || fail "no TCP segment above 1600 bytes from the server"
+[ "$big_to" -gt 0 ] || fail "no TCP segment above 1600 bytes to the server"
+[ "$udp_frags" -eq 0 ] || fail "$udp_frags UDP fragments on a 9000-byte link"
+ok "on the wire: $big_from TCP frames above 1600 bytes from the server, $big_to to it, no UDP fragments"
+
+smx_stop_server
+counter() { awk -v n="$1" '$1 == n { s += $2 } END { print s + 0 }' "$TMP/server.out"; }
+for c in frag_reassembled frag_tx_datagrams; do
+	[ "$(counter "$c")" -eq 0 ] || fail "$c counted: jumbo traffic went as fragments"
+done
+grep -Eq "rx_linearized [1-9]" "$TMP/server.out" || fail "no multi-buffer frame received"
+grep -Eq "tx_chained [1-9]" "$TMP/server.out" || fail "no multi-buffer frame sent"
+ok "$(grep "xsk multi-buffer" "$TMP/server.out" | sed 's/^ *//'), no fragments"
