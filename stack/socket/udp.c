@@ -94,6 +94,8 @@ static void udp_finish(struct udp_socket *s, const struct ip_sender *ip, struct 
 	};
 
 	udp_emit(&u, tx->src, tx->dst, tx->l4, tx->l4_cap);
+	if (len > UDP_PMTU_MIN - IPV4_HEADER_LEN - UDP_HEADER_LEN) /* else it draws no ICMP to check */
+		udp_pmtu_sent(s, tx->dst, tx->l4);
 	ip->commit(ip->ctx, tx, UDP_HEADER_LEN + len);
 	s->stats.tx_datagrams++;
 	s->stats.tx_bytes += len;
@@ -126,9 +128,17 @@ static enum udp_err udp_check_send(const struct udp_socket *s, size_t len, ipv4_
 		return UDP_ERR_NO_ROUTE;
 	/* Larger than the MTU: the interface sends it as fragments, unless the socket said not to. */
 	if (len > UDP_MAX_PAYLOAD ||
-	    (s->cfg.dont_frag && len > (size_t)s->stack->tx->mtu - IPV4_HEADER_LEN - UDP_HEADER_LEN))
+	    (s->cfg.dont_frag && len > (size_t)udp_socket_path_mtu(s, dst) - IPV4_HEADER_LEN - UDP_HEADER_LEN))
 		return UDP_ERR_TOO_BIG;
 	return UDP_OK;
+}
+
+uint16_t udp_socket_path_mtu(const struct udp_socket *s, ipv4_addr dst)
+{
+	if (!s->stack || !s->stack->tx)
+		return 0;
+	uint16_t mtu = s->stack->pmtu_used ? udp_pmtu_get(s->stack, dst) : 0;
+	return mtu ? mtu : s->stack->tx->mtu;
 }
 
 enum udp_err udp_socket_send_to(struct udp_socket *s, const void *data, size_t len, ipv4_addr dst,
