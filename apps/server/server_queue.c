@@ -283,6 +283,7 @@ void srv_queue_print_stats(struct srv_queue *q, FILE *out, bool all)
 			{ "drop_udp_malformed", u->rx_malformed },   { "drop_udp_bad_checksum", u->rx_bad_checksum },
 			{ "drop_udp_no_socket", u->rx_no_socket },   { "drop_udp_buffer_full", u->rx_buffer_full },
 			{ "drop_udp_too_big", u->rx_too_big },       { "drop_udp_tx_no_buffer", u->tx_no_buffer },
+			{ "udp_pmtu_reductions", u->pmtu_reductions }, { "drop_udp_pmtu_unverified", u->pmtu_unverified },
 		};
 		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 			if (all || rows[i].v)
