@@ -3,7 +3,8 @@
 # from the device (multi-buffer AF_XDP: XDP_USE_SG, a frags-aware program, chained descriptors).
 # Unfragmented 8000-byte pings with DF, 8000-byte UDP echoed byte-exact, TCP bulk echoed byte-exact
 # in segments above 1500 bytes both ways (the MSS offered, and the frames on the wire, checked); then
-# smolxdp-tcpclient to a Linux server, 2 MB each way in jumbo segments. With
+# a 30,000-byte datagram reassembled and fragmented at MTU 9000; then smolxdp-tcpclient to a Linux
+# server, 2 MB each way in jumbo segments. With
 # 1514-byte frames at most, every step fails: DF pings go unanswered, the server fragments, TCP's
 # MSS stays at 1460.
 . "$(dirname "$0")/lib.sh"
@@ -84,14 +85,28 @@ udp_frags=$(tcpdump -r "$TMP/link.pcap" -n "udp and (ip[6:2] & 0x3fff != 0)" 2>/
 [ "$udp_frags" -eq 0 ] || fail "$udp_frags UDP fragments on a 9000-byte link"
 ok "on the wire: $big_from TCP frames above 1600 bytes from the server, $big_to to it, no UDP fragments"
 
+# Above the MTU: a 30,000-byte datagram, fragmented by Linux at 9000 and reassembled by the server,
+# which fragments its echo at its own MTU: fragments of 9000 bytes, not 1500.
+capture_start "$TMP/frag.pcap"
+head -c 30000 /dev/urandom >"$TMP/frag.in"
+C timeout 5 socat -b 65536 -t 2 stdio "udp4-connect:$SRV_IP:6969" <"$TMP/frag.in" >"$TMP/frag.out" ||
+	fail "socat 30000-byte datagram"
+cmp -s "$TMP/frag.in" "$TMP/frag.out" || fail "socat: 30000-byte echo differs ($(stat -c %s "$TMP/frag.out") bytes)"
+capture_stop
+frag_sizes=$(tcpdump -r "$TMP/frag.pcap" -n -v "src host $SRV_IP and ip[6:2] & 0x3fff != 0" 2>/dev/null |
+	grep -o "length [0-9]*)" | grep -o "[0-9]*" | xargs)
+[ "$(wc -w <<<"$frag_sizes")" -eq 4 ] || fail "the 30000-byte echo did not come in 4 fragments: $frag_sizes"
+for n in $frag_sizes; do [ "$n" -le 9000 ] || fail "a fragment of $n bytes"; done
+ok "30000-byte UDP echo byte-exact, reassembled and fragmented at MTU 9000: fragments of $frag_sizes bytes"
+
 smx_stop_server
 counter() { awk -v n="$1" '$1 == n { s += $2 } END { print s + 0 }' "$TMP/server.out"; }
 for c in frag_reassembled frag_tx_datagrams; do
-	[ "$(counter "$c")" -eq 0 ] || fail "$c counted: jumbo traffic went as fragments"
+	[ "$(counter "$c")" -eq 1 ] || fail "$c is $(counter "$c"), not 1 (the 30000-byte datagram): jumbo traffic went as fragments"
 done
 grep -Eq "rx_linearized [1-9]" "$TMP/server.out" || fail "no multi-buffer frame received"
 grep -Eq "tx_chained [1-9]" "$TMP/server.out" || fail "no multi-buffer frame sent"
-ok "$(grep "xsk multi-buffer" "$TMP/server.out" | sed 's/^ *//'), no fragments"
+ok "$(grep "xsk multi-buffer" "$TMP/server.out" | sed 's/^ *//'); fragments only for the 30000-byte datagram"
 
 # The stack as a TCP client (smolxdp-tcpclient, MTU from the device too) to a Linux server: 2 MB each
 # way, byte-exact, in jumbo segments both ways.
