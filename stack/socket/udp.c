@@ -118,6 +118,14 @@ enum udp_err udp_send_now(struct udp_socket *s, const void *data, size_t len, ip
 	return UDP_OK;
 }
 
+/* The path MTU to dst, else the interface's (u->tx set). */
+static inline uint16_t udp_path_mtu(const struct udp_stack *u, ipv4_addr dst)
+{
+	uint16_t mtu = udp_pmtu_peek(u, dst);
+
+	return mtu ? mtu : u->tx->mtu;
+}
+
 static enum udp_err udp_check_send(const struct udp_socket *s, size_t len, ipv4_addr dst, uint16_t dst_port)
 {
 	if (!s->stack)
@@ -128,17 +136,14 @@ static enum udp_err udp_check_send(const struct udp_socket *s, size_t len, ipv4_
 		return UDP_ERR_NO_ROUTE;
 	/* Larger than the MTU: the interface sends it as fragments, unless the socket said not to. */
 	if (len > UDP_MAX_PAYLOAD ||
-	    (s->cfg.dont_frag && len > (size_t)udp_socket_path_mtu(s, dst) - IPV4_HEADER_LEN - UDP_HEADER_LEN))
+	    (s->cfg.dont_frag && len > (size_t)udp_path_mtu(s->stack, dst) - IPV4_HEADER_LEN - UDP_HEADER_LEN))
 		return UDP_ERR_TOO_BIG;
 	return UDP_OK;
 }
 
 uint16_t udp_socket_path_mtu(const struct udp_socket *s, ipv4_addr dst)
 {
-	if (!s->stack || !s->stack->tx)
-		return 0;
-	uint16_t mtu = s->stack->pmtu_used ? udp_pmtu_get(s->stack, dst) : 0;
-	return mtu ? mtu : s->stack->tx->mtu;
+	return s->stack && s->stack->tx ? udp_path_mtu(s->stack, dst) : 0;
 }
 
 enum udp_err udp_socket_send_to(struct udp_socket *s, const void *data, size_t len, ipv4_addr dst,

@@ -100,7 +100,19 @@ bool udp_drain(struct udp_stack *u);
 /* Bytes above which a datagram is recorded as sent (udp_pmtu_sent): smaller ones draw no ICMP. */
 #define UDP_PMTU_MIN 552u /* Linux's min_pmtu: a smaller next-hop MTU is taken as this (RFC 5927 7.2) */
 void udp_pmtu_layout(struct smx_carve *c, const struct udp_config *cfg, struct udp_stack *u);
-/* The path MTU learned for dst, or 0: none (or forgotten, RFC 1191 6.3). */
+#define UDP_PMTU_TIMEOUT (10ull * 60 * 1000000) /* RFC 1191 6.3: 10 minutes */
+/* The path MTU learned for dst, or 0: none, or too old (RFC 1191 6.3). Inline and calling nothing:
+ * a send's checks may ask without the cost of a call on the path of those that do not. */
+static inline uint16_t udp_pmtu_peek(const struct udp_stack *u, ipv4_addr dst)
+{
+	smx_instant timeout = u->cfg.pmtu_timeout ? u->cfg.pmtu_timeout : UDP_PMTU_TIMEOUT;
+
+	for (uint32_t i = 0; i < u->pmtu_used; i++)
+		if (u->pmtu[i].dst == dst)
+			return u->now - u->pmtu[i].at < timeout ? u->pmtu[i].mtu : 0;
+	return 0;
+}
+/* The same, forgetting an entry too old. */
 uint16_t udp_pmtu_get(struct udp_stack *u, ipv4_addr dst);
 /* Records a datagram just built at l4 (UDP header and all) as sent by s. */
 void udp_pmtu_sent(struct udp_socket *s, ipv4_addr dst, const uint8_t *l4);

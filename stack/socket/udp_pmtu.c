@@ -8,7 +8,6 @@
 #include "smolxdp/bytes.h"
 #include "udp_internal.h"
 
-#define UDP_PMTU_TIMEOUT (10ull * 60 * 1000000) /* RFC 1191 6.3: 10 minutes */
 
 void udp_pmtu_layout(struct smx_carve *c, const struct udp_config *cfg, struct udp_stack *u)
 {
@@ -32,18 +31,13 @@ static void udp_pmtu_forget(struct udp_stack *u, uint32_t i)
 
 uint16_t udp_pmtu_get(struct udp_stack *u, ipv4_addr dst)
 {
-	smx_instant timeout = u->cfg.pmtu_timeout ? u->cfg.pmtu_timeout : UDP_PMTU_TIMEOUT;
+	uint16_t mtu = udp_pmtu_peek(u, dst);
 
-	for (uint32_t i = 0; i < u->pmtu_used; i++) {
-		if (u->pmtu[i].dst != dst)
-			continue;
-		if (u->now - u->pmtu[i].at >= timeout) {
-			udp_pmtu_forget(u, i);
-			return 0;
-		}
-		return u->pmtu[i].mtu;
-	}
-	return 0;
+	if (mtu == 0)
+		for (uint32_t i = 0; i < u->pmtu_used; i++)
+			if (u->pmtu[i].dst == dst)
+				udp_pmtu_forget(u, i);
+	return mtu;
 }
 
 /* Remembers mtu for dst, in its entry, a free one, or the oldest's. */
