@@ -241,13 +241,16 @@ static __always_inline int steer(struct xdp_md *ctx, const int bound)
 	return XDP_PASS;
 }
 
-SEC("xdp")
+/* Loaded frags-aware (BPF_F_XDP_HAS_FRAGS): it reads headers only, all in the first buffer, so a
+ * jumbo frame in several buffers is steered like any other; a driver refuses an MTU above a page to
+ * a program without it (veth with XDP), and an AF_XDP socket bound with XDP_USE_SG takes the chain. */
+SEC("xdp.frags")
 int smx_steer(struct xdp_md *ctx)
 {
 	return steer(ctx, 0);
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int smx_steer_bound(struct xdp_md *ctx)
 {
 	return steer(ctx, 1);

@@ -78,21 +78,39 @@ static void if_driver(const char *ifname, char *out, size_t cap)
 	close(fd);
 }
 
-static int check_opts(struct xsk_dev *xd, const struct xsk_dev_opts *o, uint32_t *count,
+/* The largest untagged frame a multi-buffer socket takes: a 9,216-byte MTU (the jumbo size switches
+ * commonly allow) and its Ethernet header. Bounds the run of chunks each frame takes. */
+#define XSK_MAX_JUMBO_FRAME (9216 + ETH_HDR_LEN)
+
+/* Whether the MTU's frames (tagged) outgrow one chunk, which holds chunk - XDP_PACKET_HEADROOM
+ * bytes on receive (copy mode puts the headroom in the chunk; drivers in zero-copy do likewise). */
+static bool needs_multi_buffer(int mtu, uint32_t chunk)
+{
+	return mtu > 0 && (uint32_t)mtu + ETH_HDR_LEN + VLAN_TAG_LEN > chunk - XDP_PACKET_HEADROOM;
+}
+
+static int check_opts(struct xsk_dev *xd, const struct xsk_dev_opts *o, bool jumbo, uint32_t *count,
 		      uint32_t *rx_size, uint32_t *tx_size)
 {
-	xd->frame_size = or_default(o->frame_size, XSK_UMEM__DEFAULT_FRAME_SIZE);
-	xd->fill_size = or_default(o->fill_size, XSK_RING_PROD__DEFAULT_NUM_DESCS);
+	xd->chunk_size = or_default(o->frame_size, XSK_UMEM__DEFAULT_FRAME_SIZE);
+	xd->frame_size = xd->chunk_size;
+	/* Jumbo frames: a frame is a run of chunks (a power of two, for the pool's shift) holding the
+	 * largest tagged frame, and fewer frames by default so the UMEM stays near its usual size. */
+	xd->fill_size = or_default(o->fill_size, jumbo ? 512 : XSK_RING_PROD__DEFAULT_NUM_DESCS);
+	*count = or_default(o->frame_count, jumbo ? 1024 : 4096);
 	xd->comp_size = or_default(o->comp_size, XSK_RING_CONS__DEFAULT_NUM_DESCS);
 	xd->batch = or_default(o->batch_size, 64);
-	*count = or_default(o->frame_count, 4096);
 	*rx_size = or_default(o->rx_size, XSK_RING_CONS__DEFAULT_NUM_DESCS);
 	*tx_size = or_default(o->tx_size, XSK_RING_PROD__DEFAULT_NUM_DESCS);
 
-	/* Aligned UMEM chunks: a power of two from 2048 up to the page size. */
-	if (!is_pow2(xd->frame_size) || xd->frame_size < 2048 ||
-	    xd->frame_size > (uint32_t)sysconf(_SC_PAGESIZE))
-		return xsk_fail(&xd->log, EINVAL, "frame size %u: must be 2048 or 4096", xd->frame_size);
+	/* Aligned UMEM chunks: a power of two from 2048 up to the page size (net/xdp/xdp_umem.c; larger
+	 * chunks are refused, whence multi-buffer for jumbo frames). */
+	if (!is_pow2(xd->chunk_size) || xd->chunk_size < 2048 ||
+	    xd->chunk_size > (uint32_t)sysconf(_SC_PAGESIZE))
+		return xsk_fail(&xd->log, EINVAL, "frame size %u: must be 2048 or 4096", xd->chunk_size);
+	if (jumbo)
+		while (xd->frame_size < XSK_MAX_JUMBO_FRAME + VLAN_TAG_LEN)
+			xd->frame_size *= 2;
 	if (!is_pow2(xd->fill_size) || !is_pow2(xd->comp_size) || !is_pow2(*rx_size) ||
 	    !is_pow2(*tx_size))
 		return xsk_fail(&xd->log, EINVAL, "ring sizes must be powers of two (fill %u, comp %u, "
@@ -111,10 +129,9 @@ static int check_opts(struct xsk_dev *xd, const struct xsk_dev_opts *o, uint32_t
 	return 0;
 }
 
-static int check_interface(struct xsk_dev *xd, const char *ifname, uint32_t queue)
+static int check_interface(struct xsk_dev *xd, const char *ifname, uint32_t queue, int *mtu)
 {
 	uint32_t nq;
-	int mtu;
 	int err;
 
 	err = xsk_ifindex(&xd->log, ifname);
@@ -125,14 +142,23 @@ static int check_interface(struct xsk_dev *xd, const char *ifname, uint32_t queu
 	if (nq && queue >= nq)
 		return xsk_fail(&xd->log, EINVAL, "queue %u out of range: %s has %u RX queue%s (0..%u)",
 				queue, ifname, nq, nq == 1 ? "" : "s", nq - 1);
-	mtu = if_mtu(ifname);
-	xd->max_frame = xd->frame_size - XDP_PACKET_HEADROOM;
-	xd->max_frame_tagged = xd->max_frame;
+	*mtu = if_mtu(ifname);
+	return 0;
+}
+
+/* The largest frames: the interface's MTU, as far as a chunk (or with multi-buffer, a frame of
+ * chunks up to XSK_MAX_JUMBO_FRAME) holds on receive. */
+static void set_max_frame(struct xsk_dev *xd, int mtu)
+{
+	uint32_t room = xd->multi_buffer ? XSK_MAX_JUMBO_FRAME + VLAN_TAG_LEN :
+					   xd->chunk_size - XDP_PACKET_HEADROOM;
+
+	xd->max_frame = SMX_MIN(room, XSK_MAX_JUMBO_FRAME);
+	xd->max_frame_tagged = room;
 	if (mtu > 0 && (uint32_t)mtu + ETH_HDR_LEN < xd->max_frame) {
 		xd->max_frame = (uint32_t)mtu + ETH_HDR_LEN;
 		xd->max_frame_tagged = SMX_MIN(xd->max_frame + VLAN_TAG_LEN, xd->max_frame_tagged);
 	}
-	return 0;
 }
 
 static int create_umem(struct xsk_dev *xd)
@@ -140,7 +166,7 @@ static int create_umem(struct xsk_dev *xd)
 	struct xsk_umem_config cfg = {
 		.fill_size = xd->fill_size,
 		.comp_size = xd->comp_size,
-		.frame_size = xd->frame_size,
+		.frame_size = xd->chunk_size,
 		.frame_headroom = 0,
 		.flags = 0,
 	};
@@ -176,7 +202,8 @@ static int bind_socket(struct xsk_dev *xd, uint32_t queue, uint32_t rx_size, uin
 		.tx_size = tx_size,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.xdp_flags = 0,
-		.bind_flags = (uint16_t)(mode_flag | (xd->need_wakeup ? XDP_USE_NEED_WAKEUP : 0)),
+		.bind_flags = (uint16_t)(mode_flag | (xd->need_wakeup ? XDP_USE_NEED_WAKEUP : 0) |
+					 (xd->multi_buffer ? XDP_USE_SG : 0)),
 	};
 	int tries;
 	int err;
@@ -293,6 +320,7 @@ int xsk_dev_open(const char *ifname, uint32_t queue, const struct xsk_dev_opts *
 	socklen_t len = sizeof(xo);
 	uint32_t count, rx_size, tx_size;
 	struct xsk_dev *xd;
+	int mtu = -1;
 	int err;
 
 	*out = NULL;
@@ -310,14 +338,20 @@ int xsk_dev_open(const char *ifname, uint32_t queue, const struct xsk_dev_opts *
 	xd->busy_poll = opts->busy_poll;
 	xsk_lib_log_begin(&xd->log);
 
-	err = check_opts(xd, opts, &count, &rx_size, &tx_size);
+	/* The options first, before touching any interface; again with the interface's MTU known. */
+	err = check_opts(xd, opts, false, &count, &rx_size, &tx_size);
+	if (!err)
+		err = check_interface(xd, ifname, queue, &mtu);
+	if (!err && needs_multi_buffer(mtu, xd->chunk_size)) {
+		xd->multi_buffer = true;
+		err = check_opts(xd, opts, true, &count, &rx_size, &tx_size);
+	}
 	if (!err)
 		err = xsk_check_caps(&xd->log, XSK_NEED_SOCKET | XSK_NEED_MEMLOCK | (opts->prog ? 0 : XSK_NEED_ATTACH),
 				     (uint64_t)count * xd->frame_size);
-	if (!err)
-		err = check_interface(xd, ifname, queue);
 	if (err)
 		goto fail;
+	set_max_frame(xd, mtu);
 	if (opts->prog) {
 		xd->prog = opts->prog;
 	} else {
@@ -361,8 +395,9 @@ int xsk_dev_open(const char *ifname, uint32_t queue, const struct xsk_dev_opts *
 		set_busy_poll(xd, opts);
 	xsk_dev_fill_top_up(xd);
 	memset(&xd->st, 0, sizeof(xd->st)); /* the first top-up's "ring empty" is not news */
-	xsk_say(&xd->log, XSK_LOG_INFO, "AF_XDP socket on %s queue %u (%s mode, %u frames of %u)",
-		ifname, queue, xd->zerocopy ? "zero-copy" : "copy", count, xd->frame_size);
+	xsk_say(&xd->log, XSK_LOG_INFO, "AF_XDP socket on %s queue %u (%s mode, %u frames of %u%s)",
+		ifname, queue, xd->zerocopy ? "zero-copy" : "copy", count, xd->frame_size,
+		xd->multi_buffer ? ", multi-buffer" : "");
 	xsk_lib_log_end();
 	*out = xd;
 	return 0;

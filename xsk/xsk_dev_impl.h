@@ -9,6 +9,14 @@
 #include "xsk_internal.h"
 #include "xsk_pool.h"
 
+/* Multi-buffer AF_XDP (Linux 6.6), missing from older uapi headers. */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+
 struct xsk_dev {
 	struct dev dev; /* first, so the stack's struct dev * is this device */
 	struct xsk_ring_cons rx;
@@ -17,7 +25,18 @@ struct xsk_dev {
 	struct xsk_ring_cons comp;
 	struct xsk_pool pool;
 	uint8_t *area;        /* the UMEM */
+	/* A frame of the pool: one UMEM chunk, or with multi-buffer (jumbo MTU, XDP_USE_SG) a run of
+	 * 2^n consecutive chunks, so a frame larger than a chunk is built contiguously and sent as a
+	 * chain of descriptors (XDP_PKT_CONTD) without a copy. */
 	uint32_t frame_size;
+	uint32_t chunk_size;    /* the UMEM chunk: what one descriptor may hold */
+	bool multi_buffer;      /* bound with XDP_USE_SG */
+	/* A received chain being linearized into rx_chain (a fresh frame): its length so far, and
+	 * whether it is being dropped (no frame free, or too long). */
+	uint64_t rx_chain;
+	uint32_t rx_chain_len;
+	bool rx_chain_open;
+	bool rx_chain_drop;
 	uint32_t batch;
 	uint32_t fill_size;
 	uint32_t comp_size;

@@ -2,6 +2,7 @@
  * place and queued on the TX ring, completions recycled, the fill ring topped up. No allocation; the
  * only syscalls are the wake-ups the kernel asks for (need_wakeup), or every poll with busy polling. */
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "xsk_dev_impl.h"
@@ -9,6 +10,8 @@
 /* Copy mode sends at most this many frames per sendto (the kernel's TX budget) and says EAGAIN
  * when more are waiting. */
 #define XSK_COPY_TX_BUDGET 32
+/* No frame held (a chain being dropped for want of one). */
+#define XSK_NO_FRAME UINT64_MAX
 
 static struct xsk_dev *to_xsk(struct dev *dev)
 {
@@ -62,6 +65,10 @@ uint32_t xsk_dev_reclaim(struct xsk_dev *xd)
 	for (i = 0; i < n; i++) {
 		uint64_t addr = *xsk_ring_cons__comp_addr(&xd->comp, idx + i);
 
+		/* A chained frame completes once per descriptor: the first, in the frame's first chunk,
+		 * frees it (the kernel completes a packet's descriptors together); the rest are no news. */
+		if ((addr & (xd->frame_size - 1)) >= xd->chunk_size)
+			continue;
 		if (!xsk_pool_move(&xd->pool, addr, XSK_FRAME_TX_KERNEL, XSK_FRAME_FREE))
 			xd->st.tx_invalid++; /* not a frame we sent: never seen, but never trusted */
 	}
@@ -140,6 +147,49 @@ static void tx_publish(struct xsk_dev *xd)
 	}
 }
 
+/* Multi-buffer receive (XDP_USE_SG): a frame larger than a chunk arrives as descriptors flagged
+ * XDP_PKT_CONTD but the last. The stack takes a frame as one span, so the chain is copied into a
+ * free frame (a run of chunks, room for the largest) and its chunks go back at once; the copy is
+ * for jumbo frames only. A chain may straddle two bursts. Returns whether *out is a whole frame. */
+static bool rx_chain_add(struct xsk_dev *xd, const struct xdp_desc *d, struct dev_frame *out)
+{
+	bool last = !(d->options & XDP_PKT_CONTD);
+	uint64_t offset = d->addr & (xd->frame_size - 1);
+
+	if (!xd->rx_chain_open) {
+		xd->rx_chain_open = true;
+		xd->rx_chain_len = 0;
+		xd->rx_chain_drop = xsk_pool_take(&xd->pool, &xd->rx_chain, 1, XSK_FRAME_RX_HELD) != 1;
+		if (xd->rx_chain_drop)
+			xd->rx_chain = XSK_NO_FRAME;
+	}
+	if (!xsk_pool_move(&xd->pool, d->addr, XSK_FRAME_RX_KERNEL, XSK_FRAME_FREE)) {
+		xd->st.rx_invalid++;
+		xd->rx_chain_drop = true;
+	} else if (!xd->rx_chain_drop && offset + d->len <= xd->chunk_size &&
+		   d->len <= xd->max_frame_tagged - xd->rx_chain_len) {
+		memcpy(xd->area + xd->rx_chain + xd->rx_chain_len, xd->area + d->addr, d->len);
+		xd->rx_chain_len += d->len;
+	} else {
+		xd->rx_chain_drop = true;
+	}
+	if (!last)
+		return false;
+	xd->rx_chain_open = false;
+	if (xd->rx_chain_drop || xd->rx_chain_len == 0) {
+		xd->st.rx_chain_dropped++;
+		if (xd->rx_chain != XSK_NO_FRAME)
+			xsk_pool_move(&xd->pool, xd->rx_chain, XSK_FRAME_RX_HELD, XSK_FRAME_FREE);
+		return false;
+	}
+	xd->st.rx_linearized++;
+	out->data = xd->area + xd->rx_chain;
+	out->len = xd->rx_chain_len;
+	out->cap = 0;
+	out->handle = xd->rx_chain;
+	return true;
+}
+
 static size_t xsk_rx_burst(struct dev *dev, struct dev_frame *frames, size_t max, smx_instant now)
 {
 	struct xsk_dev *xd = to_xsk(dev);
@@ -163,6 +213,11 @@ static size_t xsk_rx_burst(struct dev *dev, struct dev_frame *frames, size_t max
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&xd->rx, idx + i);
 
+		if (__builtin_expect((d->options & XDP_PKT_CONTD) || xd->rx_chain_open, 0)) {
+			if (rx_chain_add(xd, d, &frames[got]))
+				got++;
+			continue;
+		}
 		if (!xsk_pool_move(&xd->pool, d->addr, XSK_FRAME_RX_KERNEL, XSK_FRAME_RX_HELD)) {
 			xd->st.rx_invalid++;
 			continue;
@@ -211,28 +266,59 @@ static bool xsk_tx_reserve(struct dev *dev, struct dev_frame *frame, smx_instant
 	return true;
 }
 
+/* Descriptors a frame of len bytes at addr takes: one per chunk it touches (a frame beyond its
+ * first chunk goes as a multi-buffer chain, XDP_PKT_CONTD on all but the last). */
+static uint32_t tx_desc_count(const struct xsk_dev *xd, uint64_t addr, uint32_t len)
+{
+	uint32_t first = xd->chunk_size - (uint32_t)(addr & (xd->chunk_size - 1));
+
+	return len <= first ? 1 : 1 + (len - first + xd->chunk_size - 1) / xd->chunk_size;
+}
+
+static void tx_write_chain(struct xsk_dev *xd, uint32_t idx, uint32_t ndesc, uint64_t addr, uint32_t len)
+{
+	uint32_t k;
+
+	for (k = 0; k < ndesc; k++) {
+		struct xdp_desc *d = xsk_ring_prod__tx_desc(&xd->tx, idx + k);
+		uint32_t room = xd->chunk_size - (uint32_t)(addr & (xd->chunk_size - 1));
+
+		d->addr = addr;
+		d->len = len < room ? len : room;
+		d->options = k + 1 < ndesc ? XDP_PKT_CONTD : 0;
+		addr += d->len;
+		len -= d->len;
+	}
+	xd->st.tx_chained++;
+}
+
 /* Put a frame (already in state TX_KERNEL) on the TX ring. false: the ring stayed full, the frame is
  * back in the pool and counted. */
 static bool tx_enqueue(struct xsk_dev *xd, uint64_t addr, uint32_t len)
 {
 	struct xdp_desc *d;
 	uint32_t idx;
+	uint32_t ndesc = tx_desc_count(xd, addr, len);
 
-	if (xsk_ring_prod__reserve(&xd->tx, 1, &idx) != 1) {
+	if (xsk_ring_prod__reserve(&xd->tx, ndesc, &idx) != ndesc) {
 		/* Full: hand over what is queued and let the kernel make room once. */
 		tx_publish(xd);
 		xsk_dev_reclaim(xd);
-		if (xsk_ring_prod__reserve(&xd->tx, 1, &idx) != 1) {
+		if (xsk_ring_prod__reserve(&xd->tx, ndesc, &idx) != ndesc) {
 			xd->st.tx_ring_full++;
 			xsk_pool_move(&xd->pool, addr, XSK_FRAME_TX_KERNEL, XSK_FRAME_FREE);
 			return false;
 		}
 	}
-	d = xsk_ring_prod__tx_desc(&xd->tx, idx);
-	d->addr = addr;
-	d->len = len;
-	d->options = 0;
-	xd->tx_unpublished++;
+	if (ndesc == 1) {
+		d = xsk_ring_prod__tx_desc(&xd->tx, idx);
+		d->addr = addr;
+		d->len = len;
+		d->options = 0;
+	} else {
+		tx_write_chain(xd, idx, ndesc, addr, len);
+	}
+	xd->tx_unpublished += ndesc;
 	xd->st.tx_frames++;
 	/* Keep batches reasonable even if the caller never flushes mid-burst. */
 	if (xd->tx_unpublished >= xd->batch)

@@ -40,6 +40,7 @@ struct srv_opts {
 	unsigned stats_secs; /* 0: only at exit */
 	uint16_t echo_port;
 	uint32_t udp_max;   /* largest UDP payload the echo socket takes and sends back */
+	uint16_t mtu;       /* the interface's MTU (0: the device's, from IFACE's MTU) */
 	uint32_t tcp_conns; /* TCP connection slots per queue (0: no TCP services) */
 	uint32_t tcp_rto_min_ms;
 	uint32_t tcp_buf;   /* send and receive buffer per TCP connection, bytes */

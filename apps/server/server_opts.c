@@ -47,6 +47,8 @@ static const char usage[] =
 	"                       sees as network loss), tx, or both (default)\n"
 	"  --seed N             seed of the fault injector (default 1)\n"
 	"  --port PORT          UDP echo port (default 6969)\n"
+	"  --mtu BYTES          largest IPv4 packet sent (68..9216; default: IFACE's MTU, jumbo frames\n"
+	"                       included); TCP's MSS and unfragmented UDP follow it\n"
 	"  --udp-max BYTES      largest UDP datagram echoed (payload, 1..65507; default 65507): larger\n"
 	"                       than the MTU they come and go as IPv4 fragments. Memory: 320 x BYTES,\n"
 	"                       touched only by datagrams not echoed at once\n"
@@ -85,7 +87,7 @@ enum {
 	OPT_PCAP, OPT_DROP, OPT_CORRUPT, OPT_SEED, OPT_PORT, OPT_STATS, OPT_TCP_CONNS, OPT_TCP_RTO_MIN,
 	OPT_TCP_BUF, OPT_TCP_LOG, OPT_FAULT_DIR, OPT_FORCE, OPT_VERSION, OPT_VLAN,
 };
-enum { OPT_UDP_MAX = 1000 }; /* apart from the list above, which others extend */
+enum { OPT_UDP_MAX = 1000, OPT_MTU }; /* apart from the list above, which others extend */
 
 static const struct option long_opts[] = {
 	{"ip", required_argument, NULL, OPT_IP},
@@ -104,6 +106,7 @@ static const struct option long_opts[] = {
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"port", required_argument, NULL, OPT_PORT},
 	{"udp-max", required_argument, NULL, OPT_UDP_MAX},
+	{"mtu", required_argument, NULL, OPT_MTU},
 	{"stats", required_argument, NULL, OPT_STATS},
 	{"tcp-conns", required_argument, NULL, OPT_TCP_CONNS},
 	{"tcp-rto-min", required_argument, NULL, OPT_TCP_RTO_MIN},
@@ -203,6 +206,11 @@ static const char *apply(struct srv_opts *o, int c, const char *arg)
 		if (parse_uint(arg, 65507, &v) < 0 || v == 0)
 			return "must be bytes, 1..65507";
 		o->udp_max = (uint32_t)v;
+		return NULL;
+	case OPT_MTU:
+		if (parse_uint(arg, 9216, &v) < 0 || v < 68) /* RFC 791: 68; the jumbo frames AF_XDP takes */
+			return "must be bytes, 68..9216";
+		o->mtu = (uint16_t)v;
 		return NULL;
 	case OPT_TCP_BUF:
 		/* At least one full-size segment each way; at most what the stack's rings allow. */

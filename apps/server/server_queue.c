@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "server.h"
+#include "smolxdp/wire/ethernet.h"
 
 #define SLEEP_MAX_MS 100 /* wake at least this often to notice a stop request */
 
@@ -90,11 +91,14 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 	if (err < 0)
 		return err;
 
+	struct dev_caps caps;
+	dev_get_caps(q->dev, &caps); /* the device's largest frame follows IFACE's MTU (jumbo too) */
 	struct iface_config cfg = {
 		.mac = o->mac,
 		.addrs = {o->ip},
 		.addr_count = 1,
 		.gateway = o->gateway,
+		.mtu = o->mtu ? o->mtu : (uint16_t)SMX_MIN(caps.max_frame - ETH_HEADER_LEN, 65535u),
 		.vlan_id = o->vlan_id,
 		.vlan_prio = o->vlan_prio,
 		.seed = (uint64_t)now_us() ^ ((uint64_t)queue << 48),
@@ -106,7 +110,8 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 		return -ENOMEM;
 	q->iface = iface_init(q->iface_mem, n, &cfg, q->dev);
 	if (!q->iface) {
-		fprintf(stderr, "smolxdp-server: the interface refused its configuration (MTU too small?)\n");
+		fprintf(stderr, "smolxdp-server: the interface refused its configuration (MTU %u: more than "
+			"the device's %u, or too small?)\n", cfg.mtu, caps.max_frame - ETH_HEADER_LEN);
 		return -EINVAL;
 	}
 
@@ -281,6 +286,7 @@ void srv_queue_print_stats(struct srv_queue *q, FILE *out, bool all)
 			{ "drop_udp_malformed", u->rx_malformed },   { "drop_udp_bad_checksum", u->rx_bad_checksum },
 			{ "drop_udp_no_socket", u->rx_no_socket },   { "drop_udp_buffer_full", u->rx_buffer_full },
 			{ "drop_udp_too_big", u->rx_too_big },       { "drop_udp_tx_no_buffer", u->tx_no_buffer },
+			{ "udp_pmtu_reductions", u->pmtu_reductions }, { "drop_udp_pmtu_unverified", u->pmtu_unverified },
 		};
 		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 			if (all || rows[i].v)
@@ -300,6 +306,10 @@ void srv_queue_print_stats(struct srv_queue *q, FILE *out, bool all)
 			(unsigned long long)xs.tx_frames, (unsigned long long)xs.kicks, (unsigned long long)xs.rx_dropped,
 			(unsigned long long)xs.rx_ring_full, (unsigned long long)xs.fill_ring_empty,
 			(unsigned long long)xs.tx_ring_full);
+	if (xs.rx_linearized || xs.rx_chain_dropped || xs.tx_chained)
+		fprintf(out, "  xsk multi-buffer: rx_linearized %llu, rx_chain_dropped %llu, tx_chained %llu\n",
+			(unsigned long long)xs.rx_linearized, (unsigned long long)xs.rx_chain_dropped,
+			(unsigned long long)xs.tx_chained);
 }
 
 void srv_queue_close(struct srv_queue *q)

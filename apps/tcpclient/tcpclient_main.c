@@ -20,6 +20,7 @@
 #include "smolxdp/dev_fault.h"
 #include "smolxdp/iface.h"
 #include "smolxdp/tcp.h"
+#include "smolxdp/wire/ethernet.h"
 #include "smolxdp/xsk_dev.h"
 #include "smolxdp/xsk_prog.h"
 #include "smolxdp/xsk_rss.h"
@@ -34,6 +35,7 @@ struct cli_opts {
 	ipv4_addr gateway;
 	uint16_t vlan_id;  /* 802.1Q VLAN (0: untagged) */
 	uint8_t vlan_prio;
+	uint16_t mtu;      /* 0: the device's (IFACE's MTU) */
 	enum xsk_bind_mode bind_mode;
 	ipv4_addr server;
 	uint16_t port;
@@ -99,6 +101,7 @@ static const char usage[] =
 	"  --vlan ID[:PCP]      on IEEE 802.1Q VLAN ID (1..4094), sending with priority PCP (0..7,\n"
 	"                       default 0) (default: untagged)\n"
 	"  --copy | --zero-copy AF_XDP bind mode (default: zero-copy if the driver can)\n"
+	"  --mtu BYTES          largest IPv4 packet (68..9216; default: IFACE's MTU, jumbo included)\n"
 	"  --connect ADDR:PORT  the server (required)\n"
 	"  --send BYTES         bytes to send (default 0)\n"
 	"  --expect BYTES       bytes the server must send back (default 0)\n"
@@ -232,6 +235,11 @@ static const char *apply(struct cli_opts *o, int c, const char *arg)
 	case 'L':
 		o->label = arg;
 		return NULL;
+	case 'M':
+		if (parse_u64(arg, &v) < 0 || v < 68 || v > 9216) /* RFC 791: 68; AF_XDP's jumbo frames */
+			return "must be bytes, 68..9216";
+		o->mtu = (uint16_t)v;
+		return NULL;
 	}
 	return "unexpected option";
 }
@@ -272,6 +280,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		{ "drop-chance", required_argument, NULL, 'X' }, { "seed", required_argument, NULL, 'S' },
 		{ "tcp-buf", required_argument, NULL, 'W' },  { "force", no_argument, NULL, 'F' },
 		{ "version", no_argument, NULL, 'V' },        { "vlan", required_argument, NULL, 'Q' },
+		{ "mtu", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_ip = false;
@@ -395,11 +404,14 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 		return err;
 	}
 	cli_pick_port(k, o);
+	struct dev_caps caps;
+	dev_get_caps(xsk_dev_as_dev(k->xd), &caps); /* its largest frame follows IFACE's MTU */
 	struct iface_config ic = {
 		.mac = o->mac,
 		.addrs = { o->ip },
 		.addr_count = 1,
 		.gateway = o->gateway,
+		.mtu = o->mtu ? o->mtu : (uint16_t)SMX_MIN(caps.max_frame - ETH_HEADER_LEN, 65535u),
 		.vlan_id = o->vlan_id,
 		.vlan_prio = o->vlan_prio,
 		.seed = now_us(),

@@ -321,9 +321,10 @@ void iface_views_settle(struct iface *ifc);
 
 /* Fragmentation on send (ip_frag.c) */
 void ip_frag_layout(struct smx_carve *c, const struct iface_config *cfg, struct iface *ifc);
-/* iface_ip_begin for l4_len over the MTU, once routed: lends the staging buffer. */
+/* iface_ip_begin for l4_len over the MTU, once routed: lends the staging buffer. Fragments of at
+ * most mtu bytes (a path MTU below the interface's), or 0: the interface's. */
 enum ip_tx_err ip_frag_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
-			     struct ip_tx *tx);
+			     uint16_t mtu, struct ip_tx *tx);
 void ip_frag_commit(struct iface *ifc, struct ip_tx *tx, size_t l4_len);
 void ip_frag_abort(struct iface *ifc, struct ip_tx *tx);
 /* Emits ip's header in front of tx->l4 and sends what tx holds (or queues it for ARP) (ip_out.c). */

@@ -7,7 +7,8 @@
  * send stays zero-copy. One buffer is enough: begin and commit come in pairs within one call of the
  * transport, but for an app's zero-copy UDP send, which holds it until its commit (a large send
  * meanwhile is refused for now, counted drop_frag_tx_busy, and retried as any send without a frame).
- * Fragments carry no DF; their IDs come from a counter of their own, seeded at init, so that one ID
+ * A transport that learned a smaller path MTU to dst (RFC 1191; UDP) asks for fragments of that
+ * size (begin_frag). Fragments carry no DF; their IDs come from a counter of their own, seeded at init, so that one ID
  * recurs only after 65,536 fragmented datagrams (RFC 6864 4.3), however many atomic ones go between. */
 #include "iface_internal.h"
 
@@ -22,7 +23,7 @@ void ip_frag_layout(struct smx_carve *c, const struct iface_config *cfg, struct 
 }
 
 enum ip_tx_err ip_frag_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
-			     struct ip_tx *tx)
+			     uint16_t mtu, struct ip_tx *tx)
 {
 	if (l4_len > ifc->frag_stage_cap)
 		return IP_TX_TOO_BIG;
@@ -39,7 +40,7 @@ enum ip_tx_err ip_frag_begin(struct iface *ifc, ipv4_addr src, ipv4_addr dst, ui
 	tx->priv_kind = TX_KIND_STAGE;
 	tx->priv_frame = ifc->frag_stage;
 	tx->priv_cap = ifc->frag_stage_cap;
-	tx->priv_handle = 0;
+	tx->priv_handle = mtu >= 68 && mtu < ifc->mtu ? mtu : ifc->mtu; /* the fragments' MTU */
 	return IP_TX_OK;
 }
 
@@ -56,7 +57,7 @@ void ip_frag_abort(struct iface *ifc, struct ip_tx *tx)
 void ip_frag_commit(struct iface *ifc, struct ip_tx *tx, size_t l4_len)
 {
 	const uint8_t *stage = tx->l4;
-	size_t per = ((size_t)ifc->mtu - IPV4_HEADER_LEN) & ~(size_t)7; /* RFC 791: 8-byte units */
+	size_t per = ((size_t)tx->priv_handle - IPV4_HEADER_LEN) & ~(size_t)7; /* RFC 791: 8-byte units */
 	size_t n = l4_len == 0 ? 1 : (l4_len + per - 1) / per;
 	struct ipv4_repr ip = {
 		.src = tx->src,

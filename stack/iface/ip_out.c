@@ -132,7 +132,7 @@ static inline __attribute__((always_inline)) enum ip_tx_err ip_begin(struct ifac
 	}
 	/* Over the MTU: built whole in the staging buffer, cut into fragments at commit (ip_frag.c). */
 	if (l4_len > (size_t)ifc->mtu - IPV4_HEADER_LEN)
-		return ip_frag_begin(ifc, r.src, dst, proto, l4_len, tx);
+		return ip_frag_begin(ifc, r.src, dst, proto, l4_len, 0, tx);
 	/* begin_in_frame is folded into this, the path of every packet (always_inline: ip_begin itself is
 	 * inlined in two places). */
 	const struct eth_addr *mac = NULL;
@@ -265,13 +265,8 @@ void iface_sender_setup(struct iface *ifc)
 }
 
 /* A transport's sender: the same, but a refused buffer is noted as what blocks that transport. */
-static enum ip_tx_err l4_sender_begin(void *ctx, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
-				      struct ip_tx *tx)
+static void l4_note_blocked(struct iface_l4 *l4, struct iface *ifc, enum ip_tx_err e)
 {
-	struct iface_l4 *l4 = ctx;
-	struct iface *ifc = l4->ifc;
-	enum ip_tx_err e = ip_begin(ifc, src, dst, proto, l4_len, tx);
-
 	if (e == IP_TX_NO_BUFFER) {
 		/* The staging buffer, lent to an app's send, comes back at its commit: as a frame would. */
 		if (ifc->tx_fail == IFACE_DROP_TX_NO_FRAME || ifc->tx_fail == IFACE_DROP_FRAG_TX_BUSY) {
@@ -281,6 +276,38 @@ static enum ip_tx_err l4_sender_begin(void *ctx, ipv4_addr src, ipv4_addr dst, u
 			l4->blocked = L4_BLOCKED_ARP_SLOT;
 		}
 	}
+}
+
+static enum ip_tx_err l4_sender_begin(void *ctx, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
+				      struct ip_tx *tx)
+{
+	struct iface_l4 *l4 = ctx;
+	enum ip_tx_err e = ip_begin(l4->ifc, src, dst, proto, l4_len, tx);
+
+	if (e != IP_TX_OK)
+		l4_note_blocked(l4, l4->ifc, e);
+	return e;
+}
+
+/* A datagram over a path MTU the transport learned (RFC 1191), below the interface's: fragments of
+ * that size, as Linux does for a socket whose route has a smaller PMTU. */
+static enum ip_tx_err l4_sender_begin_frag(void *ctx, ipv4_addr src, ipv4_addr dst, uint8_t proto,
+					   size_t l4_len, uint16_t mtu, struct ip_tx *tx)
+{
+	struct iface_l4 *l4 = ctx;
+	struct iface *ifc = l4->ifc;
+	struct route r;
+	enum ip_tx_err e;
+
+	if (mtu >= ifc->mtu || l4_len + IPV4_HEADER_LEN <= mtu)
+		return l4_sender_begin(ctx, src, dst, proto, l4_len, tx);
+	if (!route_find(ifc, src, dst, &r)) {
+		iface_count(ifc, IFACE_DROP_TX_NO_ROUTE);
+		return IP_TX_NO_ROUTE;
+	}
+	e = ip_frag_begin(ifc, r.src, dst, proto, l4_len, mtu, tx);
+	if (e != IP_TX_OK)
+		l4_note_blocked(l4, ifc, e);
 	return e;
 }
 
@@ -304,6 +331,7 @@ void iface_l4_sender_setup(struct iface *ifc, struct iface_l4 *l4)
 	l4->ifc = ifc;
 	l4->tx.ctx = l4;
 	l4->tx.begin = l4_sender_begin;
+	l4->tx.begin_frag = l4_sender_begin_frag;
 	l4->tx.commit = l4_sender_commit;
 	l4->tx.abort = l4_sender_abort;
 	l4->tx.is_local = l4_sender_is_local;

@@ -12,18 +12,6 @@
 #define TCP_PMTU_MIN 552u
 #define TCP_PMTU_TIMEOUT (10ull * 60 * 1000000) /* RFC 1191 6.3: 10 minutes */
 
-/* RFC 1191 7's plateaus, for routers that report no MTU (next_mtu 0, RFC 1191 5): the largest below
- * the size of the datagram that was too big. */
-static uint32_t tcp_pmtu_plateau(uint32_t too_big)
-{
-	static const uint16_t plateaus[] = { 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68 };
-
-	for (size_t i = 0; i < sizeof(plateaus) / sizeof(plateaus[0]); i++)
-		if (plateaus[i] < too_big)
-			return plateaus[i];
-	return 68;
-}
-
 /* The MSS we offer: the sender's MTU's (tcp_mss_for_mtu), or the config's if smaller. */
 uint16_t tcp_our_mss(const struct tcp_stack *s, const struct ip_sender *tx)
 {
@@ -37,7 +25,7 @@ uint16_t tcp_our_mss(const struct tcp_stack *s, const struct ip_sender *tx)
 
 void tcp_pmtu_reduce(struct tcp_stack *s, struct tcp_conn *c, uint16_t next_mtu, smx_instant now)
 {
-	uint32_t mtu = next_mtu ? next_mtu : tcp_pmtu_plateau(c->snd_mss + 40u);
+	uint32_t mtu = next_mtu ? next_mtu : icmpv4_mtu_plateau(c->snd_mss + 40u);
 	uint32_t mss;
 
 	if (mtu < TCP_PMTU_MIN)

@@ -94,6 +94,8 @@ static void udp_finish(struct udp_socket *s, const struct ip_sender *ip, struct 
 	};
 
 	udp_emit(&u, tx->src, tx->dst, tx->l4, tx->l4_cap);
+	if (len > UDP_PMTU_MIN - IPV4_HEADER_LEN - UDP_HEADER_LEN) /* else it draws no ICMP to check */
+		udp_pmtu_sent(s, tx->dst, tx->l4);
 	ip->commit(ip->ctx, tx, UDP_HEADER_LEN + len);
 	s->stats.tx_datagrams++;
 	s->stats.tx_bytes += len;
@@ -116,6 +118,14 @@ enum udp_err udp_send_now(struct udp_socket *s, const void *data, size_t len, ip
 	return UDP_OK;
 }
 
+/* The path MTU to dst, else the interface's (u->tx set). */
+static inline uint16_t udp_path_mtu(const struct udp_stack *u, ipv4_addr dst)
+{
+	uint16_t mtu = udp_pmtu_peek(u, dst);
+
+	return mtu ? mtu : u->tx->mtu;
+}
+
 static enum udp_err udp_check_send(const struct udp_socket *s, size_t len, ipv4_addr dst, uint16_t dst_port)
 {
 	if (!s->stack)
@@ -126,9 +136,14 @@ static enum udp_err udp_check_send(const struct udp_socket *s, size_t len, ipv4_
 		return UDP_ERR_NO_ROUTE;
 	/* Larger than the MTU: the interface sends it as fragments, unless the socket said not to. */
 	if (len > UDP_MAX_PAYLOAD ||
-	    (s->cfg.dont_frag && len > (size_t)s->stack->tx->mtu - IPV4_HEADER_LEN - UDP_HEADER_LEN))
+	    (s->cfg.dont_frag && len > (size_t)udp_path_mtu(s->stack, dst) - IPV4_HEADER_LEN - UDP_HEADER_LEN))
 		return UDP_ERR_TOO_BIG;
 	return UDP_OK;
+}
+
+uint16_t udp_socket_path_mtu(const struct udp_socket *s, ipv4_addr dst)
+{
+	return s->stack && s->stack->tx ? udp_path_mtu(s->stack, dst) : 0;
 }
 
 enum udp_err udp_socket_send_to(struct udp_socket *s, const void *data, size_t len, ipv4_addr dst,

@@ -20,6 +20,8 @@ static void udp_stack_config_complete(struct udp_config *c)
 {
 	if (c->max_sockets == 0)
 		c->max_sockets = 64;
+	if (c->pmtu_entries == 0)
+		c->pmtu_entries = 16;
 }
 
 static void udp_stack_layout(struct smx_carve *c, const struct udp_config *cfg, struct udp_stack **u)
@@ -28,9 +30,11 @@ static void udp_stack_layout(struct smx_carve *c, const struct udp_config *cfg, 
 
 	*u = smx_carve_take(c, sizeof(struct udp_stack));
 	struct udp_socket **b = smx_carve_take(c, buckets * sizeof(struct udp_socket *));
+	if (c->base)
+		memset(*u, 0, sizeof(**u));
+	udp_pmtu_layout(c, cfg, *u);
 	if (!c->base)
 		return;
-	memset(*u, 0, sizeof(**u));
 	memset(b, 0, buckets * sizeof(struct udp_socket *));
 	(*u)->buckets = b;
 	(*u)->mask = buckets - 1;
@@ -303,6 +307,7 @@ static bool udp_h_output(void *ctx, smx_instant now, const struct ip_sender *tx)
 {
 	struct udp_stack *u = ctx;
 
+	u->now = now; /* for the path MTUs' age */
 	return u->tx_list ? udp_drain(u) : false;
 }
 
@@ -318,13 +323,21 @@ static bool udp_h_icmp_error(void *ctx, smx_instant now, const struct icmpv4_rep
 	struct udp_stack *u = ctx;
 	struct udp_socket *s;
 
+	uint16_t mtu = 0;
+
+	if (now > u->now)
+		u->now = now;
 	if (!icmp->quote_has_ports || !(s = udp_lookup(u, icmp->quote_ip.src, icmp->quote_src_port)))
 		return false;
+	if (icmp->type == ICMPV4_DEST_UNREACH && icmp->code == ICMPV4_UNREACH_FRAG_NEEDED &&
+	    !udp_pmtu_icmp(u, s, icmp, &mtu))
+		return false; /* RFC 5927: it quotes nothing we sent */
 	s->has_error = true;
 	s->error.icmp_type = icmp->type;
 	s->error.icmp_code = icmp->code;
 	s->error.remote_addr = icmp->quote_ip.dst;
 	s->error.remote_port = icmp->quote_dst_port;
+	s->error.next_mtu = mtu;
 	s->stats.icmp_errors++;
 	u->stats.icmp_errors++;
 	return true;
@@ -341,7 +354,7 @@ static void udp_h_attach(void *ctx, const struct ip_sender *tx)
 				if (s->zc_active)
 					udp_socket_send_abort(s);
 	}
-	u->tx = tx;
+	udp_pmtu_attach(u, tx);
 }
 
 void udp_handler(struct udp_stack *u, struct l4_handler *h)

@@ -204,3 +204,13 @@ void icmpv4_print(const struct icmpv4_repr *r, struct strbuf *sb)
 	strbuf_puts(sb, ", length ");
 	strbuf_dec(sb, icmpv4_repr_len(r));
 }
+
+uint16_t icmpv4_mtu_plateau(uint32_t too_big)
+{
+	static const uint16_t plateaus[] = { 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68 };
+
+	for (size_t i = 0; i < sizeof(plateaus) / sizeof(plateaus[0]); i++)
+		if (plateaus[i] < too_big)
+			return plateaus[i];
+	return 68;
+}

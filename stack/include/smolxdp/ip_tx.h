@@ -42,6 +42,10 @@ struct ip_sender {
 	/* Whether addr is one of ours (a transport binding to it). May be NULL in test fakes. */
 	bool (*is_local)(void *ctx, ipv4_addr addr);
 	uint16_t mtu; /* largest IPv4 packet, header included */
+	/* Like begin, but what exceeds mtu (a path MTU learned below this sender's, RFC 1191) goes as
+	 * IPv4 fragments of at most mtu bytes. May be NULL in test fakes: then begin. */
+	enum ip_tx_err (*begin_frag)(void *ctx, ipv4_addr src, ipv4_addr dst, uint8_t proto, size_t l4_len,
+				     uint16_t mtu, struct ip_tx *tx);
 };
 
 SMX_API_END

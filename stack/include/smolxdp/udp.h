@@ -29,6 +29,11 @@ enum udp_err {
 struct udp_config {
 	uint32_t max_sockets; /* most sockets bound at once [64] */
 	uint64_t seed;        /* seeds the choice of ephemeral ports */
+	/* Path MTU discovery (RFC 1191): destinations whose smaller path MTU, learned from a validated
+	 * ICMP "fragmentation needed", is remembered [16] (the oldest is forgotten for a new one), and
+	 * for how long before the interface's MTU is tried again [10 minutes, RFC 1191 6.3]. */
+	uint32_t pmtu_entries;
+	smx_instant pmtu_timeout;
 };
 
 /* Stack-wide counters: totals and one per reason a datagram was dropped. */
@@ -42,6 +47,8 @@ struct udp_stats {
 	uint64_t rx_too_big;      /* larger than the socket's receive slots */
 	uint64_t tx_no_buffer;    /* sends refused: no transmit frame or ARP wait slot, and no tx slot */
 	uint64_t icmp_errors;     /* ICMP errors handed to a socket */
+	uint64_t pmtu_reductions; /* path MTUs lowered by ICMP fragmentation needed (RFC 1191) */
+	uint64_t pmtu_unverified; /* fragmentation needed quoting no datagram we sent: ignored */
 };
 
 struct udp_stack;
@@ -62,7 +69,8 @@ struct udp_socket_config {
 	uint32_t tx_slot_size; /* largest payload queued [1472] */
 	/* Datagrams larger than the MTU allows (MTU - 28 bytes of payload) are sent as IPv4 fragments,
 	 * up to 65,507 bytes, as Linux does by default; with dont_frag they are refused (UDP_ERR_TOO_BIG),
-	 * as with Linux's IP_PMTUDISC_DO. Receiving them takes rx_slot_size that large. */
+	 * as with Linux's IP_PMTUDISC_DO. Receiving them takes rx_slot_size that large. The MTU is the
+	 * path's to the destination where one was learned (udp_socket_path_mtu), else the interface's. */
 	bool dont_frag;
 };
 
@@ -78,6 +86,9 @@ struct udp_error {
 	uint8_t icmp_code; /* ICMPV4_DEST_UNREACH + ICMPV4_UNREACH_PORT is "connection refused" */
 	ipv4_addr remote_addr;
 	uint16_t remote_port;
+	/* Fragmentation needed, validated (it quotes a datagram this socket sent): the path MTU to
+	 * remote_addr now used. Otherwise 0. */
+	uint16_t next_mtu;
 };
 
 struct udp_socket_stats {
@@ -121,6 +132,9 @@ enum udp_err udp_socket_recv_view(struct udp_socket *s, const uint8_t **data, si
 				  struct udp_meta *meta);
 size_t udp_socket_rx_queued(const struct udp_socket *s);
 
+/* The largest IPv4 packet towards dst (like Linux's IP_MTU): a path MTU learned from ICMP (RFC 1191)
+ * while it lasts, else the interface's MTU. 0 while unbound or unplugged. */
+uint16_t udp_socket_path_mtu(const struct udp_socket *s, ipv4_addr dst);
 /* The most recent ICMP error not yet taken (like SO_ERROR: one is kept); false if none. */
 bool udp_socket_take_error(struct udp_socket *s, struct udp_error *err);
 const struct udp_socket_stats *udp_socket_get_stats(const struct udp_socket *s);

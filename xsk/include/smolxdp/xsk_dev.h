@@ -22,9 +22,13 @@ enum xsk_bind_mode {
 
 /* Zero means "default" for every number. */
 struct xsk_dev_opts {
-	uint32_t frame_size;  /* UMEM frame: 2048 or 4096 (default 4096) */
-	uint32_t frame_count; /* frames in the UMEM (default 4096); must exceed fill_size */
-	uint32_t fill_size;   /* fill ring (default 2048); also caps the frames lent to RX */
+	uint32_t frame_size;  /* UMEM chunk: 2048 or 4096 (default 4096) */
+	/* Frames in the UMEM (default 4096); must exceed fill_size. Where the interface's MTU needs
+	 * more than one chunk (jumbo frames), the socket is bound for multi-buffer (XDP_USE_SG) and a
+	 * frame is a run of chunks large enough for the MTU (default 1024 of them). */
+	uint32_t frame_count;
+	uint32_t fill_size;   /* fill ring (default 2048; 512 with jumbo frames); also caps the frames
+			       * lent to RX */
 	uint32_t comp_size;   /* completion ring (default 2048); must be >= tx_size */
 	uint32_t rx_size;     /* RX ring (default 2048) */
 	uint32_t tx_size;     /* TX ring (default 2048) */
@@ -57,6 +61,12 @@ struct xsk_dev_stats {
 	uint64_t rx_invalid;       /* rx_release of a frame that was not lent out for RX */
 	uint64_t kicks;            /* wake-up syscalls made (RX and TX) */
 	uint64_t kick_errors;      /* of those, ones failing with a transient errno (not fatal) */
+	/* Multi-buffer (jumbo MTU): frames that came in several descriptors and were copied into one
+	 * contiguous frame; chains dropped (no free frame, or longer than the largest frame); frames
+	 * sent as a chain of descriptors. */
+	uint64_t rx_linearized;
+	uint64_t rx_chain_dropped;
+	uint64_t tx_chained;
 	/* The kernel's XDP_STATISTICS for the socket. */
 	uint64_t rx_dropped;
 	uint64_t rx_invalid_descs;

@@ -61,6 +61,9 @@ size_t icmpv4_emit(const struct icmpv4_repr *r, uint8_t *buf, size_t cap);
  * eqn. 3. Returns bytes written; 0 if cap is too small or req is not an echo request. */
 size_t icmpv4_emit_echo_reply(const struct icmpv4_repr *req, uint8_t *buf, size_t cap);
 void icmpv4_print(const struct icmpv4_repr *r, struct strbuf *sb);
+/* RFC 1191 7's plateaus, for routers that report no MTU in a "fragmentation needed" (next_mtu 0,
+ * RFC 1191 5): the largest below too_big, the size of the datagram that was too big; at least 68. */
+uint16_t icmpv4_mtu_plateau(uint32_t too_big);
 
 SMX_API_END
 
