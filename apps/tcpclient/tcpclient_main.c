@@ -539,7 +539,10 @@ static void cli_close(struct cli *k)
 	free(k->q);
 }
 
-/* Every queue's stack polled once; true if any had work, or frames wait in queue 0's rings. */
+/* Every queue's stack polled once; true if any had work, or frames wait in queue 0's rings. One
+ * thread polls every queue: the client has one connection, and the other queues carry only its
+ * stray frames, so threads would buy nothing but a wake-up for queue 0 whenever another queue hands
+ * it a frame (poll() cannot wait on a ring); the rings themselves work across threads all the same. */
 static bool cli_poll_all(struct cli *k, smx_instant now)
 {
 	bool active = false;

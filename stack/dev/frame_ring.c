@@ -11,6 +11,8 @@
 #define RING_LINE 64
 #define SLOT_HDR 4 /* the frame's length, before its bytes */
 
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the ring's indices must be lock-free atomics");
+
 struct frame_ring {
 	/* Producer's line. */
 	_Alignas(RING_LINE) _Atomic uint32_t tail;

@@ -165,20 +165,22 @@ static uint32_t first_byte_owner(void *ctx, uint32_t self, const uint8_t *f, uin
 	return len && f[0] == 0xff ? DEV_HANDOFF_ALL : (len ? f[0] : 0);
 }
 
-struct two_queues {
-	void *lo_mem[2], *g_mem;
-	struct dev_loopback *lo[2];
+struct queues {
+	uint32_t n;
+	void *lo_mem[3], *g_mem;
+	struct dev_loopback *lo[3];
 	struct dev_handoff_group *g;
-	struct dev *q[2];
+	struct dev *q[3];
 };
 
-static void two_queues_new(struct two_queues *t, uint32_t ring_slots)
+static void queues_new(struct queues *t, uint32_t queues, uint32_t ring_slots)
 {
 	struct dev_loopback_config lc = { .frames = 16, .frame_size = 1514 };
-	struct dev_handoff_config hc = { .queues = 2, .ring_slots = ring_slots, .slot_size = 200,
+	struct dev_handoff_config hc = { .queues = queues, .ring_slots = ring_slots, .slot_size = 200,
 					 .owner = first_byte_owner };
 
-	for (int i = 0; i < 2; i++) {
+	t->n = queues;
+	for (uint32_t i = 0; i < queues; i++) {
 		size_t n = dev_loopback_mem_size(&lc);
 		t->lo_mem[i] = malloc(n);
 		t->lo[i] = dev_loopback_init(t->lo_mem[i], n, &lc);
@@ -189,15 +191,15 @@ static void two_queues_new(struct two_queues *t, uint32_t ring_slots)
 	t->g_mem = malloc(n);
 	t->g = dev_handoff_init(t->g_mem, n, &hc);
 	assert_non_null(t->g);
-	for (uint32_t i = 0; i < 2; i++) {
+	for (uint32_t i = 0; i < queues; i++) {
 		t->q[i] = dev_handoff_queue(t->g, i, dev_loopback_end(t->lo[i], 1));
 		assert_non_null(t->q[i]);
 	}
 }
 
-static void two_queues_free(struct two_queues *t)
+static void queues_free(struct queues *t)
 {
-	for (int i = 0; i < 2; i++) {
+	for (uint32_t i = 0; i < t->n; i++) {
 		assert_int_equal(dev_loopback_free_frames(t->lo[i]), 16); /* no inner frame kept */
 		free(t->lo_mem[i]);
 	}
@@ -205,7 +207,7 @@ static void two_queues_free(struct two_queues *t)
 }
 
 /* The network sends a frame of len bytes, first byte owner, the rest fill, towards queue q. */
-static void net_send(struct two_queues *t, uint32_t q, uint8_t owner, uint8_t fill, uint32_t len)
+static void net_send(struct queues *t, uint32_t q, uint8_t owner, uint8_t fill, uint32_t len)
 {
 	struct dev *net = dev_loopback_end(t->lo[q], 0);
 	struct dev_frame f;
@@ -220,12 +222,12 @@ static void net_send(struct two_queues *t, uint32_t q, uint8_t owner, uint8_t fi
 
 static void test_handoff_device(void **state)
 {
-	struct two_queues t;
+	struct queues t;
 	struct dev_frame rx[8];
 	struct dev_handoff_stats st;
 
 	(void)state;
-	two_queues_new(&t, 4);
+	queues_new(&t, 2, 4);
 	net_send(&t, 1, 0, 0xa0, 60);    /* queue 0's, landing on 1 */
 	net_send(&t, 1, 1, 0xa1, 61);    /* 1's own */
 	net_send(&t, 1, 0xff, 0xa2, 62); /* everyone's */
@@ -282,7 +284,44 @@ static void test_handoff_device(void **state)
 	assert_int_equal(dev_rx_burst(t.q[0], rx, 8, 0), 1);
 	assert_int_equal(rx[0].data[1], 0xd1);
 	dev_rx_release(t.q[0], rx, 1);
-	two_queues_free(&t);
+	queues_free(&t);
+}
+
+/* Three queues: each pair's own ring, copies to all, and an owner beyond the queues kept. */
+static void test_handoff_three(void **state)
+{
+	struct queues t;
+	struct dev_frame rx[8];
+	struct dev_handoff_stats st;
+
+	(void)state;
+	queues_new(&t, 3, 8);
+	assert_null(dev_handoff_queue(t.g, 3, dev_loopback_end(t.lo[0], 1)));
+	net_send(&t, 0, 2, 0x01, 60);    /* 0 -> 2 */
+	net_send(&t, 1, 2, 0x02, 60);    /* 1 -> 2 */
+	net_send(&t, 2, 0xff, 0x03, 60); /* 2 -> everyone */
+	net_send(&t, 1, 7, 0x04, 60);    /* no such queue: stays on 1 */
+	assert_int_equal(dev_rx_burst(t.q[0], rx, 8, 0), 0);
+	assert_int_equal(dev_rx_burst(t.q[1], rx, 8, 0), 1);
+	assert_int_equal(rx[0].data[1], 0x04);
+	dev_rx_release(t.q[1], rx, 1);
+	assert_int_equal(dev_rx_burst(t.q[2], rx, 8, 0), 3); /* its own, then 0's, then 1's */
+	assert_int_equal(rx[0].data[1], 0x03);
+	assert_int_equal(rx[1].data[1], 0x01);
+	assert_int_equal(rx[2].data[1], 0x02);
+	dev_rx_release(t.q[2], rx, 3);
+	for (uint32_t q = 0; q < 2; q++) {
+		assert_int_equal(dev_handoff_pending(t.g, q), 1);
+		assert_int_equal(dev_rx_burst(t.q[q], rx, 8, 0), 1);
+		assert_int_equal(rx[0].data[1], 0x03);
+		dev_rx_release(t.q[q], rx, 1);
+	}
+	dev_handoff_stats(t.g, 2, &st);
+	assert_int_equal(st.handed_off, 2);
+	assert_int_equal(st.received, 2);
+	for (uint32_t q = 0; q < 3; q++)
+		assert_int_equal(dev_handoff_pending(t.g, q), 0);
+	queues_free(&t);
 }
 
 /* Frames for the classifier: Ethernet (optionally tagged), IPv4, then the transport's first bytes. */
@@ -409,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_ring_order_full_wrap),
 		cmocka_unit_test(test_ring_two_threads),
 		cmocka_unit_test(test_handoff_device),
+		cmocka_unit_test(test_handoff_three),
 		cmocka_unit_test(test_port_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
