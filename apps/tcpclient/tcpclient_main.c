@@ -53,6 +53,7 @@ struct cli_opts {
 	uint32_t buf_size; /* TCP send and receive buffer */
 	uint64_t seed;
 	bool no_handoff; /* for tests: every queue opened, nothing handed over */
+	uint32_t queue;  /* the RX queue whose stack opens the connection */
 };
 
 /* One RX queue's socket and stack. */
@@ -67,13 +68,14 @@ struct cli_queue {
 
 struct cli {
 	struct xsk_prog *prog;
-	/* Queue 0, whose stack opens the connection, and the others, which hand its frames to it. */
+	/* The queues served, from RX queue first_queue on: the one whose stack opens the connection
+	 * (q[own]) and any others, which hand its frames to it. */
 	struct cli_queue *q;
-	uint32_t nq;
+	uint32_t nq, own, first_queue;
 	struct dev_handoff_group *handoff;
 	void *handoff_mem;
 	struct port_split split;
-	struct xsk_dev *xd;	/* queue 0's */
+	struct xsk_dev *xd;	/* the owner's */
 	struct iface *iface;
 	struct tcp_stack *tcp;
 	struct tcp_conn *c;
@@ -133,6 +135,7 @@ static const char usage[] =
 	"  --drop-chance PCT    lose PCT% of the frames coming in (the stack's fault device): network\n"
 	"                       loss towards us that the sender cannot tell from the real thing\n"
 	"  --seed N             seed of that loss (default 1)\n"
+	"  --queue Q            the RX queue whose stack opens the connection (default 0)\n"
 	"  --no-handoff         on several queues with no readable RSS, hand nothing to the connection's\n"
 	"                       queue (for tests: shows what the hand-off fixes)\n"
 	"  -q, --quiet          only errors\n"
@@ -253,6 +256,11 @@ static const char *apply(struct cli_opts *o, int c, const char *arg)
 	case 'H':
 		o->no_handoff = true;
 		return NULL;
+	case 'U':
+		if (parse_u64(arg, &v) < 0 || v >= DEV_HANDOFF_MAX_QUEUES)
+			return "must be a queue number, 0..63";
+		o->queue = (uint32_t)v;
+		return NULL;
 	}
 	return "unexpected option";
 }
@@ -293,7 +301,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		{ "drop-chance", required_argument, NULL, 'X' }, { "seed", required_argument, NULL, 'S' },
 		{ "tcp-buf", required_argument, NULL, 'W' },  { "force", no_argument, NULL, 'F' },
 		{ "version", no_argument, NULL, 'V' },        { "vlan", required_argument, NULL, 'Q' },
-		{ "no-handoff", no_argument, NULL, 'H' },
+		{ "no-handoff", no_argument, NULL, 'H' },     { "queue", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_ip = false;
@@ -353,25 +361,33 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 }
 
 /* Where the server's replies land when the interface has several RX queues: where the driver shows
- * a Toeplitz key and table, the client serves queue 0 alone from a local port whose replies hash
+ * a Toeplitz key and table, the client serves --queue alone from a local port whose replies hash
  * there (xsk_rss_pick_port). Where it does not (veth, or a hash that is not Toeplitz), the client
- * opens every queue: queue 0's stack owns the connection, from its share of the ephemeral ports, and
- * the other queues' devices hand it what lands on them (dev_handoff, port_split). Returns how many
- * queues to open. */
-static uint32_t cli_plan_queues(struct cli *k, const struct cli_opts *o)
+ * opens every queue: the stack of --queue owns the connection, from its share of the ephemeral
+ * ports, and the other queues' devices hand it what lands on them (dev_handoff, port_split). Sets
+ * the queues to open; 0, or -EINVAL with the reason said. */
+static int cli_plan_queues(struct cli *k, const struct cli_opts *o)
 {
 	static struct xsk_rss rss;
 	uint32_t nq = xsk_rx_queue_count(o->ifname);
 
+	if (nq && o->queue >= nq) {
+		fprintf(stderr, PROG ": %s has %u receive queue%s: --queue must be below %u\n", o->ifname, nq,
+			nq == 1 ? "" : "s", nq);
+		return -EINVAL;
+	}
+	k->nq = 1;
+	k->own = 0;
+	k->first_queue = o->queue;
 	if (nq <= 1)
-		return 1;
+		return 0;
 	if (xsk_rss_read(o->ifname, &rss) == 0) {
-		k->local_port = xsk_rss_pick_port(&rss, o->ip.addr, o->server, o->port, 0, 49152, 65535,
+		k->local_port = xsk_rss_pick_port(&rss, o->ip.addr, o->server, o->port, o->queue, 49152, 65535,
 						  (uint32_t)now_us());
 		if (k->local_port != 0)
-			return 1;
-		fprintf(stderr, PROG ": note: no local port makes %s's RSS send replies to queue 0: "
-			"serving every queue\n", o->ifname);
+			return 0;
+		fprintf(stderr, PROG ": note: no local port makes %s's RSS send replies to queue %u: "
+			"serving every queue\n", o->ifname, o->queue);
 	}
 	if (nq > DEV_HANDOFF_MAX_QUEUES) {
 		fprintf(stderr, PROG ": note: %s has %u receive queues; serving the first %u (replies on the "
@@ -379,7 +395,10 @@ static uint32_t cli_plan_queues(struct cli *k, const struct cli_opts *o)
 			o->ifname, DEV_HANDOFF_MAX_QUEUES);
 		nq = DEV_HANDOFF_MAX_QUEUES;
 	}
-	return nq;
+	k->nq = nq;
+	k->own = o->queue;
+	k->first_queue = 0;
+	return 0;
 }
 
 /* The hand-off group over every queue's device; frames owned by another queue's port share go there. */
@@ -400,7 +419,7 @@ static int cli_open_handoff(struct cli *k, const struct cli_opts *o, uint32_t sl
 	return k->handoff ? 0 : -EINVAL;
 }
 
-/* Queue qi's interface and TCP stack over dev. Queue 0 opens the connection; the others only answer
+/* Queue qi's interface and TCP stack over dev. The owner opens the connection; the others only answer
  * what stays with them (ARP requests, stray segments), so one small slot is enough there. */
 static int cli_open_stack(struct cli *k, const struct cli_opts *o, uint32_t qi, struct dev *dev)
 {
@@ -426,11 +445,11 @@ static int cli_open_stack(struct cli *k, const struct cli_opts *o, uint32_t qi, 
 	if (!q->iface)
 		return -EINVAL;
 	tcp_config_default(&tc);
-	tc.max_conns = qi == 0 ? 4 : 1;
+	tc.max_conns = qi == k->own ? 4 : 1;
 	tc.max_listeners = 1;
 	tc.rx_buf_size = o->buf_size == 65536 ? 65535 : o->buf_size; /* as smolxdp-server does */
 	tc.tx_buf_size = o->buf_size;
-	if (qi != 0)
+	if (qi != k->own)
 		tc.rx_buf_size = tc.tx_buf_size = 2048;
 	tc.rto_min = (uint64_t)o->rto_min_ms * 1000;
 	if (tc.rto_initial < tc.rto_min)
@@ -458,7 +477,9 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 	struct xsk_dev_opts xo = { .bind_mode = o->bind_mode, .log = xsk_log_app_stderr, .log_ctx = &log };
 	int err;
 
-	k->nq = cli_plan_queues(k, o);
+	err = cli_plan_queues(k, o);
+	if (err < 0)
+		return err;
 	k->q = calloc(k->nq, sizeof(*k->q));
 	if (!k->q)
 		return -ENOMEM;
@@ -488,9 +509,9 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 	}
 	xo.prog = k->prog;
 	for (uint32_t i = 0; i < k->nq; i++) {
-		err = xsk_dev_open(o->ifname, i, &xo, &k->q[i].xd);
+		err = xsk_dev_open(o->ifname, k->first_queue + i, &xo, &k->q[i].xd);
 		if (err < 0) {
-			fprintf(stderr, PROG ": queue %u: %s\n", i, xsk_last_error());
+			fprintf(stderr, PROG ": queue %u: %s\n", k->first_queue + i, xsk_last_error());
 			return err;
 		}
 	}
@@ -514,9 +535,9 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 		if (err < 0)
 			return err;
 	}
-	k->xd = k->q[0].xd;
-	k->iface = k->q[0].iface;
-	k->tcp = k->q[0].tcp;
+	k->xd = k->q[k->own].xd;
+	k->iface = k->q[k->own].iface;
+	k->tcp = k->q[k->own].tcp;
 	return 0;
 }
 
@@ -539,9 +560,9 @@ static void cli_close(struct cli *k)
 	free(k->q);
 }
 
-/* Every queue's stack polled once; true if any had work, or frames wait in queue 0's rings. One
+/* Every queue's stack polled once; true if any had work, or frames wait in the owner's rings. One
  * thread polls every queue: the client has one connection, and the other queues carry only its
- * stray frames, so threads would buy nothing but a wake-up for queue 0 whenever another queue hands
+ * stray frames, so threads would buy nothing but a wake-up for the owner whenever another queue hands
  * it a frame (poll() cannot wait on a ring); the rings themselves work across threads all the same. */
 static bool cli_poll_all(struct cli *k, smx_instant now)
 {
@@ -549,7 +570,7 @@ static bool cli_poll_all(struct cli *k, smx_instant now)
 
 	for (uint32_t i = 0; i < k->nq; i++)
 		active |= iface_poll(k->q[i].iface, now);
-	return active || (k->handoff && dev_handoff_pending(k->handoff, 0) > 0);
+	return active || (k->handoff && dev_handoff_pending(k->handoff, k->own) > 0);
 }
 
 /* Sleeps in poll() on every queue's socket until a frame comes or the earliest timer is due. */
@@ -582,8 +603,9 @@ static void cli_print_handoff(const struct cli *k)
 		sum.too_big += st.too_big;
 		sum.received += st.received;
 	}
-	printf(PROG ": %u queues, %s: handed off %llu, ring full %llu, too big %llu, received %llu\n", k->nq,
-	       k->handoff ? "hand-off to queue 0" : "no hand-off", (unsigned long long)sum.handed_off,
+	printf(PROG ": %u queues, %s %u: handed off %llu, ring full %llu, too big %llu, received %llu\n",
+	       k->nq, k->handoff ? "hand-off to queue" : "no hand-off, connection on queue", k->own,
+	       (unsigned long long)sum.handed_off,
 	       (unsigned long long)sum.ring_full, (unsigned long long)sum.too_big,
 	       (unsigned long long)sum.received);
 }

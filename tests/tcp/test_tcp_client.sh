@@ -45,11 +45,12 @@ dropped=$(C nft list table inet smxloss | grep -o 'packets [0-9]*' | awk '{s+=$2
 [ "$dropped" -gt 0 ] || fail "nftables dropped nothing"
 ok "stack -> Linux server with 5% loss each way ($dropped dropped): $LOSS_SIZE bytes each way, byte-exact"
 
-# Several receive queues and no readable RSS (veth; issue 14): the client opens every queue, queue
-# 0's stack owns the connection and the others hand it what lands on them. The peer's XPS sends all
-# its frames (ARP replies included: no static neighbours on either side) on one transmit queue, which
-# veth delivers to the same receive queue here: queue j in turn, so every queue hands over in some run,
-# then no XPS (the kernel's own spread). Each run uploads and downloads MQ_SIZE bytes byte-exact.
+# Several receive queues and no readable RSS (veth; issue 14): the client opens every queue, the
+# stack of --queue owns the connection and the others hand it what lands on them. The peer's XPS
+# sends all its frames (ARP replies included: no static neighbours on either side) on one transmit
+# queue, which veth delivers to the same receive queue here: queue j in turn with the connection on
+# j + 1, so every queue hands over to another in some run, then no XPS (the kernel's own spread).
+# Each run uploads and downloads MQ_SIZE bytes byte-exact.
 MQ_SIZE=${SMX_TCP_MQ_SIZE:-4194304}
 grep -q "queues" <<<"$out" && fail "a line about queues on a single-queue veth: $out"
 # xps QUEUE|none: the peer transmits everything on QUEUE (every CPU mapped to it), or spreads itself.
@@ -61,20 +62,21 @@ xps() {
 		C sh -c "echo $m >/sys/class/net/veth3/queues/tx-$i/xps_cpus"
 	done
 }
-# mq_run PORT: one connection from the stack through veth2, its hand-off line printed and kept.
+# mq_run PORT OWNER: one connection from queue OWNER's stack through veth2, its hand-off line
+# printed and kept.
 mq_run() {
-	local port=$1
+	local port=$1 owner=$2
 	C ip neigh flush dev veth3
 	ip netns exec "$NS_CLI" "$PY" "$HELPER" server "$port" "$MQ_SIZE" >"$TMP/linux.$port" 2>&1 &
 	local spid=$!
 	EXTRA_PIDS+=("$spid")
 	for _ in $(seq 50); do grep -q listening "$TMP/linux.$port" 2>/dev/null && break; sleep 0.1; done
 	S timeout 120 "$CLIENT" veth2 --ip 192.168.70.1/24 --connect "192.168.70.100:$port" --send "$MQ_SIZE" \
-		--expect "$MQ_SIZE" --tcp-rto-min 20 >"$TMP/mq.$port" 2>&1 ||
+		--expect "$MQ_SIZE" --tcp-rto-min 20 --queue "$owner" >"$TMP/mq.$port" 2>&1 ||
 		{ cat "$TMP/mq.$port" >&2; fail "$nq queues: smolxdp-tcpclient to port $port"; }
 	wait "$spid" || { cat "$TMP/linux.$port" >&2; fail "$nq queues: the Linux server on port $port"; }
 	grep -q "pattern ok" "$TMP/mq.$port" || fail "$nq queues, port $port: $(cat "$TMP/mq.$port")"
-	handoff=$(grep "queues, hand-off to queue 0" "$TMP/mq.$port") ||
+	handoff=$(grep "$nq queues, hand-off to queue $owner:" "$TMP/mq.$port") ||
 		fail "$nq queues, port $port: no hand-off line: $(cat "$TMP/mq.$port")"
 	echo "   port $port: $handoff"
 	handed=$(sed -E 's/.*handed off ([0-9]+).*/\1/' <<<"$handoff")
@@ -90,13 +92,13 @@ for nq in 2 4; do
 	total=0
 	for ((q = 0; q < nq; q++)); do
 		xps "$q"
-		mq_run $((5100 + nq * 10 + q))
-		# Replies and the ARP reply all on queue q: handed over exactly when q is not the owner's.
-		if [ "$q" -ne 0 ] && [ "$handed" -eq 0 ]; then fail "$nq queues: replies on queue $q, none handed off"; fi
+		mq_run $((5100 + nq * 10 + q)) $(((q + 1) % nq))
+		# Replies and the ARP reply all on queue q, the connection on the next one.
+		[ "$handed" -gt 0 ] || fail "$nq queues: replies on queue $q, none handed off"
 		total=$((total + handed))
 	done
 	xps none
-	mq_run $((5100 + nq * 10 + nq))
+	mq_run $((5100 + nq * 10 + nq)) $((nq - 1))
 	total=$((total + handed))
 	ok "$nq queues, no readable RSS: $((nq + 1)) connections, $MQ_SIZE bytes each way byte-exact, $total frames handed to the owner's queue"
 	if [ "$nq" -eq 2 ]; then
@@ -108,7 +110,7 @@ for nq in 2 4; do
 		for _ in $(seq 50); do grep -q listening "$TMP/linux.5199" 2>/dev/null && break; sleep 0.1; done
 		out=$(S timeout 60 "$CLIENT" veth2 --ip 192.168.70.1/24 --connect 192.168.70.100:5199 --send "$MQ_SIZE" \
 			--expect "$MQ_SIZE" --timeout 5 --no-handoff 2>&1) && fail "connected with replies on queue 1 and no hand-off: $out"
-		ok "the same with --no-handoff and replies on queue 1 fails: $(grep -v "queues," <<<"$out" | tail -1)"
+		ok "the same with --no-handoff and replies on queue 1 (the connection on 0) fails: $(grep -v "queues," <<<"$out" | tail -1)"
 	fi
 	S ip link del veth2
 done
