@@ -560,7 +560,7 @@ static void cli_close(struct cli *k)
 	free(k->q);
 }
 
-/* Every queue's stack polled once; true if any had work, or frames wait in the owner's rings. One
+/* Every queue's stack polled once; true if any had work, or frames wait in a queue's rings. One
  * thread polls every queue: the client has one connection, and the other queues carry only its
  * stray frames, so threads would buy nothing but a wake-up for the owner whenever another queue hands
  * it a frame (poll() cannot wait on a ring); the rings themselves work across threads all the same. */
@@ -570,7 +570,9 @@ static bool cli_poll_all(struct cli *k, smx_instant now)
 
 	for (uint32_t i = 0; i < k->nq; i++)
 		active |= iface_poll(k->q[i].iface, now);
-	return active || (k->handoff && dev_handoff_pending(k->handoff, k->own) > 0);
+	for (uint32_t i = 0; k->handoff && i < k->nq; i++)
+		active |= dev_handoff_pending(k->handoff, i) > 0;
+	return active;
 }
 
 /* Sleeps in poll() on every queue's socket until a frame comes or the earliest timer is due. */
