@@ -1,7 +1,8 @@
 /* The ownership rule for connections an interface's queues open themselves: the ephemeral port range
  * (RFC 6056) is split into one share per queue, each queue's stack opens connections from its own
- * share only (tcp_config.ephemeral_min/max), and a frame to a local port in queue k's share belongs to
- * queue k wherever it lands: the owner is computed from the port in O(1), with no table to share. */
+ * share only (tcp_config and udp_config's ephemeral_min/max), and a frame to a local port in queue
+ * k's share belongs to queue k wherever it lands: the owner is computed from the port in O(1), with
+ * no table to share. */
 #ifndef SMOLXDP_PORT_SPLIT_H
 #define SMOLXDP_PORT_SPLIT_H
 

@@ -29,6 +29,10 @@ enum udp_err {
 struct udp_config {
 	uint32_t max_sockets; /* most sockets bound at once [64] */
 	uint64_t seed;        /* seeds the choice of ephemeral ports */
+	/* Ephemeral ports [49152..65535, RFC 6335 6]; a share of them where each queue of an interface
+	 * binds from its own (smolxdp/port_split.h). */
+	uint16_t ephemeral_min;
+	uint16_t ephemeral_max;
 };
 
 /* Stack-wide counters: totals and one per reason a datagram was dropped. */
