@@ -18,7 +18,9 @@
 #include "app_parse.h"
 #include "app_sys.h"
 #include "smolxdp/dev_fault.h"
+#include "smolxdp/dev_handoff.h"
 #include "smolxdp/iface.h"
+#include "smolxdp/port_split.h"
 #include "smolxdp/tcp.h"
 #include "smolxdp/wire/ethernet.h"
 #include "smolxdp/xsk_dev.h"
@@ -52,16 +54,32 @@ struct cli_opts {
 	uint8_t drop_pct; /* frames lost on the way in (the stack's fault device), for benchmarks */
 	uint32_t buf_size; /* TCP send and receive buffer */
 	uint64_t seed;
+	bool no_handoff; /* for tests: every queue opened, nothing handed over */
+	uint32_t queue;  /* the RX queue whose stack opens the connection */
 };
 
-struct cli {
-	struct xsk_prog *prog;
+/* One RX queue's socket and stack. */
+struct cli_queue {
 	struct xsk_dev *xd;
 	struct dev_fault fault;
 	struct iface *iface;
 	void *iface_mem;
 	struct tcp_stack *tcp;
 	void *tcp_mem;
+};
+
+struct cli {
+	struct xsk_prog *prog;
+	/* The queues served, from RX queue first_queue on: the one whose stack opens the connection
+	 * (q[own]) and any others, which hand its frames to it. */
+	struct cli_queue *q;
+	uint32_t nq, own, first_queue;
+	struct dev_handoff_group *handoff;
+	void *handoff_mem;
+	struct port_split split;
+	struct xsk_dev *xd;	/* the owner's */
+	struct iface *iface;
+	struct tcp_stack *tcp;
 	struct tcp_conn *c;
 	uint64_t sent, recvd;
 	uint64_t bad_at; /* first wrong byte + 1, 0: none */
@@ -120,6 +138,9 @@ static const char usage[] =
 	"  --drop-chance PCT    lose PCT% of the frames coming in (the stack's fault device): network\n"
 	"                       loss towards us that the sender cannot tell from the real thing\n"
 	"  --seed N             seed of that loss (default 1)\n"
+	"  --queue Q            the RX queue whose stack opens the connection (default 0)\n"
+	"  --no-handoff         on several queues with no readable RSS, hand nothing to the connection's\n"
+	"                       queue (for tests: shows what the hand-off fixes)\n"
 	"  -q, --quiet          only errors\n"
 	"  -h, --help           this text\n"
 	"  --version            the version\n"
@@ -240,6 +261,14 @@ static const char *apply(struct cli_opts *o, int c, const char *arg)
 			return "must be bytes, 68..9216";
 		o->mtu = (uint16_t)v;
 		return NULL;
+	case 'H':
+		o->no_handoff = true;
+		return NULL;
+	case 'U':
+		if (parse_u64(arg, &v) < 0 || v >= DEV_HANDOFF_MAX_QUEUES)
+			return "must be a queue number, 0..63";
+		o->queue = (uint32_t)v;
+		return NULL;
 	}
 	return "unexpected option";
 }
@@ -281,6 +310,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		{ "tcp-buf", required_argument, NULL, 'W' },  { "force", no_argument, NULL, 'F' },
 		{ "version", no_argument, NULL, 'V' },        { "vlan", required_argument, NULL, 'Q' },
 		{ "mtu", required_argument, NULL, 'M' },
+		{ "no-handoff", no_argument, NULL, 'H' },     { "queue", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_ip = false;
@@ -339,28 +369,117 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 	return 0;
 }
 
-/* This client serves RX queue 0 only. With several queues the NIC's RSS decides where the server's
- * replies land: where the driver shows a Toeplitz key and table, a local port whose replies hash to
- * queue 0 is chosen (issue 14); where it does not, the user is told how to steer them. */
-static void cli_pick_port(struct cli *k, const struct cli_opts *o)
+/* Where the server's replies land when the interface has several RX queues: where the driver shows
+ * a Toeplitz key and table, the client serves --queue alone from a local port whose replies hash
+ * there (xsk_rss_pick_port). Where it does not (veth, or a hash that is not Toeplitz), the client
+ * opens every queue: the stack of --queue owns the connection, from its share of the ephemeral
+ * ports, and the other queues' devices hand it what lands on them (dev_handoff, port_split). Sets
+ * the queues to open; 0, or -EINVAL with the reason said. */
+static int cli_plan_queues(struct cli *k, const struct cli_opts *o)
 {
 	static struct xsk_rss rss;
 	uint32_t nq = xsk_rx_queue_count(o->ifname);
 
-	if (nq <= 1)
-		return;
-	if (xsk_rss_read(o->ifname, &rss) < 0) {
-		fprintf(stderr, "smolxdp-tcpclient: note: %s has %u receive queues and no readable RSS (%s): replies "
-			"may reach a queue this client does not serve (queue 0); steer them there, e.g. "
-			"ethtool -N %s flow-type tcp4 src-ip SERVER src-port %u action 0\n",
-			o->ifname, nq, xsk_last_error(), o->ifname, o->port);
-		return;
+	if (nq && o->queue >= nq) {
+		fprintf(stderr, PROG ": %s has %u receive queue%s: --queue must be below %u\n", o->ifname, nq,
+			nq == 1 ? "" : "s", nq);
+		return -EINVAL;
 	}
-	k->local_port = xsk_rss_pick_port(&rss, o->ip.addr, o->server, o->port, 0, 49152, 65535,
-					  (uint32_t)now_us());
-	if (k->local_port == 0)
-		fprintf(stderr, "smolxdp-tcpclient: note: no local port makes %s's RSS send replies to queue 0\n",
-			o->ifname);
+	k->nq = 1;
+	k->own = 0;
+	k->first_queue = o->queue;
+	if (nq <= 1)
+		return 0;
+	if (xsk_rss_read(o->ifname, &rss) == 0) {
+		k->local_port = xsk_rss_pick_port(&rss, o->ip.addr, o->server, o->port, o->queue, 49152, 65535,
+						  (uint32_t)now_us());
+		if (k->local_port != 0)
+			return 0;
+		fprintf(stderr, PROG ": note: no local port makes %s's RSS send replies to queue %u: "
+			"serving every queue\n", o->ifname, o->queue);
+	}
+	if (nq > DEV_HANDOFF_MAX_QUEUES) {
+		fprintf(stderr, PROG ": note: %s has %u receive queues; serving the first %u (replies on the "
+			"others are lost: ethtool -L %s combined %u)\n", o->ifname, nq, DEV_HANDOFF_MAX_QUEUES,
+			o->ifname, DEV_HANDOFF_MAX_QUEUES);
+		nq = DEV_HANDOFF_MAX_QUEUES;
+	}
+	k->nq = nq;
+	k->own = o->queue;
+	k->first_queue = 0;
+	return 0;
+}
+
+/* The hand-off group over every queue's device; frames owned by another queue's port share go there. */
+static int cli_open_handoff(struct cli *k, const struct cli_opts *o, uint32_t slot_size)
+{
+	struct dev_handoff_config hc = { .queues = k->nq, .slot_size = slot_size,
+					 .owner = port_split_frame_owner, .owner_ctx = &k->split };
+	size_t n;
+
+	k->split = (struct port_split){ .port_min = 49152, .port_max = 65535, .queues = k->nq };
+	if (o->no_handoff)
+		return 0;
+	n = dev_handoff_mem_size(&hc);
+	k->handoff_mem = n ? malloc(n) : NULL;
+	if (!k->handoff_mem)
+		return -ENOMEM;
+	k->handoff = dev_handoff_init(k->handoff_mem, n, &hc);
+	return k->handoff ? 0 : -EINVAL;
+}
+
+/* Queue qi's interface and TCP stack over dev. The owner opens the connection; the others only answer
+ * what stays with them (ARP requests, stray segments), so one small slot is enough there. */
+static int cli_open_stack(struct cli *k, const struct cli_opts *o, uint32_t qi, struct dev *dev)
+{
+	struct cli_queue *q = &k->q[qi];
+	struct tcp_config tc;
+	struct l4_handler h;
+	size_t n;
+	struct iface_config ic = {
+		.mac = o->mac,
+		.addrs = { o->ip },
+		.addr_count = 1,
+		.gateway = o->gateway,
+		.vlan_id = o->vlan_id,
+		.vlan_prio = o->vlan_prio,
+		.seed = now_us() + qi,
+	};
+	struct dev_caps caps;
+
+	dev_get_caps(xsk_dev_as_dev(q->xd), &caps); /* its largest frame follows IFACE's MTU */
+	ic.mtu = o->mtu ? o->mtu : (uint16_t)SMX_MIN(caps.max_frame - ETH_HEADER_LEN, 65535u);
+	n = iface_mem_size(&ic);
+	q->iface_mem = malloc(n);
+	if (!q->iface_mem)
+		return -ENOMEM;
+	q->iface = iface_init(q->iface_mem, n, &ic, dev);
+	if (!q->iface)
+		return -EINVAL;
+	tcp_config_default(&tc);
+	tc.max_conns = qi == k->own ? 4 : 1;
+	tc.max_listeners = 1;
+	tc.rx_buf_size = o->buf_size == 65536 ? 65535 : o->buf_size; /* as smolxdp-server does */
+	tc.tx_buf_size = o->buf_size;
+	if (qi != k->own)
+		tc.rx_buf_size = tc.tx_buf_size = 2048;
+	tc.rto_min = (uint64_t)o->rto_min_ms * 1000;
+	if (tc.rto_initial < tc.rto_min)
+		tc.rto_initial = tc.rto_min;
+	if (k->nq > 1)
+		port_split_range(&k->split, qi, &tc.ephemeral_min, &tc.ephemeral_max);
+	if (getrandom(tc.secret, sizeof(tc.secret), 0) != (ssize_t)sizeof(tc.secret))
+		return -errno;
+	n = tcp_mem_size(&tc);
+	q->tcp_mem = malloc(n);
+	if (!q->tcp_mem)
+		return -ENOMEM;
+	q->tcp = tcp_init(q->tcp_mem, n, &tc);
+	if (!q->tcp)
+		return -EINVAL;
+	tcp_handler(q->tcp, &h);
+	iface_set_l4_handler(q->iface, IP_PROTO_TCP, &h);
+	return 0;
 }
 
 static int cli_open(struct cli *k, const struct cli_opts *o)
@@ -368,13 +487,16 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 	static struct xsk_log_app log = { .prog = PROG, .max = XSK_LOG_NOTICE };
 	struct xsk_prog_opts po = { .vlan_id = o->vlan_id, .log = xsk_log_app_stderr, .log_ctx = &log };
 	struct xsk_dev_opts xo = { .bind_mode = o->bind_mode, .log = xsk_log_app_stderr, .log_ctx = &log };
-	struct tcp_config tc;
-	struct l4_handler h;
-	size_t n;
 	int err;
 
+	err = cli_plan_queues(k, o);
+	if (err < 0)
+		return err;
+	k->q = calloc(k->nq, sizeof(*k->q));
+	if (!k->q)
+		return -ENOMEM;
 	/* Every capability the run needs, named at once, before anything is attached. */
-	err = xsk_check_privileges(1, &xo);
+	err = xsk_check_privileges(k->nq, &xo);
 	if (err < 0) {
 		fprintf(stderr, PROG ": %s\n", xsk_last_error());
 		return err;
@@ -398,70 +520,108 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 		return err;
 	}
 	xo.prog = k->prog;
-	err = xsk_dev_open(o->ifname, 0, &xo, &k->xd);
-	if (err < 0) {
-		fprintf(stderr, "smolxdp-tcpclient: %s\n", xsk_last_error());
-		return err;
+	for (uint32_t i = 0; i < k->nq; i++) {
+		err = xsk_dev_open(o->ifname, k->first_queue + i, &xo, &k->q[i].xd);
+		if (err < 0) {
+			fprintf(stderr, PROG ": queue %u: %s\n", k->first_queue + i, xsk_last_error());
+			return err;
+		}
 	}
-	cli_pick_port(k, o);
-	struct dev_caps caps;
-	dev_get_caps(xsk_dev_as_dev(k->xd), &caps); /* its largest frame follows IFACE's MTU */
-	struct iface_config ic = {
-		.mac = o->mac,
-		.addrs = { o->ip },
-		.addr_count = 1,
-		.gateway = o->gateway,
-		.mtu = o->mtu ? o->mtu : (uint16_t)SMX_MIN(caps.max_frame - ETH_HEADER_LEN, 65535u),
-		.vlan_id = o->vlan_id,
-		.vlan_prio = o->vlan_prio,
-		.seed = now_us(),
-	};
-	n = iface_mem_size(&ic);
-	k->iface_mem = malloc(n);
-	if (!k->iface_mem)
-		return -ENOMEM;
-	struct dev *dev = xsk_dev_as_dev(k->xd);
-	if (o->drop_pct) {
-		struct dev_fault_config fc = { .inner = dev, .seed = o->seed, .dirs = DEV_FAULT_RX, .drop_pct = o->drop_pct };
-		dev = dev_fault_init(&k->fault, &fc);
+	if (k->nq > 1) {
+		struct dev_caps caps;
+		dev_get_caps(xsk_dev_as_dev(k->q[0].xd), &caps);
+		err = cli_open_handoff(k, o, SMX_MAX(caps.max_frame, caps.max_frame_tagged));
+		if (err < 0)
+			return err;
 	}
-	k->iface = iface_init(k->iface_mem, n, &ic, dev);
-	if (!k->iface)
-		return -EINVAL;
-	tcp_config_default(&tc);
-	tc.max_conns = 4;
-	tc.max_listeners = 1;
-	tc.rx_buf_size = o->buf_size == 65536 ? 65535 : o->buf_size; /* as smolxdp-server does */
-	tc.tx_buf_size = o->buf_size;
-	tc.rto_min = (uint64_t)o->rto_min_ms * 1000;
-	if (tc.rto_initial < tc.rto_min)
-		tc.rto_initial = tc.rto_min;
-	if (getrandom(tc.secret, sizeof(tc.secret), 0) != (ssize_t)sizeof(tc.secret))
-		return -errno;
-	n = tcp_mem_size(&tc);
-	k->tcp_mem = malloc(n);
-	if (!k->tcp_mem)
-		return -ENOMEM;
-	k->tcp = tcp_init(k->tcp_mem, n, &tc);
-	if (!k->tcp)
-		return -EINVAL;
-	tcp_handler(k->tcp, &h);
-	iface_set_l4_handler(k->iface, IP_PROTO_TCP, &h);
+	for (uint32_t i = 0; i < k->nq; i++) {
+		struct dev *dev = xsk_dev_as_dev(k->q[i].xd);
+		if (o->drop_pct) {
+			struct dev_fault_config fc = { .inner = dev, .seed = o->seed + i, .dirs = DEV_FAULT_RX,
+						       .drop_pct = o->drop_pct };
+			dev = dev_fault_init(&k->q[i].fault, &fc);
+		}
+		if (k->handoff)
+			dev = dev_handoff_queue(k->handoff, i, dev);
+		err = cli_open_stack(k, o, i, dev);
+		if (err < 0)
+			return err;
+	}
+	k->xd = k->q[k->own].xd;
+	k->iface = k->q[k->own].iface;
+	k->tcp = k->q[k->own].tcp;
 	return 0;
 }
 
 static void cli_close(struct cli *k)
 {
-	if (k->iface) {
-		iface_set_l4_handler(k->iface, IP_PROTO_TCP, NULL);
-		iface_release(k->iface);
+	for (uint32_t i = 0; k->q && i < k->nq; i++) {
+		struct cli_queue *q = &k->q[i];
+		if (q->iface) {
+			iface_set_l4_handler(q->iface, IP_PROTO_TCP, NULL);
+			iface_release(q->iface);
+		}
+		if (q->xd)
+			xsk_dev_tx_drain(q->xd);
+		xsk_dev_close(q->xd);
+		free(q->tcp_mem);
+		free(q->iface_mem);
 	}
-	if (k->xd)
-		xsk_dev_tx_drain(k->xd);
-	xsk_dev_close(k->xd);
 	xsk_prog_detach(k->prog);
-	free(k->tcp_mem);
-	free(k->iface_mem);
+	free(k->handoff_mem);
+	free(k->q);
+}
+
+/* Every queue's stack polled once; true if any had work, or frames wait in a queue's rings. One
+ * thread polls every queue: the client has one connection, and the other queues carry only its
+ * stray frames, so threads would buy nothing but a wake-up for the owner whenever another queue hands
+ * it a frame (poll() cannot wait on a ring); the rings themselves work across threads all the same. */
+static bool cli_poll_all(struct cli *k, smx_instant now)
+{
+	bool active = false;
+
+	for (uint32_t i = 0; i < k->nq; i++)
+		active |= iface_poll(k->q[i].iface, now);
+	for (uint32_t i = 0; k->handoff && i < k->nq; i++)
+		active |= dev_handoff_pending(k->handoff, i) > 0;
+	return active;
+}
+
+/* Sleeps in poll() on every queue's socket until a frame comes or the earliest timer is due. */
+static int cli_wait(struct cli *k)
+{
+	struct pollfd pfd[DEV_HANDOFF_MAX_QUEUES];
+	smx_instant delay = SMX_INSTANT_NEVER, now = now_us();
+
+	for (uint32_t i = 0; i < k->nq; i++) {
+		pfd[i] = (struct pollfd){ .fd = xsk_dev_fd(k->q[i].xd), .events = POLLIN };
+		delay = SMX_MIN(delay, iface_poll_delay(k->q[i].iface, now));
+	}
+	int ms = delay == SMX_INSTANT_NEVER || delay > 100000 ? 100 : (int)((delay + 999) / 1000);
+	if (ms > 0 && poll(pfd, k->nq, ms) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
+/* The hand-off's counters, summed over the queues. */
+static void cli_print_handoff(const struct cli *k)
+{
+	struct dev_handoff_stats sum = { 0 }, st;
+
+	if (k->nq <= 1)
+		return;
+	for (uint32_t i = 0; k->handoff && i < k->nq; i++) {
+		dev_handoff_stats(k->handoff, i, &st);
+		sum.handed_off += st.handed_off;
+		sum.ring_full += st.ring_full;
+		sum.too_big += st.too_big;
+		sum.received += st.received;
+	}
+	printf(PROG ": %u queues, %s %u: handed off %llu, ring full %llu, too big %llu, received %llu\n",
+	       k->nq, k->handoff ? "hand-off to queue" : "no hand-off, connection on queue", k->own,
+	       (unsigned long long)sum.handed_off,
+	       (unsigned long long)sum.ring_full, (unsigned long long)sum.too_big,
+	       (unsigned long long)sum.received);
 }
 
 /* Moves data both ways as far as the buffers allow. */
@@ -513,11 +673,10 @@ static bool cli_done(const struct cli *k, const struct cli_opts *o)
 static int cli_run(struct cli *k, const struct cli_opts *o)
 {
 	struct tcp_connect_opts co = { o->ip.addr, k->local_port, o->server, o->port, NULL };
-	struct pollfd pfd = { .fd = xsk_dev_fd(k->xd), .events = POLLIN };
 	smx_instant deadline = now_us() + (smx_instant)o->timeout_secs * 1000000;
 	enum tcp_result err;
 
-	iface_poll(k->iface, now_us()); /* the gratuitous ARP first */
+	cli_poll_all(k, now_us()); /* the gratuitous ARP first */
 	k->t_start = now_us();
 	k->bench_until = SMX_INSTANT_NEVER; /* set once established: the duration is of data */
 	k->c = tcp_connect(k->tcp, &co, &err);
@@ -541,7 +700,7 @@ static int cli_run(struct cli *k, const struct cli_opts *o)
 			fprintf(stderr, "smolxdp-tcpclient: timed out in %s\n", tcp_state_name(tcp_conn_state(k->c)));
 			return -ETIMEDOUT;
 		}
-		active = iface_poll(k->iface, now_us());
+		active = cli_poll_all(k, now_us());
 		while (tcp_next_event(k->tcp, &ev))
 			active = true;
 		cli_pump(k, o);
@@ -553,10 +712,9 @@ static int cli_run(struct cli *k, const struct cli_opts *o)
 			k->bench_until = now_us() + (smx_instant)(o->duration_s * 1e6);
 		if (active)
 			continue;
-		smx_instant delay = iface_poll_delay(k->iface, now_us());
-		int ms = delay == SMX_INSTANT_NEVER || delay > 100000 ? 100 : (int)((delay + 999) / 1000);
-		if (ms > 0 && poll(&pfd, 1, ms) < 0 && errno != EINTR)
-			return -errno;
+		int err2 = cli_wait(k);
+		if (err2 < 0)
+			return err2;
 	}
 	k->t_end = now_us();
 	return stop ? -EINTR : 0;
@@ -639,6 +797,8 @@ int main(int argc, char **argv)
 			       (unsigned long long)st.segs_in, (unsigned long long)st.segs_out,
 			       (unsigned long long)st.retransmits, (unsigned long long)st.fast_retransmits,
 			       (unsigned long long)st.timeouts, st.srtt_us);
+		if (!o.quiet || err)
+			cli_print_handoff(&k);
 	}
 	if (o.bench != CLI_BENCH_NONE && k.c) {
 		/* Time-bounded: what moved is the measure; every byte received must still be right. */

@@ -5,8 +5,6 @@
 #include "smolxdp/mem.h"
 #include "udp_internal.h"
 
-#define EPHEMERAL_MIN 49152 /* RFC 6335 6: the dynamic range, as RFC 6056 recommends */
-#define EPHEMERAL_MAX 65535
 
 static uint32_t round_pow2(uint32_t v)
 {
@@ -22,6 +20,11 @@ static void udp_stack_config_complete(struct udp_config *c)
 		c->max_sockets = 64;
 	if (c->pmtu_entries == 0)
 		c->pmtu_entries = 16;
+	/* RFC 6335 6: the dynamic range, as RFC 6056 recommends. */
+	if (c->ephemeral_min == 0 || c->ephemeral_max < c->ephemeral_min) {
+		c->ephemeral_min = 49152;
+		c->ephemeral_max = 65535;
+	}
 }
 
 static void udp_stack_layout(struct smx_carve *c, const struct udp_config *cfg, struct udp_stack **u)
@@ -106,13 +109,14 @@ static bool udp_port_conflict(struct udp_stack *u, ipv4_addr addr, uint16_t port
  * remote end is not known at bind time, so the hash-based algorithms have nothing to hash. */
 static uint16_t udp_ephemeral_port(struct udp_stack *u, ipv4_addr addr)
 {
-	uint32_t num = EPHEMERAL_MAX - EPHEMERAL_MIN + 1;
-	uint32_t next = EPHEMERAL_MIN + smx_rand_below(&u->rng, num);
+	uint32_t lo = u->cfg.ephemeral_min, hi = u->cfg.ephemeral_max;
+	uint32_t num = hi - lo + 1;
+	uint32_t next = lo + smx_rand_below(&u->rng, num);
 
 	for (uint32_t count = num; count > 0; count--) {
 		if (!udp_port_conflict(u, addr, (uint16_t)next))
 			return (uint16_t)next;
-		next = next == EPHEMERAL_MAX ? EPHEMERAL_MIN : next + 1;
+		next = next == hi ? lo : next + 1;
 	}
 	return 0;
 }

@@ -215,6 +215,24 @@ static void test_bind(void **state)
 	assert_int_equal(udp_socket_bind(s2, f.ua, 0, 0), UDP_ERR_TABLE_FULL);
 	udp_socket_close(s1);
 	assert_int_equal(udp_socket_bind(s1, f.ua, 0, p1), UDP_OK); /* free again after close */
+	/* A queue's share of the ephemeral range (port_split): its two ports, then none. */
+	struct udp_socket *e[3] = { fix_udp_socket(NULL, 0, 2, 0), fix_udp_socket(NULL, 0, 2, 0),
+				    fix_udp_socket(NULL, 0, 2, 0) };
+	{
+		struct fix g;
+		struct fix_opts go = {0};
+		go.udp_a.ephemeral_min = 50000;
+		go.udp_a.ephemeral_max = 50001;
+		fix_init(&g, &go);
+		assert_int_equal(udp_socket_bind(e[0], g.ua, 0, 0), UDP_OK);
+		assert_int_equal(udp_socket_bind(e[1], g.ua, 0, 0), UDP_OK);
+		assert_in_range(udp_socket_local_port(e[0]), 50000, 50001);
+		assert_in_range(udp_socket_local_port(e[1]), 50000, 50001);
+		assert_int_equal(udp_socket_bind(e[2], g.ua, 0, 0), UDP_ERR_NO_PORTS);
+		for (int i = 0; i < 3; i++)
+			fix_udp_free(e[i]);
+		fix_free(&g);
+	}
 
 	/* Datagrams go to the socket bound to their destination address. */
 	struct udp_socket *sb = fix_udp_socket(f.b, 5555, 4, 4);

@@ -34,6 +34,10 @@ struct udp_config {
 	 * for how long before the interface's MTU is tried again [10 minutes, RFC 1191 6.3]. */
 	uint32_t pmtu_entries;
 	smx_instant pmtu_timeout;
+	/* Ephemeral ports [49152..65535, RFC 6335 6]; a share of them where each queue of an interface
+	 * binds from its own (smolxdp/port_split.h). */
+	uint16_t ephemeral_min;
+	uint16_t ephemeral_max;
 };
 
 /* Stack-wide counters: totals and one per reason a datagram was dropped. */
