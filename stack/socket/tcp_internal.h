@@ -7,11 +7,12 @@
  *   level 4  tcp_api.c tcp_stack.c: the app's API, init, and the interface glue (tcp_handler)
  *   level 3  tcp_input.c tcp_output.c: segments in and out
  *   level 2  tcp_state.c tcp_timer.c: transitions and endings, what a due timer does
- *   level 1  tcp_cc.c tcp_cubic.c tcp_sack.c tcp_pmtu.c: RTT, congestion control, SACK scoreboard, MTU
- *   level 0  tcp_table.c tcp_heap.c tcp_ring.c tcp_assembler.c tcp_hash.c: slots, 4-tuple table and
- *            lists, the timer heap, byte rings, out-of-order ranges, hashes
- * Within a level calls go one way: table to heap, cc to cubic and sack, timer to state, input to
- * output. A lower level with news for a higher one does not call up: it sets a flag on the connection
+ *   level 1  tcp_cc.c tcp_cubic.c tcp_sack.c tcp_pmtu.c tcp_rcvbuf.c: RTT, congestion control, SACK
+ *            scoreboard, MTU, the receive buffer's size (autotuning) and the window it may offer
+ *   level 0  tcp_table.c tcp_heap.c tcp_ring.c tcp_pool.c tcp_assembler.c tcp_hash.c: slots, 4-tuple
+ *            table and lists, the timer heap, byte rings, the buffer pool, out-of-order ranges, hashes
+ * Within a level calls go one way: table to heap and ring, ring to pool, cc to cubic and sack, timer
+ * to state, input to output. A lower level with news for a higher one does not call up: it sets a flag on the connection
  * (TCP_CF_*) and queues it with tcp_conn_ready, for output to act on, or raises an event for the app
  * with tcp_conn_event (both in tcp_table.c). */
 #ifndef SMOLXDP_TCP_INTERNAL_H
@@ -33,25 +34,93 @@
 #define TCP_PERSIST_MAX 60000000u    /* zero-window probe interval cap */
 #define TCP_SYN_RTO_RESET 3000000u   /* RFC 6298 5.7 */
 
-/* A byte ring: `len` bytes readable from `head`; writes beyond len (out-of-order data) are allowed. */
-struct tcp_ring {
-	uint8_t *buf;
-	uint32_t cap;
-	uint32_t head;
-	uint32_t len;
+/* Connection buffers come from one pool of fixed-size chunks laid out at init and drawn on demand:
+ * an idle connection holds none. 4 KB: a page, two full-sized Ethernet segments (a segment spans at
+ * most two chunks, so at most two copies), small enough that a short request or reply holds little
+ * while it waits, large enough that the per-chunk link (4 bytes) costs 0.1% and a 4 MB window is a
+ * walk of 1024 links at worst (rings keep a cursor, so sequential access walks one at a time).
+ * Smaller (down to 256 bytes) when the config's buffers are smaller: a 512-byte buffer in a 4 KB
+ * chunk would waste seven eighths of it. */
+#define TCP_CHUNK_SHIFT 12
+#define TCP_CHUNK_SIZE (1u << TCP_CHUNK_SHIFT)
+#define TCP_CHUNK_MIN_SHIFT 8
+
+struct tcp_pool {
+	uint8_t *mem;      /* count chunks of size = 1 << shift bytes */
+	uint32_t size;
+	uint32_t shift;
+	uint32_t *next;    /* per chunk: the next one on its ring, or on the free list */
+	uint32_t count;
+	uint32_t free_head;
+	uint32_t free;     /* chunks on the free list */
+	uint32_t promised; /* of those, promised to receive windows already offered (RFC 9293 3.8.6) */
+	uint32_t low;      /* the fewest free chunks not promised, ever (how close the pool came) */
+	uint64_t short_count; /* times a window or a write got less than it asked for */
 };
 
-void tcp_ring_init(struct tcp_ring *r, uint8_t *buf, uint32_t cap);
-static inline uint32_t tcp_ring_free(const struct tcp_ring *r) { return r->cap - r->len; }
-/* Copy n bytes in at offset off from head (off + n <= cap); len unchanged. */
-void tcp_ring_write_at(struct tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
+void tcp_pool_init(struct tcp_pool *p, uint8_t *mem, uint32_t *next, uint32_t count, uint32_t shift);
+/* Chunks neither drawn nor promised: what new windows and sends may still take. */
+static inline uint32_t tcp_pool_avail(const struct tcp_pool *p) { return p->free - p->promised; }
+/* A chunk, from a promise (promised: one of the caller's promised chunks) or from what is
+ * available; TCP_NIL if there is none. */
+uint32_t tcp_pool_take(struct tcp_pool *p, bool promised);
+void tcp_pool_give(struct tcp_pool *p, uint32_t chunk);
+static inline uint8_t *tcp_pool_chunk(const struct tcp_pool *p, uint32_t chunk)
+{
+	return p->mem + ((size_t)chunk << p->shift);
+}
+
+/* A byte ring made of a list of chunks: `len` bytes readable from offset `head` of chunk `first`;
+ * writes beyond len (out-of-order data) are allowed up to `hi`. A receive ring also holds `promised`
+ * chunks not yet drawn, so the window it offered is always there to take (RFC 9293 3.8.6). */
+struct tcp_ring {
+	uint32_t first;    /* TCP_NIL: no chunk */
+	uint32_t last;
+	uint32_t chunks;
+	uint32_t head;     /* offset of the first byte in first */
+	uint32_t len;
+	uint32_t hi;       /* bytes from head that may hold data: len, or beyond with out-of-order data */
+	uint32_t promised;
+	uint32_t max;      /* the most this ring may hold, bytes */
+	uint32_t cur;      /* a cursor: chunk cur_k of the list (TCP_NIL: none), so walks are short */
+	uint32_t cur_k;
+	bool keeps_promise;/* a receive ring: chunks given back when drained stay promised */
+};
+
+void tcp_ring_init(struct tcp_ring *r, uint32_t max, bool receive);
+/* Bytes writable past len without drawing a chunk that is not already drawn or promised (not
+ * capped by max: a window offered before max was lowered is still there to take). */
+static inline uint32_t tcp_ring_room(const struct tcp_pool *p, const struct tcp_ring *r)
+{
+	uint64_t cover = (uint64_t)(r->chunks + r->promised) << p->shift;
+	uint64_t used = (uint64_t)r->head + r->len;
+
+	return cover > used ? (uint32_t)SMX_MIN(cover - used, (uint64_t)UINT32_MAX) : 0;
+}
+/* Bytes writable past len, drawing from the pool as needed (a send ring). */
+uint32_t tcp_ring_free(const struct tcp_pool *p, const struct tcp_ring *r);
+/* Copy n bytes in at offset off from head, drawing chunks; false (nothing written) if the pool is
+ * short. len unchanged. */
+bool tcp_ring_write_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
 /* Copy n bytes out from offset off (off + n <= len). */
-void tcp_ring_read_at(const struct tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
-void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
-static inline void tcp_ring_commit(struct tcp_ring *r, uint32_t n) { r->len += n; }
-/* Contiguous spans: readable from head, free after the data. */
-uint32_t tcp_ring_read_span(const struct tcp_ring *r, uint8_t **p);
-uint32_t tcp_ring_write_span(const struct tcp_ring *r, uint8_t **p);
+void tcp_ring_read_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
+/* Drop n bytes from the front; chunks emptied go back to the pool. */
+void tcp_ring_consume(struct tcp_pool *p, struct tcp_ring *r, uint32_t n);
+static inline void tcp_ring_commit(struct tcp_ring *r, uint32_t n)
+{
+	r->len += n;
+	if (r->hi < r->len)
+		r->hi = r->len;
+}
+/* Contiguous spans: readable from head; free after the data (drawing a chunk if the last is full:
+ * 0 when the pool has none or the ring is at its max). */
+uint32_t tcp_ring_read_span(const struct tcp_pool *p, const struct tcp_ring *r, uint8_t **ptr);
+uint32_t tcp_ring_write_span(struct tcp_pool *p, struct tcp_ring *r, uint8_t **ptr);
+/* A receive ring: promise chunks so that `want` bytes past the data are there to take; returns the
+ * room it has (less than want when the pool is short). Promises beyond want are given back. */
+uint32_t tcp_ring_reserve(struct tcp_pool *p, struct tcp_ring *r, uint32_t want);
+/* Everything back to the pool: data, chunks and promises. */
+void tcp_ring_clear(struct tcp_pool *p, struct tcp_ring *r);
 
 /* Out-of-order ranges [left, right) in sequence space, sorted, disjoint, not touching; and where the
  * latest segments landed, newest first, so SACK blocks can be reported in RFC 2018 4's order. */
@@ -236,8 +305,17 @@ struct tcp_conn {
 	uint16_t pmtu_mss;        /* the send MSS before a path MTU reduction (RFC 1191), 0: none */
 	smx_instant pmtu_at;      /* when it was reduced */
 
+	struct tcp_pool *pool; /* the stack's, where rx and tx draw their chunks */
 	struct tcp_ring rx;
 	struct tcp_ring tx;
+	/* Receive-buffer autotuning (as Linux's tcp_rcv_space_adjust): the buffer grows to what the
+	 * app read per RTT needs, up to rx.max; rcv_space is that size, measured from rcv_space_seq
+	 * (bytes read so far) at rcv_space_at. */
+	uint32_t rcv_space;
+	uint32_t rcv_space_read;
+	uint32_t rcv_space_last; /* bytes read in the latest measured RTT */
+	uint32_t rcv_read;       /* bytes the app has read */
+	smx_instant rcv_space_at;
 	struct tcp_assembler ooo;
 	/* The SACK sender (RFC 6675): what the peer's blocks said it holds above snd_una, HighRxt,
 	 * and Proportional Rate Reduction's counts during a recovery (RFC 6937). */
@@ -273,6 +351,8 @@ struct tcp_listener {
 	uint16_t port;
 	uint32_t backlog;
 	uint32_t pending; /* SYN-RECEIVED plus accept queue */
+	uint32_t rx_max;  /* buffer maximums of the connections it opens, 0: the config's */
+	uint32_t tx_max;
 	struct tcp_list accept_q;
 	struct tcp_list syn_q; /* the SYN-RECEIVED ones, oldest first */
 	void *user;
@@ -297,6 +377,7 @@ struct tcp_stack {
 	uint32_t port_counter; /* RFC 6056 algorithm 3's `next_ephemeral` */
 	smx_instant chal_window; /* start of the current one-second challenge-ACK window */
 	uint32_t chal_count;
+	struct tcp_pool pool;
 	struct tcp_stats stats;
 };
 
@@ -435,6 +516,20 @@ void tcp_cc_dsack(struct tcp_stack *s, struct tcp_conn *c, uint32_t left, uint32
 void tcp_cc_count_rtx(struct tcp_conn *c);
 uint32_t tcp_cc_send_window(const struct tcp_conn *c);
 
+/* tcp_rcvbuf.c: the receive buffer's size and the window it may offer. A new connection's buffer
+ * starts at the largest unscaled window (about Linux's first window): a slow start's first rounds
+ * fit before autotuning has measured a rate (one chunk instead when the pool is half taken). */
+#define TCP_RCV_INITIAL 65535u
+void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now);
+/* What the receive buffer can offer past its data: the autotuned size (at most rx.max) less what it
+ * holds, within what is promised or the pool could still promise. */
+uint32_t tcp_rcvbuf_room(const struct tcp_conn *c);
+/* rcv_adv moved: promise the chunks the window now offered needs (never fails: the window was at
+ * most tcp_rcvbuf_room). */
+void tcp_rcvbuf_offered(struct tcp_conn *c);
+/* The app read n bytes: once per RTT, grow the buffer toward what that rate needs. */
+void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now);
+
 /* Level 2: state transitions, and what the timers do. */
 
 /* tcp_state.c: transitions with their side effects */
@@ -444,6 +539,8 @@ void tcp_conn_terminate(struct tcp_stack *s, struct tcp_conn *c, enum tcp_error 
 void tcp_enter_time_wait(struct tcp_stack *s, struct tcp_conn *c);
 /* Set up a fresh slot's sequence state for an open. */
 void tcp_conn_setup(struct tcp_stack *s, struct tcp_conn *c);
+/* RFC 7323 2.3: the shift for the receive buffer's maximum (before our SYN goes out). */
+void tcp_conn_set_wscale(struct tcp_conn *c);
 
 /* tcp_timer.c: firing (tcp_timers_run, from output), and the timers output and input start */
 void tcp_timers_run(struct tcp_stack *s, smx_instant now);

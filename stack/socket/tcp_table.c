@@ -169,14 +169,17 @@ void tcp_conn_free(struct tcp_stack *s, struct tcp_conn *c)
 	if (c->listener)
 		c->listener->pending--;
 	uint32_t index = c->index;
-	struct tcp_ring rx = c->rx, tx = c->tx;
 
+	/* Its buffers go back to the pool, promises too: no window is offered any more. */
+	tcp_ring_clear(c->pool, &c->rx);
+	tcp_ring_clear(c->pool, &c->tx);
 	memset(c, 0, sizeof(*c));
 	c->index = index;
+	c->pool = &s->pool;
 	for (int k = 0; k < TCP_LIST_KINDS; k++)
 		c->link[k] = (struct tcp_link){ TCP_NIL, TCP_NIL };
-	tcp_ring_init(&c->rx, rx.buf, rx.cap);
-	tcp_ring_init(&c->tx, tx.buf, tx.cap);
+	tcp_ring_init(&c->rx, s->cfg.rx_buf_size, true);
+	tcp_ring_init(&c->tx, s->cfg.tx_buf_size, false);
 	c->aux_owner = TCP_AUX_FREE;
 	tcp_list_push(s, &s->lists[TCP_LIST_AUX], TCP_LIST_AUX, c);
 	s->used--;

@@ -1,0 +1,65 @@
+/* The receive buffer's size, tuned to the connection (as Linux's tcp_rcv_space_adjust): a new
+ * connection offers a 64 KB window, and once per RTT the buffer grows to twice what the app read in
+ * that RTT, and more while the rate rises (slow start), up to the connection's maximum. Its chunks
+ * come from the shared pool, promised as the window is offered: a short pool offers less, never
+ * takes back what was offered (RFC 9293 3.8.6), and data within an offered window always fits. */
+#include "tcp_internal.h"
+
+/* The interval between measurements before the connection has an RTT (its SYN or SYN-ACK was
+ * retransmitted, RFC 6298 Karn): longer rather than shorter, since a short one would measure less
+ * than an RTT's data and offer too small a window. */
+#define TCP_RCV_RTT_DEFAULT 100000u
+#define TCP_RCV_IW (10u * 1460u) /* RFC 6928's initial window of ten segments */
+
+void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now)
+{
+	uint32_t initial = TCP_RCV_INITIAL;
+
+	if (c->pool && tcp_pool_avail(c->pool) < c->pool->count / 2)
+		initial = c->pool->size;
+	c->rcv_space = SMX_MIN(initial, c->rx.max);
+	/* The first RTT brings at most an initial congestion window (RFC 6928: ten segments), as
+	 * Linux's rcvq_space starts: more than that is a rising rate. */
+	c->rcv_space_last = SMX_MIN(c->rcv_space, TCP_RCV_IW);
+	c->rcv_space_read = c->rcv_read = 0;
+	c->rcv_space_at = now;
+}
+
+uint32_t tcp_rcvbuf_room(const struct tcp_conn *c)
+{
+	uint32_t size = SMX_MIN(c->rcv_space, c->rx.max);
+	uint32_t want = size > c->rx.len ? size - c->rx.len : 0;
+	uint64_t can = (uint64_t)tcp_ring_room(c->pool, &c->rx) + ((uint64_t)tcp_pool_avail(c->pool) << c->pool->shift);
+
+	return (uint32_t)SMX_MIN((uint64_t)want, can);
+}
+
+void tcp_rcvbuf_offered(struct tcp_conn *c)
+{
+	uint32_t win = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	tcp_ring_reserve(c->pool, &c->rx, win);
+}
+
+void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now)
+{
+	uint32_t rtt = c->srtt ? c->srtt : TCP_RCV_RTT_DEFAULT;
+	uint32_t copied;
+	uint64_t win;
+
+	c->rcv_read += n;
+	if (now < c->rcv_space_at + rtt)
+		return;
+	copied = c->rcv_read - c->rcv_space_read;
+	c->rcv_space_read = c->rcv_read;
+	c->rcv_space_at = now;
+	if (copied <= c->rcv_space_last)
+		return; /* the rate did not rise: the buffer stays (it never shrinks, as Linux's) */
+	/* Twice the bytes of an RTT, plus room for a few segments; and as much again per doubling
+	 * of the rate, since a sender in slow start doubles its window every RTT. */
+	win = 2ull * copied + 16ull * tcp_rcv_seg_mss(c);
+	win += 2 * win * (copied - c->rcv_space_last) / c->rcv_space_last;
+	c->rcv_space_last = copied;
+	if (win > c->rcv_space)
+		c->rcv_space = (uint32_t)SMX_MIN(win, (uint64_t)c->rx.max);
+}
