@@ -518,9 +518,10 @@ uint32_t tcp_cc_send_window(const struct tcp_conn *c);
 
 /* tcp_rcvbuf.c: the receive buffer's size and the window it may offer. A new connection's buffer
  * starts at the largest unscaled window (about Linux's first window): a slow start's first rounds
- * fit before autotuning has measured a rate (one chunk instead when the pool is half taken). */
+ * fit before autotuning has measured a rate (one chunk when what the pool has left is not that
+ * much for every slot). */
 #define TCP_RCV_INITIAL 65535u
-void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now);
+void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now, uint32_t slots);
 /* What the receive buffer can offer past its data: the autotuned size (at most rx.max) less what it
  * holds, within what is promised or the pool could still promise. */
 uint32_t tcp_rcvbuf_room(const struct tcp_conn *c);

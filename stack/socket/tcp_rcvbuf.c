@@ -11,13 +11,15 @@
 #define TCP_RCV_RTT_DEFAULT 100000u
 #define TCP_RCV_IW (10u * 1460u) /* RFC 6928's initial window of ten segments */
 
-void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now)
+void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now, uint32_t slots)
 {
-	uint32_t initial = TCP_RCV_INITIAL;
+	/* One chunk when what the pool has left, shared among all the slots, is less than a first
+	 * window: a pool too small for every connection's first window gives each one a chunk, and
+	 * keeps the rest for the connections that grow. */
+	uint64_t share = (uint64_t)tcp_pool_avail(c->pool) / SMX_MAX(slots, 1u) << c->pool->shift;
+	uint32_t full = SMX_MIN(TCP_RCV_INITIAL, c->rx.max);
 
-	if (c->pool && tcp_pool_avail(c->pool) < c->pool->count / 2)
-		initial = c->pool->size;
-	c->rcv_space = SMX_MIN(initial, c->rx.max);
+	c->rcv_space = share >= full ? full : SMX_MIN(c->pool->size, c->rx.max);
 	/* The first RTT brings at most an initial congestion window (RFC 6928: ten segments), as
 	 * Linux's rcvq_space starts: more than that is a rising rate. */
 	c->rcv_space_last = SMX_MIN(c->rcv_space, TCP_RCV_IW);

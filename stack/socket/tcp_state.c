@@ -72,7 +72,7 @@ void tcp_conn_setup(struct tcp_stack *s, struct tcp_conn *c)
 	if (c->listener && c->listener->tx_max)
 		c->tx.max = c->listener->tx_max;
 	tcp_conn_set_wscale(c);
-	tcp_rcvbuf_init(c, s->now);
+	tcp_rcvbuf_init(c, s->now, s->cfg.max_conns);
 	c->snd_wscale = 0;
 	c->ts_offset = tcp_ts_offset(s, c->local_addr, c->local_port, c->remote_addr, c->remote_port);
 	tcp_cc_init(c);
