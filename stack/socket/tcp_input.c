@@ -378,6 +378,8 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 
 		if (tcp_sb_dsack(c, &r->opts, &dl, &dr))
 			tcp_cc_dsack(s, c, dl, dr);
+		if (r->opts.sack_count > 0)
+			tcp_ranges_attach(c); /* the scoreboard's table, from the pool */
 		uint32_t newly = tcp_sb_update(c, &r->opts);
 
 		if (tcp_sack_recovery(c))
@@ -555,7 +557,8 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 		} else if (len > 0) {
 			if (tcp_asm_holds(&c->ooo, seq, seq + len))
 				tcp_note_dsack(c, seq, seq + len);
-			else if (tcp_asm_add(&c->ooo, seq, seq + len))
+			else if (tcp_asm_add(&c->ooo, seq, seq + len) ||
+				 (tcp_ranges_attach(c) && tcp_asm_add(&c->ooo, seq, seq + len)))
 				c->st.ooo_segs++;
 			else
 				s->stats.rx_ooo_drop++;

@@ -11,7 +11,7 @@
  *            scoreboard, MTU, the receive buffer's size (autotuning) and the window it may offer
  *   level 0  tcp_table.c tcp_heap.c tcp_ring.c tcp_pool.c tcp_assembler.c tcp_hash.c: slots, 4-tuple
  *            table and lists, the timer heap, byte rings, the buffer pool, out-of-order ranges, hashes
- * Within a level calls go one way: table to heap and ring, ring to pool, cc to cubic and sack, timer
+ * Within a level calls go one way: table to heap, ring and assembler, ring and assembler to pool, cc to cubic and sack, timer
  * to state, input to output. A lower level with news for a higher one does not call up: it sets a flag on the connection
  * (TCP_CF_*) and queues it with tcp_conn_ready, for output to act on, or raises an event for the app
  * with tcp_conn_event (both in tcp_table.c). */
@@ -23,6 +23,7 @@
 
 #define TCP_NIL UINT32_MAX
 #define TCP_ASM_MAX 64               /* out-of-order ranges held per connection */
+#define TCP_ASM_INLINE 4             /* of those, held in the control block: a window of one chunk */
 #define TCP_ASM_RECENT 4             /* latest arrivals remembered for SACK block order (RFC 2018 4) */
 #define TCP_DEFAULT_MSS 536          /* RFC 9293 3.7.1: assumed when the peer sends no MSS option */
 #define TCP_MIN_MTU 68               /* RFC 791: every IPv4 link carries 68 bytes */
@@ -39,11 +40,11 @@
  * most two chunks, so at most two copies), small enough that a short request or reply holds little
  * while it waits, large enough that the per-chunk link (4 bytes) costs 0.1% and a 4 MB window is a
  * walk of 1024 links at worst (rings keep a cursor, so sequential access walks one at a time).
- * Smaller (down to 256 bytes) when the config's buffers are smaller: a 512-byte buffer in a 4 KB
- * chunk would waste seven eighths of it. */
+ * Smaller (down to 2 KB) when the config's buffers are smaller: a 512-byte buffer in a 4 KB chunk
+ * would waste seven eighths of it. */
 #define TCP_CHUNK_SHIFT 12
 #define TCP_CHUNK_SIZE (1u << TCP_CHUNK_SHIFT)
-#define TCP_CHUNK_MIN_SHIFT 8
+#define TCP_CHUNK_MIN_SHIFT 11 /* a connection's range tables (struct tcp_ranges) fit one chunk */
 
 struct tcp_pool {
 	uint8_t *mem;      /* count chunks of size = 1 << shift bytes */
@@ -123,12 +124,15 @@ uint32_t tcp_ring_reserve(struct tcp_pool *p, struct tcp_ring *r, uint32_t want)
 void tcp_ring_clear(struct tcp_pool *p, struct tcp_ring *r);
 
 /* Out-of-order ranges [left, right) in sequence space, sorted, disjoint, not touching; and where the
- * latest segments landed, newest first, so SACK blocks can be reported in RFC 2018 4's order. */
+ * latest segments landed, newest first, so SACK blocks can be reported in RFC 2018 4's order. The
+ * ranges live in `cap` slots: the connection's range tables (struct tcp_ranges) drawn from the pool
+ * when needed, or a few in the control block, or none (NULL, cap 0). */
 struct tcp_assembler {
 	uint8_t count;
 	uint8_t recent_count;
-	uint32_t left[TCP_ASM_MAX];
-	uint32_t right[TCP_ASM_MAX];
+	uint8_t cap;
+	uint32_t *left;
+	uint32_t *right;
 	uint32_t recent[TCP_ASM_RECENT]; /* a sequence number inside each of the latest arrivals */
 };
 /* Adds a range, merging; false if it needs a new slot and none is free. */
@@ -140,6 +144,19 @@ uint32_t tcp_asm_advance(struct tcp_assembler *a, uint32_t upto);
 bool tcp_asm_holds(const struct tcp_assembler *a, uint32_t left, uint32_t right);
 /* A segment landed at seq: its block is reported first next time (RFC 2018 4). */
 void tcp_asm_note(struct tcp_assembler *a, uint32_t seq);
+/* The range tables. init: a fresh slot's (ooo in the control block's few slots, no scoreboard).
+ * attach: drawn for c, from the receive ring's promise when it holds one for them (tcp_rcvbuf.c),
+ * else from the pool; false if it has none (then ooo keeps its few slots, no SACK block is kept and
+ * no retransmission marked: TCP survives all three). trim: once ooo, sb and the marks are empty the
+ * chunk goes back (promised to the receive ring again while its window is more than a chunk).
+ * release: at the end. */
+void tcp_ranges_init(struct tcp_conn *c);
+/* Whether the window offered needs them promised: more than a chunk, more than ooo's few slots may
+ * hold, and no tables yet. */
+bool tcp_ranges_wanted(const struct tcp_conn *c);
+bool tcp_ranges_attach(struct tcp_conn *c);
+void tcp_ranges_trim(struct tcp_conn *c);
+void tcp_ranges_release(struct tcp_conn *c);
 /* Up to max SACK blocks (RFC 2018 4): the latest arrival's first, then the ones reported most
  * recently, then the rest, highest first; no block twice. Returns how many. */
 unsigned tcp_asm_sack_blocks(const struct tcp_assembler *a, struct tcp_sack_block *out, unsigned max);
@@ -204,6 +221,19 @@ enum tcp_conn_flag {
 #define TCP_DUPTHRESH 3u              /* RFC 6675 2: DupThresh, to begin with */
 #define TCP_MAX_DUPTHRESH 64u         /* as far as reordering may raise it */
 #define TCP_RTX_MARKS 64             /* retransmissions remembered to tell when one is lost again */
+
+struct tcp_rtx_mark {
+	uint32_t seq, end, mark;
+};
+
+/* What only a connection with out-of-order data, SACKed data or retransmissions in a SACK recovery
+ * needs, in one pool chunk drawn when first needed and given back once all is empty, so an idle
+ * connection's control block stays small. */
+struct tcp_ranges {
+	uint32_t ooo_left[TCP_ASM_MAX], ooo_right[TCP_ASM_MAX];
+	uint32_t sb_left[TCP_ASM_MAX], sb_right[TCP_ASM_MAX];
+	struct tcp_rtx_mark rtx_marks[TCP_RTX_MARKS];
+};
 
 #define TCP_TS_OPT_LEN 12u           /* NOP NOP kind len TSval TSecr: what a timestamp costs a segment */
 #define TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000000) /* RFC 7323 5.5: TS.Recent expires after 24 days */
@@ -323,10 +353,12 @@ struct tcp_conn {
 	uint32_t high_rxt;
 	/* Retransmissions during a SACK recovery: [seq, end) went out when SND.MAX was mark; once the
 	 * peer SACKs data above mark (sent after it) the retransmission was lost too (as Linux's
-	 * lost-retransmit check, a step short of RACK, RFC 8985). A ring; the oldest is forgotten. */
-	struct {
-		uint32_t seq, end, mark;
-	} rtx_marks[TCP_RTX_MARKS];
+	 * lost-retransmit check, a step short of RACK, RFC 8985). A ring; the oldest is forgotten.
+	 * In the range tables with ooo's and sb's ranges: NULL while there are none. */
+	struct tcp_rtx_mark *rtx_marks;
+	uint32_t ranges; /* the pool chunk holding them (struct tcp_ranges), TCP_NIL: none */
+	uint32_t ooo_inline[2][TCP_ASM_INLINE]; /* ooo's slots without it: left, right */
+	bool ranges_promised; /* one of rx's promised chunks is theirs */
 	uint8_t rtx_mark_head;
 	uint8_t rtx_mark_count;
 	smx_instant tlp_at; /* RFC 8985 7: the probe timeout, SMX_INSTANT_NEVER when off */
@@ -530,6 +562,8 @@ uint32_t tcp_rcvbuf_room(const struct tcp_conn *c);
 void tcp_rcvbuf_offered(struct tcp_conn *c);
 /* The app read n bytes: once per RTT, grow the buffer toward what that rate needs. */
 void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now);
+/* Nothing more will arrive (the peer's FIN is in, or the connection ended): no window's promise. */
+void tcp_rcvbuf_close(struct tcp_conn *c);
 
 /* Level 2: state transitions, and what the timers do. */
 

@@ -154,6 +154,7 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 	}
 	c->st.segs_out++;
 	s->stats.tx_segs++;
+	tcp_ranges_trim(c); /* range tables no longer needed go back to the pool */
 	return TCP_TX_SENT;
 }
 

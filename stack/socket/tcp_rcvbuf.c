@@ -32,15 +32,28 @@ uint32_t tcp_rcvbuf_room(const struct tcp_conn *c)
 	uint32_t size = SMX_MIN(c->rcv_space, c->rx.max);
 	uint32_t want = size > c->rx.len ? size - c->rx.len : 0;
 	uint64_t can = (uint64_t)tcp_ring_room(c->pool, &c->rx) + ((uint64_t)tcp_pool_avail(c->pool) << c->pool->shift);
+	uint64_t win = SMX_MIN((uint64_t)want, can);
 
-	return (uint32_t)SMX_MIN((uint64_t)want, can);
+	/* More than a chunk: room for the range tables too, unless they are drawn already. */
+	if (c->ranges == TCP_NIL && win > c->pool->size)
+		win = SMX_MAX(SMX_MIN(win, can - c->pool->size), (uint64_t)c->pool->size);
+	return (uint32_t)win;
 }
 
 void tcp_rcvbuf_offered(struct tcp_conn *c)
 {
 	uint32_t win = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 
-	tcp_ring_reserve(c->pool, &c->rx, win);
+	/* A window of more than a chunk may bring more holes than ooo's few slots: its range tables
+	 * are promised with it (tcp_rcvbuf_room left room for them). */
+	c->ranges_promised = tcp_ranges_wanted(c);
+	tcp_ring_reserve(c->pool, &c->rx, win + (c->ranges_promised ? c->pool->size : 0));
+}
+
+void tcp_rcvbuf_close(struct tcp_conn *c)
+{
+	c->ranges_promised = false;
+	tcp_ring_reserve(c->pool, &c->rx, 0);
 }
 
 void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now)

@@ -151,6 +151,7 @@ struct tcp_stack *tcp_init(void *mem, size_t len, const struct tcp_config *cfg)
 		for (int k = 0; k < TCP_LIST_KINDS; k++)
 			c->link[k] = (struct tcp_link){ TCP_NIL, TCP_NIL };
 		c->pool = &s->pool;
+		tcp_ranges_init(c);
 		tcp_ring_init(&c->rx, cfg->rx_buf_size, true);
 		tcp_ring_init(&c->tx, cfg->tx_buf_size, false);
 		c->aux_owner = TCP_AUX_FREE;

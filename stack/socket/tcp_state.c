@@ -86,7 +86,7 @@ void tcp_enter_time_wait(struct tcp_stack *s, struct tcp_conn *c)
 	c->flags &= ~(uint32_t)TCP_CF_PERSIST;
 	c->close_at = s->now + s->cfg.time_wait;
 	/* The peer's FIN is in: nothing more will arrive, so the window's promise goes back. */
-	tcp_ring_reserve(c->pool, &c->rx, 0);
+	tcp_rcvbuf_close(c);
 	tcp_timer_arm(s, c, c->close_at);
 	tcp_conn_set_aux(s, c, TCP_AUX_TIME_WAIT);
 	tcp_conn_event(s, c, TCP_EV_CLOSED);
@@ -106,7 +106,7 @@ void tcp_conn_terminate(struct tcp_stack *s, struct tcp_conn *c, enum tcp_error 
 	c->rtx_at = c->ack_at = c->close_at = c->keep_at = c->tlp_at = SMX_INSTANT_NEVER;
 	c->flags &= ~(uint32_t)(TCP_CF_ACK_NOW | TCP_CF_FAST_RTX | TCP_CF_PROBE | TCP_CF_KEEP_PROBE |
 				TCP_CF_PERSIST | TCP_CF_TLP_PROBE);
-	c->ooo.count = 0;
+	tcp_ranges_release(c);
 	/* RFC 9293 3.10.7.4: on reset "all segment queues should be flushed". Either way no window is
 	 * offered any more, and nothing out of order will be delivered: only unread data stays. */
 	if (err != TCP_ERROR_NONE) {
@@ -114,7 +114,7 @@ void tcp_conn_terminate(struct tcp_stack *s, struct tcp_conn *c, enum tcp_error 
 		tcp_ring_clear(c->pool, &c->rx);
 	} else {
 		c->rx.hi = c->rx.len;
-		tcp_ring_reserve(c->pool, &c->rx, 0);
+		tcp_rcvbuf_close(c);
 	}
 	if (c->flags & TCP_CF_SEND_RST) {
 		/* Output sends the RST, then frees the slot unless the app still holds it. */

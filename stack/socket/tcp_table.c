@@ -171,11 +171,13 @@ void tcp_conn_free(struct tcp_stack *s, struct tcp_conn *c)
 	uint32_t index = c->index;
 
 	/* Its buffers go back to the pool, promises too: no window is offered any more. */
+	tcp_ranges_release(c);
 	tcp_ring_clear(c->pool, &c->rx);
 	tcp_ring_clear(c->pool, &c->tx);
 	memset(c, 0, sizeof(*c));
 	c->index = index;
 	c->pool = &s->pool;
+	tcp_ranges_init(c);
 	for (int k = 0; k < TCP_LIST_KINDS; k++)
 		c->link[k] = (struct tcp_link){ TCP_NIL, TCP_NIL };
 	tcp_ring_init(&c->rx, s->cfg.rx_buf_size, true);

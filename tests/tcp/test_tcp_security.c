@@ -255,10 +255,15 @@ static void test_ring(void **state)
 
 static void test_assembler(void **state)
 {
+	uint32_t left[TCP_ASM_MAX], right[TCP_ASM_MAX];
 	struct tcp_assembler a;
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
+	assert_false(tcp_asm_add(&a, 1, 2)); /* no table yet */
+	a.left = left;
+	a.right = right;
+	a.cap = TCP_ASM_MAX;
 	/* Ranges near the wrap point. */
 	uint32_t b = 0xfffffff0u;
 	assert_true(tcp_asm_add(&a, b + 30, b + 40));
