@@ -555,8 +555,22 @@ uint32_t tcp_cc_send_window(const struct tcp_conn *c);
 #define TCP_RCV_INITIAL 65535u
 void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now, uint32_t slots);
 /* What the receive buffer can offer past its data: the autotuned size (at most rx.max) less what it
- * holds, within what is promised or the pool could still promise. */
-uint32_t tcp_rcvbuf_room(const struct tcp_conn *c);
+ * holds, within what is promised or the pool could still promise (leaving room for the range tables
+ * a window of more than a chunk promises too). Inline: output asks it several times a segment. */
+uint32_t tcp_rcvbuf_room_short(const struct tcp_conn *c, uint32_t want, uint32_t tables, uint32_t can);
+static inline uint32_t tcp_rcvbuf_room(const struct tcp_conn *c)
+{
+	uint32_t size = SMX_MIN(c->rcv_space, c->rx.max);
+	uint32_t want, tables, can;
+
+	if (size <= c->rx.len)
+		return 0;
+	want = size - c->rx.len;
+	tables = c->ranges == TCP_NIL && want > c->pool->size ? c->pool->size : 0;
+	can = tcp_ring_room(c->pool, &c->rx);
+	/* Promised already: the common case. */
+	return can >= want + tables ? want : tcp_rcvbuf_room_short(c, want, tables, can);
+}
 /* rcv_adv moved: promise the chunks the window now offered needs (never fails: the window was at
  * most tcp_rcvbuf_room). */
 void tcp_rcvbuf_offered(struct tcp_conn *c);

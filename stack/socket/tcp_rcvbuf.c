@@ -27,17 +27,16 @@ void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now, uint32_t slots)
 	c->rcv_space_at = now;
 }
 
-uint32_t tcp_rcvbuf_room(const struct tcp_conn *c)
+uint32_t tcp_rcvbuf_room_short(const struct tcp_conn *c, uint32_t want, uint32_t tables, uint32_t can)
 {
-	uint32_t size = SMX_MIN(c->rcv_space, c->rx.max);
-	uint32_t want = size > c->rx.len ? size - c->rx.len : 0;
-	uint64_t can = (uint64_t)tcp_ring_room(c->pool, &c->rx) + ((uint64_t)tcp_pool_avail(c->pool) << c->pool->shift);
-	uint64_t win = SMX_MIN((uint64_t)want, can);
+	const struct tcp_pool *p = c->pool;
+	uint32_t win;
 
-	/* More than a chunk: room for the range tables too, unless they are drawn already. */
-	if (c->ranges == TCP_NIL && win > c->pool->size)
-		win = SMX_MAX(SMX_MIN(win, can - c->pool->size), (uint64_t)c->pool->size);
-	return (uint32_t)win;
+	can += (uint32_t)SMX_MIN((uint64_t)tcp_pool_avail(p) << p->shift, (uint64_t)(want + tables - can));
+	win = SMX_MIN(want, can);
+	if (tables && win > p->size)
+		win = SMX_MAX(SMX_MIN(win, can - p->size), p->size);
+	return win;
 }
 
 void tcp_rcvbuf_offered(struct tcp_conn *c)

@@ -19,11 +19,17 @@ uint32_t tcp_ring_free(const struct tcp_pool *p, const struct tcp_ring *r)
 	return (uint32_t)SMX_MIN(room, (uint64_t)left);
 }
 
-/* Chunk k of the list (k < chunks), from the cursor when it is at or before k. */
+/* Chunk k of the list (k < chunks): the first or the last at once (the app reads at the one and
+ * writes at the other), else from the cursor when it is at or before k (output reading on from where
+ * it read last, input writing on from where it wrote). */
 static uint32_t tcp_ring_chunk(struct tcp_pool *p, struct tcp_ring *r, uint32_t k)
 {
 	uint32_t c = r->first, i = 0;
 
+	if (k == 0)
+		return r->first;
+	if (k + 1 == r->chunks)
+		return r->last;
 	if (r->cur != TCP_NIL && r->cur_k <= k) {
 		c = r->cur;
 		i = r->cur_k;
