@@ -285,6 +285,43 @@ static void test_pool_span_across_chunks(void **state)
 	th_free(t);
 }
 
+/* Per-connection maximums: an active open set to 4 MB before its SYN offers the shift for 4 MB
+ * (RFC 7323 2.3), and once the SYN is out the shift stays; a listener's maximums go to the
+ * connections it opens; invalid sizes are refused. */
+static void test_pool_buffer_sizes(void **state)
+{
+	struct th *t = th_with(8192, 16384, 64ull << 20, 4);
+	static uint8_t out[32768];
+
+	(void)state;
+	th_connect(t);
+	assert_int_equal(tcp_set_buffer_sizes(t->s, t->c, 4u << 20, 0), TCP_OK);
+	th_want(t, .flags = TCP_SYN, .wscale = 7);
+	assert_int_equal(tcp_set_buffer_sizes(t->s, t->c, 1u << 20, 32768), TCP_OK);
+	assert_int_equal(t->c->rcv_wscale, 7); /* the SYN said 7 */
+	assert_int_equal(t->c->rx.max, 1u << 20);
+	assert_int_equal(t->c->tx.max, 32768);
+	assert_int_equal(tcp_set_buffer_sizes(t->s, t->c, 1u << 30, 0), TCP_ERR_INVALID);
+	tcp_abort(t->s, t->c);
+	th_free(t);
+
+	t = th_with(8192, 16384, 64ull << 20, 4);
+	th_listen(t, 8);
+	assert_int_equal(tcp_listener_set_buffer_sizes(t->s, t->l, 2u << 20, 32768), TCP_OK);
+	t->peer_opts.has_wscale = true;
+	t->peer_opts.wscale = 7;
+	t->peer_seq = 1000;
+	th_tx(t, .flags = TCP_SYN, .ack = 0, .win = 65535, .mss = 1460);
+	t->peer_ack = th_want(t, .flags = TCP_SYN | TCP_ACK, .wscale = 6)->r.seq + 1; /* for 2 MB */
+	th_send(t, TCP_ACK, NULL, 0);
+	t->c = tcp_accept(t->s, t->l);
+	assert_non_null(t->c);
+	assert_int_equal(t->c->rx.max, 2u << 20);
+	assert_int_equal(tcp_send(t->s, t->c, out, sizeof(out)), 32768); /* the listener's 32 KB */
+	assert_int_equal(tcp_listener_set_buffer_sizes(t->s, t->l, 0, 1u << 31), TCP_ERR_INVALID);
+	th_free(t);
+}
+
 /* ---- Scale: 100,000 connections ---- */
 
 #define MANY 100000u
@@ -459,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_pool_returned_on_ack_and_close),
 		cmocka_unit_test(test_pool_returned_on_abort),
 		cmocka_unit_test(test_pool_span_across_chunks),
+		cmocka_unit_test(test_pool_buffer_sizes),
 		cmocka_unit_test(test_many_established),
 		cmocka_unit_test(test_many_syn_flood),
 	};
