@@ -93,7 +93,7 @@ static void tcp_take_syn(struct tcp_conn *c, const struct tcp_repr *r, smx_insta
 	c->rcv_nxt = r->seq + 1;
 	/* The window our SYN (or SYN-ACK) offers, counted from here. */
 	c->rcv_adv = c->rcv_nxt + SMX_MIN(tcp_rcvbuf_room(c), TCP_MAX_WINDOW);
-	tcp_rcvbuf_offered(c);
+	tcp_rcvbuf_offered(c, now);
 	c->snd_wnd = r->window;
 	c->max_snd_wnd = r->window;
 	c->snd_wl1 = r->seq;

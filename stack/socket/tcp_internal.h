@@ -346,6 +346,12 @@ struct tcp_conn {
 	uint32_t rcv_space_last; /* bytes read in the latest measured RTT */
 	uint32_t rcv_read;       /* bytes the app has read */
 	smx_instant rcv_space_at;
+	/* Without an RTT sample (a receiver whose SYN or SYN-ACK was sent again, RFC 6298 Karn): the
+	 * time a window took to fill, from offering right edge rcv_rtt_seq at rcv_rtt_at, as Linux's
+	 * tcp_rcv_rtt_measure: at least an RTT, so never too short a measuring interval. */
+	uint32_t rcv_rtt_seq;
+	uint32_t rcv_rtt;        /* us, 0: none yet */
+	smx_instant rcv_rtt_at;  /* SMX_INSTANT_NEVER: not measuring */
 	struct tcp_assembler ooo;
 	/* The SACK sender (RFC 6675): what the peer's blocks said it holds above snd_una, HighRxt,
 	 * and Proportional Rate Reduction's counts during a recovery (RFC 6937). */
@@ -573,7 +579,7 @@ static inline uint32_t tcp_rcvbuf_room(const struct tcp_conn *c)
 }
 /* rcv_adv moved: promise the chunks the window now offered needs (never fails: the window was at
  * most tcp_rcvbuf_room). */
-void tcp_rcvbuf_offered(struct tcp_conn *c);
+void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now);
 /* The app read n bytes: once per RTT, grow the buffer toward what that rate needs. */
 void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now);
 /* Nothing more will arrive (the peer's FIN is in, or the connection ended): no window's promise. */

@@ -145,7 +145,7 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 
 		if (tcp_seq_gt(c->rcv_nxt + adv, c->rcv_adv)) {
 			c->rcv_adv = c->rcv_nxt + adv;
-			tcp_rcvbuf_offered(c); /* the chunks behind the new right edge */
+			tcp_rcvbuf_offered(c, s->now); /* the chunks behind the new right edge */
 		}
 		c->last_ack_sent = c->rcv_nxt;
 		c->rcv_unacked = 0;

@@ -25,6 +25,8 @@ void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now, uint32_t slots)
 	c->rcv_space_last = SMX_MIN(c->rcv_space, TCP_RCV_IW);
 	c->rcv_space_read = c->rcv_read = 0;
 	c->rcv_space_at = now;
+	c->rcv_rtt = 0;
+	c->rcv_rtt_at = SMX_INSTANT_NEVER;
 }
 
 uint32_t tcp_rcvbuf_room_short(const struct tcp_conn *c, uint32_t want, uint32_t tables, uint32_t can)
@@ -39,9 +41,14 @@ uint32_t tcp_rcvbuf_room_short(const struct tcp_conn *c, uint32_t want, uint32_t
 	return win;
 }
 
-void tcp_rcvbuf_offered(struct tcp_conn *c)
+void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now)
 {
 	uint32_t win = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	if (c->srtt == 0 && c->rcv_rtt_at == SMX_INSTANT_NEVER && win > 0) {
+		c->rcv_rtt_seq = c->rcv_adv;
+		c->rcv_rtt_at = now;
+	}
 
 	/* A window of more than a chunk may bring more holes than ooo's few slots: its range tables
 	 * are promised with it (tcp_rcvbuf_room left room for them). */
@@ -57,10 +64,18 @@ void tcp_rcvbuf_close(struct tcp_conn *c)
 
 void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now)
 {
-	uint32_t rtt = c->srtt ? c->srtt : TCP_RCV_RTT_DEFAULT;
+	uint32_t rtt = c->srtt ? c->srtt : c->rcv_rtt ? c->rcv_rtt : TCP_RCV_RTT_DEFAULT;
 	uint32_t copied;
 	uint64_t win;
 
+	if (c->rcv_rtt_at != SMX_INSTANT_NEVER && tcp_seq_ge(c->rcv_nxt, c->rcv_rtt_seq)) {
+		/* A window filled: a sample, the smallest kept (each is an RTT or more). */
+		uint64_t sample = SMX_MAX(now - c->rcv_rtt_at, (uint64_t)TCP_CLOCK_GRANULARITY);
+
+		if (c->rcv_rtt == 0 || sample < c->rcv_rtt)
+			c->rcv_rtt = (uint32_t)SMX_MIN(sample, (uint64_t)UINT32_MAX);
+		c->rcv_rtt_at = SMX_INSTANT_NEVER;
+	}
 	c->rcv_read += n;
 	if (now < c->rcv_space_at + rtt)
 		return;
