@@ -86,6 +86,7 @@ struct tcp_ring {
 	uint32_t cur;      /* a cursor: chunk cur_k of the list (TCP_NIL: none), so walks are short */
 	uint32_t cur_k;
 	bool keeps_promise;/* a receive ring: chunks given back when drained stay promised */
+	bool span_out;     /* tcp_ring_write_span handed out a span not yet committed: its chunk stays */
 };
 
 void tcp_ring_init(struct tcp_ring *r, uint32_t max, bool receive);
@@ -109,6 +110,7 @@ void tcp_ring_read_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, uint
 void tcp_ring_consume(struct tcp_pool *p, struct tcp_ring *r, uint32_t n);
 static inline void tcp_ring_commit(struct tcp_ring *r, uint32_t n)
 {
+	r->span_out = false;
 	r->len += n;
 	if (r->hi < r->len)
 		r->hi = r->len;

@@ -131,8 +131,8 @@ void tcp_ring_consume(struct tcp_pool *p, struct tcp_ring *r, uint32_t n)
 		tcp_ring_drop_first(p, r);
 		r->head -= p->size;
 	}
-	if (r->hi == 0) {
-		/* Drained: every chunk goes back. A receive ring's stay promised, so the window it
+	if (r->hi == 0 && !r->span_out) {
+		/* Drained: every chunk goes back (but the one under a span the app is writing into). A receive ring's stay promised, so the window it
 		 * offered is still there to take. */
 		uint32_t k = r->chunks;
 
@@ -166,6 +166,7 @@ uint32_t tcp_ring_write_span(struct tcp_pool *p, struct tcp_ring *r, uint8_t **p
 	if (left == 0 || !tcp_ring_cover(p, r, end + 1))
 		return 0;
 	*ptr = tcp_pool_chunk(p, tcp_ring_chunk(p, r, (uint32_t)(end >> p->shift))) + in;
+	r->span_out = true;
 	return SMX_MIN(left, p->size - in);
 }
 

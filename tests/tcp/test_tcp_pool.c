@@ -285,6 +285,30 @@ static void test_pool_span_across_chunks(void **state)
 	th_free(t);
 }
 
+/* A span handed out stays the app's across a poll in which an ACK drains everything before it: its
+ * chunk is not given back under it. */
+static void test_pool_span_kept_across_ack(void **state)
+{
+	struct th *t = th_with(65536, 65536, 0, 4);
+	const struct tcp_pool *p = pool_of(t);
+	uint8_t *span, *again;
+
+	(void)state;
+	th_open_passive(t, 1000, 1460);
+	assert_int_equal(tcp_send(t->s, t->c, "first", 5), 5);
+	th_want(t, .off = 0, .len = 5, .data = "first");
+	assert_int_equal(tcp_send_buf(t->s, t->c, &span), TCP_CHUNK_SIZE - 5);
+	t->peer_ack = t->c->iss + 1 + 5;
+	th_send(t, TCP_ACK, NULL, 0); /* all acknowledged: the ring is empty, the span's chunk stays */
+	assert_int_equal(p->count - p->free, 1);
+	memcpy(span, "second", 6);
+	tcp_send_commit(t->s, t->c, 6);
+	th_want(t, .off = 5, .len = 6, .data = "second");
+	assert_int_equal(tcp_send_buf(t->s, t->c, &again), TCP_CHUNK_SIZE - 11);
+	assert_ptr_equal(again, span + 6);
+	th_free(t);
+}
+
 /* Per-connection maximums: an active open set to 4 MB before its SYN offers the shift for 4 MB
  * (RFC 7323 2.3), and once the SYN is out the shift stays; a listener's maximums go to the
  * connections it opens; invalid sizes are refused. */
@@ -496,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_pool_returned_on_ack_and_close),
 		cmocka_unit_test(test_pool_returned_on_abort),
 		cmocka_unit_test(test_pool_span_across_chunks),
+		cmocka_unit_test(test_pool_span_kept_across_ack),
 		cmocka_unit_test(test_pool_buffer_sizes),
 		cmocka_unit_test(test_many_established),
 		cmocka_unit_test(test_many_syn_flood),

@@ -151,7 +151,9 @@ struct tcp_conn *tcp_connect(struct tcp_stack *s, const struct tcp_connect_opts 
 
 /* Copy in up to len bytes; returns how many were queued (0 when the buffer is full). */
 size_t tcp_send(struct tcp_stack *s, struct tcp_conn *c, const void *data, size_t len);
-/* Zero copy: a contiguous free span of the send buffer to write into, then commit what was written. */
+/* Zero copy: a contiguous free span of the send buffer to write into, then commit what was written.
+ * The span ends where the buffer's chunk ends (ask again for more); it stays valid until the commit,
+ * across polls, unless the connection is reset or aborted first. */
 size_t tcp_send_buf(struct tcp_stack *s, struct tcp_conn *c, uint8_t **span);
 void tcp_send_commit(struct tcp_stack *s, struct tcp_conn *c, size_t n);
 /* Copy out up to cap bytes of in-order data; returns how many (0: nothing yet, or EOF: tcp_eof). */
