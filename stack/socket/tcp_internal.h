@@ -566,6 +566,12 @@ void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now, uint32_t slots);
  * holds, within what is promised or the pool could still promise (leaving room for the range tables
  * a window of more than a chunk promises too). Inline: output asks it several times a segment. */
 uint32_t tcp_rcvbuf_room_short(const struct tcp_conn *c, uint32_t want, uint32_t tables, uint32_t can);
+/* Beyond the window offered, the bytes a window field rounded up under our shift may add to it
+ * (tcp_rcv_window_field never lets the right edge go back): promised too. */
+static inline uint32_t tcp_rcvbuf_slack(const struct tcp_conn *c)
+{
+	return (1u << c->rcv_wscale) - 1;
+}
 static inline uint32_t tcp_rcvbuf_room(const struct tcp_conn *c)
 {
 	uint32_t size = SMX_MIN(c->rcv_space, c->rx.max);
@@ -577,7 +583,7 @@ static inline uint32_t tcp_rcvbuf_room(const struct tcp_conn *c)
 	tables = c->ranges == TCP_NIL && want > c->pool->size ? c->pool->size : 0;
 	can = tcp_ring_room(c->pool, &c->rx);
 	/* Promised already: the common case. */
-	return can >= want + tables ? want : tcp_rcvbuf_room_short(c, want, tables, can);
+	return can >= want + tables + tcp_rcvbuf_slack(c) ? want : tcp_rcvbuf_room_short(c, want, tables, can);
 }
 /* rcv_adv moved: promise the chunks the window now offered needs (never fails: the window was at
  * most tcp_rcvbuf_room). */

@@ -32,9 +32,11 @@ void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now, uint32_t slots)
 uint32_t tcp_rcvbuf_room_short(const struct tcp_conn *c, uint32_t want, uint32_t tables, uint32_t can)
 {
 	const struct tcp_pool *p = c->pool;
-	uint32_t win;
+	uint32_t slack = tcp_rcvbuf_slack(c), win;
+	uint64_t more = (uint64_t)want + tables + slack - can;
 
-	can += (uint32_t)SMX_MIN((uint64_t)tcp_pool_avail(p) << p->shift, (uint64_t)(want + tables - can));
+	can += (uint32_t)SMX_MIN((uint64_t)tcp_pool_avail(p) << p->shift, more);
+	can = can > slack ? can - slack : 0;
 	win = SMX_MIN(want, can);
 	if (tables && win > p->size)
 		win = SMX_MAX(SMX_MIN(win, can - p->size), p->size);
@@ -53,7 +55,8 @@ void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now)
 	/* A window of more than a chunk may bring more holes than ooo's few slots: its range tables
 	 * are promised with it (tcp_rcvbuf_room left room for them). */
 	c->ranges_promised = tcp_ranges_wanted(c);
-	tcp_ring_reserve(c->pool, &c->rx, win + (c->ranges_promised ? c->pool->size : 0));
+	tcp_ring_reserve(c->pool, &c->rx,
+			 win + (c->ranges_promised ? c->pool->size : 0) + (win ? tcp_rcvbuf_slack(c) : 0));
 }
 
 void tcp_rcvbuf_close(struct tcp_conn *c)
