@@ -85,8 +85,10 @@ void tcp_enter_time_wait(struct tcp_stack *s, struct tcp_conn *c)
 	c->rtx_at = c->ack_at = c->keep_at = c->tlp_at = SMX_INSTANT_NEVER;
 	c->flags &= ~(uint32_t)TCP_CF_PERSIST;
 	c->close_at = s->now + s->cfg.time_wait;
-	/* The peer's FIN is in: nothing more will arrive, so the window's promise goes back. */
+	/* The peer's FIN is in: nothing more will arrive, so the window's promise goes back; and all
+	 * ours is acknowledged, so the range tables too: TIME-WAIT holds the control block only. */
 	tcp_rcvbuf_close(c);
+	tcp_ranges_release(c);
 	tcp_timer_arm(s, c, c->close_at);
 	tcp_conn_set_aux(s, c, TCP_AUX_TIME_WAIT);
 	tcp_conn_event(s, c, TCP_EV_CLOSED);
