@@ -232,7 +232,7 @@ static void test_pool_returned_on_ack_and_close(void **state)
 	th_free(t);
 }
 
-/* An abort with data queued both ways gives back everything at once. */
+/* An abort with data queued both ways and out-of-order data held gives back everything at once. */
 static void test_pool_returned_on_abort(void **state)
 {
 	struct th *t = th_with(65536, 65536, 0, 4);
@@ -244,6 +244,10 @@ static void test_pool_returned_on_abort(void **state)
 	t->peer_win = 0;
 	th_send(t, TCP_ACK, "unread", 6);
 	tcp_send(t->s, t->c, out, sizeof(out));
+	/* Six holes: more than the control block's four slots, so the range tables are drawn. */
+	for (uint32_t i = 1; i <= 6; i++)
+		th_tx(t, .flags = TCP_ACK, .seq_off = 2000 * i, .data = out, .len = 1000);
+	assert_true(t->c->ranges != TCP_NIL);
 	assert_true(p->count - p->free > 5);
 	tcp_abort(t->s, t->c);
 	th_poll(t);
