@@ -55,8 +55,11 @@ void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now)
 	/* A window of more than a chunk may bring more holes than ooo's few slots: its range tables
 	 * are promised with it (tcp_rcvbuf_room left room for them). */
 	c->ranges_promised = tcp_ranges_wanted(c);
-	tcp_ring_reserve(c->pool, &c->rx,
-			 win + (c->ranges_promised ? c->pool->size : 0) + (win ? tcp_rcvbuf_slack(c) : 0));
+	/* What the next window may offer is promised already (not only this one, which receiver SWS
+	 * avoidance may hold back): tcp_rcvbuf_room then finds it so at once, segment after segment. */
+	if (win > 0)
+		win = SMX_MAX(win, tcp_rcvbuf_room(c)) + tcp_rcvbuf_slack(c);
+	tcp_ring_reserve(c->pool, &c->rx, win + (c->ranges_promised ? c->pool->size : 0));
 }
 
 void tcp_rcvbuf_close(struct tcp_conn *c)
