@@ -77,6 +77,16 @@ static bool tcp_can_send(const struct tcp_conn *c)
 		c->state == TCP_CLOSE_WAIT);
 }
 
+/* A send found no room: if the pool, not the connection's maximum, was short, WRITABLE comes once
+ * chunks are free again (an ACK of its own data may never come: it may have none in flight). */
+static void tcp_send_short(struct tcp_stack *s, struct tcp_conn *c)
+{
+	if (c->tx.len < c->tx.max && tcp_pool_avail(c->pool) == 0) {
+		c->flags |= TCP_CF_POOL_TX;
+		tcp_pool_wait(s, c);
+	}
+}
+
 size_t tcp_send(struct tcp_stack *s, struct tcp_conn *c, const void *data, size_t len)
 {
 	uint32_t n;
@@ -84,6 +94,8 @@ size_t tcp_send(struct tcp_stack *s, struct tcp_conn *c, const void *data, size_
 	if (!tcp_conn_valid(s, c) || !tcp_can_send(c))
 		return 0;
 	n = (uint32_t)SMX_MIN(len, (size_t)tcp_ring_free(c->pool, &c->tx));
+	if (n < len)
+		tcp_send_short(s, c);
 	if (n == 0 || !tcp_ring_write_at(c->pool, &c->tx, c->tx.len, data, n))
 		return 0;
 	tcp_ring_commit(&c->tx, n);
@@ -93,10 +105,15 @@ size_t tcp_send(struct tcp_stack *s, struct tcp_conn *c, const void *data, size_
 
 size_t tcp_send_buf(struct tcp_stack *s, struct tcp_conn *c, uint8_t **span)
 {
+	uint32_t n;
+
 	*span = NULL;
 	if (!tcp_conn_valid(s, c) || !tcp_can_send(c))
 		return 0;
-	return tcp_ring_write_span(c->pool, &c->tx, span);
+	n = tcp_ring_write_span(c->pool, &c->tx, span);
+	if (n == 0)
+		tcp_send_short(s, c);
+	return n;
 }
 
 void tcp_send_commit(struct tcp_stack *s, struct tcp_conn *c, size_t n)

@@ -169,6 +169,7 @@ enum tcp_list_kind {
 	TCP_LIST_READY = 0, /* has something to send: evaluated by output */
 	TCP_LIST_EVENT,     /* has events for the app */
 	TCP_LIST_AUX,       /* free slots, a listener's SYN or accept queue, or TIME-WAIT (oldest first) */
+	TCP_LIST_POOL,      /* found the buffer pool short: looks again once chunks come back */
 	TCP_LIST_KINDS,
 };
 
@@ -218,6 +219,7 @@ enum tcp_conn_flag {
 	TCP_CF_TS = 1u << 22,        /* RFC 7323 timestamps agreed on: on every segment */
 	TCP_CF_TLP_PROBE = 1u << 23, /* send a tail loss probe (RFC 8985 7.3) on the next output */
 	TCP_CF_TLP_SENT = 1u << 24,  /* a probe is out: no other until SND.UNA moves */
+	TCP_CF_POOL_TX = 1u << 25,   /* a send was cut short by the pool: WRITABLE once it has chunks */
 };
 
 #define TCP_DUPTHRESH 3u              /* RFC 6675 2: DupThresh, to begin with */
@@ -445,6 +447,11 @@ void tcp_conn_ready(struct tcp_stack *s, struct tcp_conn *c);
 void tcp_conn_event(struct tcp_stack *s, struct tcp_conn *c, uint32_t flags);
 void tcp_listener_event(struct tcp_stack *s, struct tcp_listener *l, uint32_t flags);
 bool tcp_conn_valid(const struct tcp_stack *s, const struct tcp_conn *c);
+/* The pool was short for c (a send, or the window it could offer): c waits on TCP_LIST_POOL. */
+void tcp_pool_wait(struct tcp_stack *s, struct tcp_conn *c);
+/* Chunks are free again: as many waiters as there are chunks look again (output re-evaluates the
+ * window they offer; one whose send was cut short is told WRITABLE). From tcp_output. */
+void tcp_pool_wake(struct tcp_stack *s);
 
 /* tcp_heap.c: the timer heap (what a due deadline does is tcp_timer.c's) */
 void tcp_timer_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant when);
@@ -592,6 +599,9 @@ void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now);
 void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now);
 /* Nothing more will arrive (the peer's FIN is in, or the connection ended): no window's promise. */
 void tcp_rcvbuf_close(struct tcp_conn *c);
+/* After a segment went out: range tables no longer needed go back, and a window the pool held
+ * below what the buffer wants waits for chunks (so the window update goes out when they come). */
+void tcp_rcvbuf_sent(struct tcp_stack *s, struct tcp_conn *c);
 
 /* Level 2: state transitions, and what the timers do. */
 

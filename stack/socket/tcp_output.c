@@ -154,7 +154,7 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 	}
 	c->st.segs_out++;
 	s->stats.tx_segs++;
-	tcp_ranges_trim(c); /* range tables no longer needed go back to the pool */
+	tcp_rcvbuf_sent(s, c); /* range tables back to the pool; a window it held back waits */
 	return TCP_TX_SENT;
 }
 
@@ -549,6 +549,7 @@ bool tcp_output(struct tcp_stack *s, smx_instant now, const struct ip_sender *tx
 	if (now > s->now)
 		s->now = now;
 	tcp_timers_run(s, now);
+	tcp_pool_wake(s);
 	n = s->lists[TCP_LIST_READY].count;
 	while (n-- > 0) {
 		struct tcp_conn *c = tcp_list_pop(s, &s->lists[TCP_LIST_READY], TCP_LIST_READY);

@@ -98,3 +98,17 @@ void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now)
 	if (win > c->rcv_space)
 		c->rcv_space = (uint32_t)SMX_MIN(win, (uint64_t)c->rx.max);
 }
+
+void tcp_rcvbuf_sent(struct tcp_stack *s, struct tcp_conn *c)
+{
+	uint32_t size = SMX_MIN(c->rcv_space, c->rx.max);
+	uint32_t want = size > c->rx.len ? size - c->rx.len : 0;
+
+	tcp_ranges_trim(c);
+	/* Cheap first: only a pool nearly empty can have held the window back. */
+	if (want == 0 || tcp_pool_avail(c->pool) > (want >> c->pool->shift) + 2 ||
+	    !tcp_state_synchronized(c->state) || (c->flags & TCP_CF_RCV_FIN))
+		return;
+	if (tcp_rcvbuf_room(c) < want)
+		tcp_pool_wait(s, c);
+}

@@ -164,6 +164,7 @@ void tcp_conn_free(struct tcp_stack *s, struct tcp_conn *c)
 	tcp_conn_hash_remove(s, c);
 	tcp_list_remove(s, &s->lists[TCP_LIST_READY], TCP_LIST_READY, c);
 	tcp_list_remove(s, &s->lists[TCP_LIST_EVENT], TCP_LIST_EVENT, c);
+	tcp_list_remove(s, &s->lists[TCP_LIST_POOL], TCP_LIST_POOL, c);
 	tcp_aux_remove(s, c);
 	tcp_timer_remove(s, c);
 	if (c->listener)
@@ -264,4 +265,25 @@ void tcp_listener_event(struct tcp_stack *s, struct tcp_listener *l, uint32_t fl
 	else
 		s->lev_head = idx;
 	s->lev_tail = idx;
+}
+
+void tcp_pool_wait(struct tcp_stack *s, struct tcp_conn *c)
+{
+	if (!tcp_list_has(c, TCP_LIST_POOL))
+		tcp_list_push(s, &s->lists[TCP_LIST_POOL], TCP_LIST_POOL, c);
+}
+
+void tcp_pool_wake(struct tcp_stack *s)
+{
+	uint32_t n = SMX_MIN(s->lists[TCP_LIST_POOL].count, tcp_pool_avail(&s->pool));
+
+	while (n-- > 0) {
+		struct tcp_conn *c = tcp_list_pop(s, &s->lists[TCP_LIST_POOL], TCP_LIST_POOL);
+
+		tcp_conn_ready(s, c);
+		if (c->flags & TCP_CF_POOL_TX) {
+			c->flags &= ~(uint32_t)TCP_CF_POOL_TX;
+			tcp_conn_event(s, c, TCP_EV_WRITABLE);
+		}
+	}
 }

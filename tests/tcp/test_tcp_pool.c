@@ -195,6 +195,48 @@ static void test_pool_exhausted_new_conn(void **state)
 	th_free(t);
 }
 
+/* The second connection, offered no window and refused a send by an empty pool, is not forgotten:
+ * once the first one's data is acknowledged and its chunks come back, the second is told WRITABLE
+ * and offers a window (an update of its own, without waiting for the peer's probe). */
+static void test_pool_waiters_woken(void **state)
+{
+	struct th *t = th_with(8 * TCP_CHUNK_SIZE, 65536, 16 * TCP_CHUNK_SIZE, 2);
+	static uint8_t out[65536];
+	struct tcp_conn *b;
+	struct th_seg seg;
+	bool updated = false;
+
+	(void)state;
+	th_open_passive(t, 1000, 1000);
+	assert_int_equal(tcp_send(t->s, t->c, out, sizeof(out)), 7 * TCP_CHUNK_SIZE);
+	while (th_next(t, &seg))
+		;
+	th_send_raw(t, TH_RPORT + 1, TH_LPORT, 5000, 0, TCP_SYN, 65535, NULL, 0, 1000);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.window, 0);
+	th_send_raw(t, TH_RPORT + 1, TH_LPORT, 5001, seg.r.seq + 1, TCP_ACK, 65535, NULL, 0, 0);
+	b = tcp_accept(t->s, t->l);
+	assert_non_null(b);
+	assert_int_equal(tcp_send(t->s, b, "x", 1), 0);
+	/* Data into the closed window: refused, with an ACK that still offers nothing. */
+	th_send_raw(t, TH_RPORT + 1, TH_LPORT, 5001, seg.r.seq + 1, TCP_ACK, 65535, "data", 4, 0);
+	th_expect(t, &seg);
+	assert_int_equal(seg.r.window, 0);
+	th_events(t, NULL, NULL);
+	/* The first connection's data is acknowledged, round after round: its chunks come back. */
+	for (int round = 0; round < 10 && !updated; round++) {
+		t->peer_ack = t->c->snd_max;
+		th_send(t, TCP_ACK, NULL, 0);
+		while (th_next(t, &seg))
+			if (seg.r.dst_port == TH_RPORT + 1 && seg.r.window > 0)
+				updated = true;
+	}
+	assert_true(updated);
+	assert_true(th_events(t, b, NULL) & TCP_EV_WRITABLE);
+	assert_int_equal(tcp_send(t->s, b, "x", 1), 1);
+	th_free(t);
+}
+
 /* Acknowledged data gives its chunks back; a close gives back all, promises too. */
 static void test_pool_returned_on_ack_and_close(void **state)
 {
@@ -521,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_pool_grows_with_rate),
 		cmocka_unit_test(test_pool_exhausted_keeps_window),
 		cmocka_unit_test(test_pool_exhausted_new_conn),
+		cmocka_unit_test(test_pool_waiters_woken),
 		cmocka_unit_test(test_pool_returned_on_ack_and_close),
 		cmocka_unit_test(test_pool_returned_on_abort),
 		cmocka_unit_test(test_pool_span_across_chunks),
