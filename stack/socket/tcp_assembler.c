@@ -144,7 +144,7 @@ bool tcp_ranges_attach(struct tcp_conn *c)
 	if (chunk == TCP_NIL)
 		return false;
 	if (promised)
-		c->rx.promised--;
+		tcp_ring_promise_taken(c->pool, &c->rx);
 	c->ranges_promised = false;
 	t = (struct tcp_ranges *)(void *)tcp_pool_chunk(c->pool, chunk);
 	memcpy(t->ooo_left, c->ooo.left, sizeof(uint32_t) * c->ooo.count);
@@ -175,8 +175,7 @@ void tcp_ranges_trim(struct tcp_conn *c)
 	tcp_ranges_init(c);
 	if (tcp_ranges_wanted(c)) {
 		/* The window offered still counts on them: the chunk stays promised (RFC 9293 3.8.6). */
-		c->pool->promised++;
-		c->rx.promised++;
+		tcp_ring_promise_one(c->pool, &c->rx);
 		c->ranges_promised = true;
 	}
 }

@@ -82,6 +82,7 @@ struct tcp_ring {
 	uint32_t len;
 	uint32_t hi;       /* bytes from head that may hold data: len, or beyond with out-of-order data */
 	uint32_t promised;
+	uint32_t cover;    /* bytes from head to the end of the chunks drawn and promised (kept in step) */
 	uint32_t max;      /* the most this ring may hold, bytes */
 	uint32_t cur;      /* a cursor: chunk cur_k of the list (TCP_NIL: none), so walks are short */
 	uint32_t cur_k;
@@ -94,10 +95,8 @@ void tcp_ring_init(struct tcp_ring *r, uint32_t max, bool receive);
  * capped by max: a window offered before max was lowered is still there to take). */
 static inline uint32_t tcp_ring_room(const struct tcp_pool *p, const struct tcp_ring *r)
 {
-	uint64_t cover = (uint64_t)(r->chunks + r->promised) << p->shift;
-	uint64_t used = (uint64_t)r->head + r->len;
-
-	return cover > used ? (uint32_t)SMX_MIN(cover - used, (uint64_t)UINT32_MAX) : 0;
+	(void)p;
+	return r->cover > r->len ? r->cover - r->len : 0;
 }
 /* Bytes writable past len, drawing from the pool as needed (a send ring). */
 uint32_t tcp_ring_free(const struct tcp_pool *p, const struct tcp_ring *r);
@@ -124,6 +123,9 @@ uint32_t tcp_ring_write_span(struct tcp_pool *p, struct tcp_ring *r, uint8_t **p
 uint32_t tcp_ring_reserve(struct tcp_pool *p, struct tcp_ring *r, uint32_t want);
 /* Everything back to the pool: data, chunks and promises. */
 void tcp_ring_clear(struct tcp_pool *p, struct tcp_ring *r);
+/* One promised chunk was drawn for something else (the range tables), or one is promised again. */
+void tcp_ring_promise_taken(struct tcp_pool *p, struct tcp_ring *r);
+void tcp_ring_promise_one(struct tcp_pool *p, struct tcp_ring *r);
 
 /* Out-of-order ranges [left, right) in sequence space, sorted, disjoint, not touching; and where the
  * latest segments landed, newest first, so SACK blocks can be reported in RFC 2018 4's order. The

@@ -549,7 +549,8 @@ bool tcp_output(struct tcp_stack *s, smx_instant now, const struct ip_sender *tx
 	if (now > s->now)
 		s->now = now;
 	tcp_timers_run(s, now);
-	tcp_pool_wake(s);
+	if (s->lists[TCP_LIST_POOL].count > 0)
+		tcp_pool_wake(s);
 	n = s->lists[TCP_LIST_READY].count;
 	while (n-- > 0) {
 		struct tcp_conn *c = tcp_list_pop(s, &s->lists[TCP_LIST_READY], TCP_LIST_READY);

@@ -11,6 +11,14 @@ void tcp_ring_init(struct tcp_ring *r, uint32_t max, bool receive)
 	r->keeps_promise = receive;
 }
 
+/* cover follows chunks, promised and head: every function that moves one of them ends here. */
+static void tcp_ring_sync(const struct tcp_pool *p, struct tcp_ring *r)
+{
+	uint64_t end = (uint64_t)(r->chunks + r->promised) << p->shift;
+
+	r->cover = end > r->head ? (uint32_t)SMX_MIN(end - r->head, (uint64_t)UINT32_MAX) : 0;
+}
+
 uint32_t tcp_ring_free(const struct tcp_pool *p, const struct tcp_ring *r)
 {
 	uint64_t room = (uint64_t)tcp_ring_room(p, r) + ((uint64_t)tcp_pool_avail(p) << p->shift);
@@ -54,8 +62,10 @@ static bool tcp_ring_cover(struct tcp_pool *p, struct tcp_ring *r, uint64_t end)
 	while (r->chunks < need) {
 		uint32_t c = tcp_pool_take(p, r->promised > 0);
 
-		if (c == TCP_NIL)
+		if (c == TCP_NIL) {
+			tcp_ring_sync(p, r);
 			return false;
+		}
 		if (r->promised > 0)
 			r->promised--;
 		if (r->last == TCP_NIL)
@@ -65,6 +75,7 @@ static bool tcp_ring_cover(struct tcp_pool *p, struct tcp_ring *r, uint64_t end)
 		r->last = c;
 		r->chunks++;
 	}
+	tcp_ring_sync(p, r);
 	return true;
 }
 
@@ -132,8 +143,8 @@ void tcp_ring_consume(struct tcp_pool *p, struct tcp_ring *r, uint32_t n)
 		r->head -= p->size;
 	}
 	if (r->hi == 0 && !r->span_out) {
-		/* Drained: every chunk goes back (but the one under a span the app is writing into). A receive ring's stay promised, so the window it
-		 * offered is still there to take. */
+		/* Drained: every chunk goes back (but the one under a span the app is writing into). A
+		 * receive ring's stay promised, so the window it offered is still there to take. */
 		uint32_t k = r->chunks;
 
 		while (r->chunks > 0)
@@ -144,6 +155,7 @@ void tcp_ring_consume(struct tcp_pool *p, struct tcp_ring *r, uint32_t n)
 		}
 		r->head = 0;
 	}
+	tcp_ring_sync(p, r);
 }
 
 uint32_t tcp_ring_read_span(const struct tcp_pool *p, const struct tcp_ring *r, uint8_t **ptr)
@@ -191,6 +203,7 @@ uint32_t tcp_ring_reserve(struct tcp_pool *p, struct tcp_ring *r, uint32_t want)
 		r->promised -= less;
 		p->promised -= less;
 	}
+	tcp_ring_sync(p, r);
 	return tcp_ring_room(p, r);
 }
 
@@ -203,4 +216,17 @@ void tcp_ring_clear(struct tcp_pool *p, struct tcp_ring *r)
 		tcp_ring_drop_first(p, r);
 	p->promised -= r->promised;
 	tcp_ring_init(r, max, receive);
+}
+
+void tcp_ring_promise_taken(struct tcp_pool *p, struct tcp_ring *r)
+{
+	r->promised--;
+	tcp_ring_sync(p, r);
+}
+
+void tcp_ring_promise_one(struct tcp_pool *p, struct tcp_ring *r)
+{
+	p->promised++;
+	r->promised++;
+	tcp_ring_sync(p, r);
 }
