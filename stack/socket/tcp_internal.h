@@ -11,10 +11,10 @@
  *            scoreboard, MTU, the receive buffer's size (autotuning) and the window it may offer
  *   level 0  tcp_table.c tcp_heap.c tcp_ring.c tcp_pool.c tcp_assembler.c tcp_hash.c: slots, 4-tuple
  *            table and lists, the timer heap, byte rings, the buffer pool, out-of-order ranges, hashes
- * Within a level calls go one way: table to heap, ring and assembler, ring and assembler to pool, cc to cubic and sack, timer
- * to state, input to output. A lower level with news for a higher one does not call up: it sets a flag on the connection
- * (TCP_CF_*) and queues it with tcp_conn_ready, for output to act on, or raises an event for the app
- * with tcp_conn_event (both in tcp_table.c). */
+ * Within a level calls go one way: table to heap, ring and assembler, ring and assembler to pool, cc
+ * to cubic and sack, timer to state, input to output. A lower level with news for a higher one does
+ * not call up: it sets a flag on the connection (TCP_CF_*) and queues it with tcp_conn_ready, for
+ * output to act on, or raises an event for the app with tcp_conn_event (both in tcp_table.c). */
 #ifndef SMOLXDP_TCP_INTERNAL_H
 #define SMOLXDP_TCP_INTERNAL_H
 
@@ -592,7 +592,9 @@ static inline uint32_t tcp_rcvbuf_room(const struct tcp_conn *c)
 	tables = c->ranges == TCP_NIL && want > c->pool->size ? c->pool->size : 0;
 	can = tcp_ring_room(c->pool, &c->rx);
 	/* Promised already: the common case. */
-	return can >= want + tables + tcp_rcvbuf_slack(c) ? want : tcp_rcvbuf_room_short(c, want, tables, can);
+	if (can >= want + tables + tcp_rcvbuf_slack(c))
+		return want;
+	return tcp_rcvbuf_room_short(c, want, tables, can);
 }
 /* rcv_adv moved: promise the chunks the window now offered needs (never fails: the window was at
  * most tcp_rcvbuf_room). */

@@ -46,7 +46,8 @@ static uint64_t tcp_pool_chunks(const struct tcp_config *cfg)
 
 	if (cfg->buf_pool_size)
 		return (cfg->buf_pool_size + mask) >> shift;
-	return (uint64_t)cfg->max_conns * (((cfg->rx_buf_size + mask) >> shift) + ((cfg->tx_buf_size + mask) >> shift));
+	return (uint64_t)cfg->max_conns *
+	       (((cfg->rx_buf_size + mask) >> shift) + ((cfg->tx_buf_size + mask) >> shift));
 }
 
 static bool tcp_config_valid(const struct tcp_config *cfg)
@@ -58,7 +59,8 @@ static bool tcp_config_valid(const struct tcp_config *cfg)
 	       cfg->rto_max <= 0xffffffffu && cfg->keepalive_count < 255 &&
 	       (cfg->mss == 0 || cfg->mss >= 64) && (unsigned)cfg->cc < TCP_CC_COUNT &&
 	       tcp_pool_chunks(cfg) < TCP_NIL &&
-	       (uint64_t)(size_t)(tcp_pool_chunks(cfg) << TCP_CHUNK_SHIFT) == tcp_pool_chunks(cfg) << TCP_CHUNK_SHIFT;
+	       (uint64_t)(size_t)(tcp_pool_chunks(cfg) << TCP_CHUNK_SHIFT) ==
+		       tcp_pool_chunks(cfg) << TCP_CHUNK_SHIFT;
 }
 
 static uint32_t tcp_bucket_count(uint32_t max_conns)
@@ -83,7 +85,8 @@ static struct tcp_stack *tcp_carve(struct smx_carve *cv, const struct tcp_config
 	uint32_t *heap = smx_carve_take(cv, sizeof(uint32_t) * cfg->max_conns);
 
 	*links = smx_carve_take(cv, sizeof(uint32_t) * nchunks);
-	*chunks = smx_carve_take(cv, (size_t)nchunks << tcp_chunk_shift(cfg)); /* last: what `fixed` leaves out */
+	/* Last: tcp_mem_usage's `fixed` is everything before it. */
+	*chunks = smx_carve_take(cv, (size_t)nchunks << tcp_chunk_shift(cfg));
 	if (!s)
 		return NULL;
 	memset(s, 0, sizeof(*s));
