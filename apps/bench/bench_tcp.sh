@@ -237,10 +237,11 @@ tcp_rate_runs() {
 	done
 }
 
-# 10,000 concurrent connections need 10,000 slots: smolxdp-server gets small buffers for this run.
+# 10,000 concurrent connections need 10,000 slots (under 1 KB each); their buffers, 64 KB at most
+# each way, are drawn from a 256 MB pool as they need them (each first offers a one-chunk window).
 tcp_concurrent() {
 	local rep=$1 name addr
-	tcp_smx_start --tcp-conns 10240 --tcp-buf 4096 || return 0
+	tcp_smx_start --tcp-conns 10240 --tcp-pool $((256 << 20)) || return 0
 	for name in smolxdp kernel; do
 		addr=$KIP; [ $name = smolxdp ] && addr=$SIP
 		ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --cc "$tcp_kernel_cc" --mode concurrent --conns 10000 \

@@ -44,6 +44,7 @@ struct srv_opts {
 	uint32_t tcp_conns; /* TCP connection slots per queue (0: no TCP services) */
 	uint32_t tcp_rto_min_ms;
 	uint32_t tcp_buf;   /* send and receive buffer per TCP connection, bytes */
+	uint64_t tcp_pool;  /* TCP buffer pool per queue, bytes (0: every connection full both ways) */
 	bool tcp_log;       /* a line of statistics per TCP connection as it ends */
 	bool tcp_opt_given; /* --tcp-buf, --tcp-rto-min or --tcp-log: refused with --tcp-conns 0 */
 	bool force;         /* take --ip even if the kernel has it on the interface */

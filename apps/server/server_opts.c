@@ -61,8 +61,14 @@ static const char usage[] =
 	"                       the interval. All queues together\n"
 	"  --tcp-conns N        TCP connections per queue (default 1024; 0: no TCP)\n"
 	"                       TCP services: 6969 hello, 6970 echo, 6971 discard, 6972 source (i mod 256)\n"
-	"  --tcp-buf BYTES      send and receive buffer of each TCP connection (default 65536; above\n"
-	"                       64 KB the window is scaled, RFC 7323). Memory: 2 x BYTES x --tcp-conns\n"
+	"  --tcp-buf BYTES      the most each TCP connection's send and receive buffers hold (default\n"
+	"                       65536; above 64 KB the window is scaled, RFC 7323); a receive buffer\n"
+	"                       starts at 64 KB and grows with the rate (autotuning)\n"
+	"  --tcp-pool BYTES     the buffer memory all connections of a queue draw from in 4 KB chunks,\n"
+	"                       each what its data and the window it offers need (default: 2 x\n"
+	"                       --tcp-buf x --tcp-conns, every connection full both ways); a short\n"
+	"                       pool offers smaller windows. Fixed besides: under 1 KB per connection\n"
+	"                       slot. The exit statistics print both\n"
 	"  --tcp-rto-min MS     lower bound of the TCP retransmission timeout (default 200, as Linux)\n"
 	"  --tcp-log            print a line of statistics for each TCP connection as it ends\n"
 	"  -v, --verbose        say more about set-up\n"
@@ -85,7 +91,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 enum {
 	OPT_IP = 256, OPT_MAC, OPT_GATEWAY, OPT_QUEUE, OPT_QUEUES, OPT_COPY, OPT_ZEROCOPY, OPT_BUSY, OPT_SPIN,
 	OPT_PCAP, OPT_DROP, OPT_CORRUPT, OPT_SEED, OPT_PORT, OPT_STATS, OPT_TCP_CONNS, OPT_TCP_RTO_MIN,
-	OPT_TCP_BUF, OPT_TCP_LOG, OPT_FAULT_DIR, OPT_FORCE, OPT_VERSION, OPT_VLAN,
+	OPT_TCP_BUF, OPT_TCP_POOL, OPT_TCP_LOG, OPT_FAULT_DIR, OPT_FORCE, OPT_VERSION, OPT_VLAN,
 };
 enum { OPT_UDP_MAX = 1000, OPT_MTU }; /* apart from the list above, which others extend */
 
@@ -111,6 +117,7 @@ static const struct option long_opts[] = {
 	{"tcp-conns", required_argument, NULL, OPT_TCP_CONNS},
 	{"tcp-rto-min", required_argument, NULL, OPT_TCP_RTO_MIN},
 	{"tcp-buf", required_argument, NULL, OPT_TCP_BUF},
+	{"tcp-pool", required_argument, NULL, OPT_TCP_POOL},
 	{"tcp-log", no_argument, NULL, OPT_TCP_LOG},
 	{"fault-dir", required_argument, NULL, OPT_FAULT_DIR},
 	{"force", no_argument, NULL, OPT_FORCE},
@@ -219,6 +226,12 @@ static const char *apply(struct srv_opts *o, int c, const char *arg)
 		o->tcp_buf = (uint32_t)v;
 		o->tcp_opt_given = true;
 		return NULL;
+	case OPT_TCP_POOL:
+		if (parse_uint(arg, 1ul << 40, &v) < 0 || v < 65536)
+			return "must be bytes, 65536..1099511627776";
+		o->tcp_pool = v;
+		o->tcp_opt_given = true;
+		return NULL;
 	case OPT_FAULT_DIR:
 		if (strcmp(arg, "rx") == 0)
 			o->fault_dirs = DEV_FAULT_RX;
@@ -262,7 +275,7 @@ static int check_together(const struct srv_opts *o)
 		return -app_usage_error(PROG, "--gateway %s is not on our subnet %s/%u (--ip): a gateway must "
 					"be on-link", gw, ip, o->ip.prefix_len);
 	if (o->tcp_conns == 0 && o->tcp_opt_given)
-		return -app_usage_error(PROG, "--tcp-buf, --tcp-rto-min and --tcp-log need TCP, which "
+		return -app_usage_error(PROG, "--tcp-buf, --tcp-pool, --tcp-rto-min and --tcp-log need TCP, which "
 					"--tcp-conns 0 turns off");
 	return 0;
 }

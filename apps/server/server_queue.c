@@ -140,6 +140,7 @@ int srv_queue_open(struct srv_queue *q, const struct srv_opts *o, uint32_t queue
 		struct srv_tcp_opts to = {
 			.max_conns = o->tcp_conns,
 			.buf_size = o->tcp_buf,
+			.pool_size = o->tcp_pool,
 			.rto_min_ms = o->tcp_rto_min_ms,
 			.conn_log = o->tcp_log ? stdout : NULL,
 		};

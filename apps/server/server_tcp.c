@@ -37,6 +37,7 @@ int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, const struct srv_tcp_opts
 	 * and the window unscaled for peers without window scaling. */
 	cfg.rx_buf_size = o->buf_size == 65536 ? 65535 : o->buf_size;
 	cfg.tx_buf_size = o->buf_size;
+	cfg.buf_pool_size = o->pool_size;
 	cfg.rto_min = (uint64_t)o->rto_min_ms * 1000;
 	if (cfg.rto_initial < cfg.rto_min)
 		cfg.rto_initial = cfg.rto_min;
@@ -355,6 +356,20 @@ void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out)
 		(unsigned long long)st->rx_bad_ack, (unsigned long long)st->rx_ooo_drop,
 		(unsigned long long)st->syn_recv_recycled, (unsigned long long)st->time_wait_recycled,
 		(unsigned long long)st->tx_no_buffer);
+	srv_tcp_print_mem(t, out);
+}
+
+/* Where TCP's memory went: what each slot costs whatever it does, and the buffer pool at its peak. */
+void srv_tcp_print_mem(const struct srv_tcp *t, FILE *out)
+{
+	struct tcp_mem_usage u;
+
+	tcp_mem_usage(t->s, &u);
+	fprintf(out, "  tcp: memory %.1f MB: %zu bytes fixed per connection slot (%u slots) + a %.1f MB buffer "
+		"pool in %zu-byte chunks; at the peak %.1f MB of it held data or was promised to windows "
+		"offered, %llu times it was short\n", (double)u.total / 1048576, u.per_conn_fixed, t->max_conns,
+		(double)u.pool / 1048576, u.chunk_size, (double)u.pool_peak / 1048576,
+		(unsigned long long)u.pool_short);
 }
 
 void srv_tcp_close(struct srv_tcp *t)

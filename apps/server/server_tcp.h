@@ -58,7 +58,8 @@ struct srv_tcp {
 
 struct srv_tcp_opts {
 	uint32_t max_conns;   /* connection slots */
-	uint32_t buf_size;    /* send and receive buffer per connection, bytes */
+	uint32_t buf_size;    /* send and receive buffer per connection, bytes: the most each holds */
+	uint64_t pool_size;   /* the buffer pool they all draw from (0: max_conns x 2 x buf_size) */
 	uint32_t rto_min_ms;  /* the floor of the retransmission timeout (RFC 6298 2.4 asks 1 s; Linux
 			       * uses 200 ms, on a LAN less makes sense) */
 	FILE *conn_log;       /* where the per-connection lines go, or NULL */
@@ -75,6 +76,7 @@ uint64_t srv_tcp_ended(const struct srv_tcp *t); /* however they ended */
 /* Segments and connections the TCP stack dropped or refused for want of room or validity. */
 uint64_t srv_tcp_drops(const struct srv_tcp *t);
 void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out);
+void srv_tcp_print_mem(const struct srv_tcp *t, FILE *out);
 void srv_tcp_close(struct srv_tcp *t);
 
 #endif

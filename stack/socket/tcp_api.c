@@ -77,16 +77,27 @@ static bool tcp_can_send(const struct tcp_conn *c)
 		c->state == TCP_CLOSE_WAIT);
 }
 
+/* A send found no room: if the pool, not the connection's maximum, was short, WRITABLE comes once
+ * chunks are free again (an ACK of its own data may never come: it may have none in flight). */
+static void tcp_send_short(struct tcp_stack *s, struct tcp_conn *c)
+{
+	if (c->tx.len < c->tx.max && tcp_pool_avail(c->pool) == 0) {
+		c->flags |= TCP_CF_POOL_TX;
+		tcp_pool_wait(s, c);
+	}
+}
+
 size_t tcp_send(struct tcp_stack *s, struct tcp_conn *c, const void *data, size_t len)
 {
 	uint32_t n;
 
 	if (!tcp_conn_valid(s, c) || !tcp_can_send(c))
 		return 0;
-	n = (uint32_t)SMX_MIN(len, (size_t)tcp_ring_free(&c->tx));
-	if (n == 0)
+	n = (uint32_t)SMX_MIN(len, (size_t)tcp_ring_free(c->pool, &c->tx));
+	if (n < len)
+		tcp_send_short(s, c);
+	if (n == 0 || !tcp_ring_write_at(c->pool, &c->tx, c->tx.len, data, n))
 		return 0;
-	tcp_ring_write_at(&c->tx, c->tx.len, data, n);
 	tcp_ring_commit(&c->tx, n);
 	tcp_conn_ready(s, c);
 	return n;
@@ -94,10 +105,15 @@ size_t tcp_send(struct tcp_stack *s, struct tcp_conn *c, const void *data, size_
 
 size_t tcp_send_buf(struct tcp_stack *s, struct tcp_conn *c, uint8_t **span)
 {
+	uint32_t n;
+
 	*span = NULL;
 	if (!tcp_conn_valid(s, c) || !tcp_can_send(c))
 		return 0;
-	return tcp_ring_write_span(&c->tx, span);
+	n = tcp_ring_write_span(c->pool, &c->tx, span);
+	if (n == 0)
+		tcp_send_short(s, c);
+	return n;
 }
 
 void tcp_send_commit(struct tcp_stack *s, struct tcp_conn *c, size_t n)
@@ -106,16 +122,18 @@ void tcp_send_commit(struct tcp_stack *s, struct tcp_conn *c, size_t n)
 
 	if (!tcp_conn_valid(s, c) || !tcp_can_send(c))
 		return;
-	n = SMX_MIN(n, (size_t)tcp_ring_write_span(&c->tx, &span));
+	n = SMX_MIN(n, (size_t)tcp_ring_write_span(c->pool, &c->tx, &span));
 	if (n == 0)
 		return;
 	tcp_ring_commit(&c->tx, (uint32_t)n);
 	tcp_conn_ready(s, c);
 }
 
-/* After the app consumed data: a window update goes out once it is worth one (RFC 9293 3.8.6.2.2). */
-static void tcp_rx_consumed(struct tcp_stack *s, struct tcp_conn *c)
+/* After the app consumed n bytes: the buffer's size follows the rate it reads at, and a window
+ * update goes out once it is worth one (RFC 9293 3.8.6.2.2). */
+static void tcp_rx_consumed(struct tcp_stack *s, struct tcp_conn *c, uint32_t n)
 {
+	tcp_rcvbuf_read(c, n, s->now);
 	if (tcp_state_synchronized(c->state) && tcp_rcv_window_opens(c))
 		tcp_conn_ready(s, c);
 }
@@ -129,9 +147,9 @@ size_t tcp_recv(struct tcp_stack *s, struct tcp_conn *c, void *buf, size_t cap)
 	n = (uint32_t)SMX_MIN(cap, (size_t)c->rx.len);
 	if (n == 0)
 		return 0;
-	tcp_ring_read_at(&c->rx, 0, buf, n);
-	tcp_ring_consume(&c->rx, n);
-	tcp_rx_consumed(s, c);
+	tcp_ring_read_at(c->pool, &c->rx, 0, buf, n);
+	tcp_ring_consume(c->pool, &c->rx, n);
+	tcp_rx_consumed(s, c, n);
 	return n;
 }
 
@@ -143,7 +161,7 @@ size_t tcp_recv_peek(struct tcp_stack *s, struct tcp_conn *c, const uint8_t **sp
 	*span = NULL;
 	if (!tcp_conn_valid(s, c))
 		return 0;
-	n = tcp_ring_read_span(&c->rx, &p);
+	n = tcp_ring_read_span(c->pool, &c->rx, &p);
 	*span = p;
 	return n;
 }
@@ -152,8 +170,9 @@ void tcp_recv_consume(struct tcp_stack *s, struct tcp_conn *c, size_t n)
 {
 	if (!tcp_conn_valid(s, c))
 		return;
-	tcp_ring_consume(&c->rx, (uint32_t)SMX_MIN(n, (size_t)c->rx.len));
-	tcp_rx_consumed(s, c);
+	n = SMX_MIN(n, (size_t)c->rx.len);
+	tcp_ring_consume(c->pool, &c->rx, (uint32_t)n);
+	tcp_rx_consumed(s, c, (uint32_t)n);
 }
 
 size_t tcp_recv_avail(const struct tcp_conn *c)
@@ -163,7 +182,7 @@ size_t tcp_recv_avail(const struct tcp_conn *c)
 
 size_t tcp_send_space(const struct tcp_conn *c)
 {
-	return tcp_can_send(c) ? tcp_ring_free(&c->tx) : 0;
+	return tcp_can_send(c) ? tcp_ring_free(c->pool, &c->tx) : 0;
 }
 
 bool tcp_eof(const struct tcp_conn *c)
@@ -214,8 +233,8 @@ void tcp_abort(struct tcp_stack *s, struct tcp_conn *c)
 	/* RFC 9293 3.10.5: a reset for a synchronized connection; otherwise the TCB just goes. */
 	if (c->state == TCP_SYN_RECEIVED || (tcp_state_synchronized(c->state) && c->state != TCP_TIME_WAIT))
 		c->flags |= TCP_CF_SEND_RST;
-	c->tx.len = 0;
-	c->rx.len = 0;
+	tcp_ring_clear(c->pool, &c->tx);
+	tcp_ring_clear(c->pool, &c->rx);
 	tcp_conn_terminate(s, c, TCP_ERROR_NONE);
 }
 
@@ -325,6 +344,39 @@ enum tcp_result tcp_set_congestion_control(struct tcp_stack *s, struct tcp_conn 
 		tcp_cubic_reset(c);
 	c->cc = (uint8_t)cc;
 	c->st.cc = cc;
+	return TCP_OK;
+}
+
+/* Buffer maximums are byte counts below 1 GB (as tcp_config's), 0 keeping one as it is. */
+static bool tcp_buf_max_valid(uint32_t rx_max, uint32_t tx_max)
+{
+	return rx_max < (1u << 30) && tx_max < (1u << 30);
+}
+
+enum tcp_result tcp_set_buffer_sizes(struct tcp_stack *s, struct tcp_conn *c, uint32_t rx_max, uint32_t tx_max)
+{
+	if (!tcp_conn_valid(s, c) || !tcp_buf_max_valid(rx_max, tx_max))
+		return TCP_ERR_INVALID;
+	if (rx_max) {
+		/* A lower maximum offers less from now on; what was offered stays promised. */
+		c->rx.max = rx_max;
+		/* RFC 7323 2.3: the shift is chosen once, on our SYN: until it goes out it follows. */
+		if (c->state == TCP_SYN_SENT && c->snd_max == c->iss)
+			tcp_conn_set_wscale(c);
+	}
+	if (tx_max)
+		c->tx.max = tx_max;
+	return TCP_OK;
+}
+
+enum tcp_result tcp_listener_set_buffer_sizes(struct tcp_stack *s, struct tcp_listener *l, uint32_t rx_max,
+					      uint32_t tx_max)
+{
+	if (!s || !l || l < s->listeners || l >= s->listeners + s->cfg.max_listeners || !l->in_use ||
+	    !tcp_buf_max_valid(rx_max, tx_max))
+		return TCP_ERR_INVALID;
+	l->rx_max = rx_max;
+	l->tx_max = tx_max;
 	return TCP_OK;
 }
 

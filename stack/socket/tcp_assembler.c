@@ -1,5 +1,6 @@
 /* Out-of-order bookkeeping for the receive side (RFC 9293 3.10.7.4, "segment text"): which ranges
- * beyond rcv_nxt already sit in the receive ring, so they are delivered once the hole fills. */
+ * beyond rcv_nxt already sit in the receive ring, so they are delivered once the hole fills; the same
+ * ranges hold the SACK sender's scoreboard. Their tables come from the pool only while in use. */
 #include "tcp_internal.h"
 
 static void tcp_asm_delete(struct tcp_assembler *a, unsigned i)
@@ -22,7 +23,7 @@ bool tcp_asm_add(struct tcp_assembler *a, uint32_t left, uint32_t right)
 		i++;
 	if (i == a->count || tcp_seq_lt(right, a->left[i])) {
 		/* Disjoint: insert a new range at i. */
-		if (a->count == TCP_ASM_MAX)
+		if (a->count == a->cap)
 			return false;
 		for (unsigned j = a->count; j > i; j--) {
 			a->left[j] = a->left[j - 1];
@@ -109,4 +110,72 @@ unsigned tcp_asm_sack_blocks(const struct tcp_assembler *a, struct tcp_sack_bloc
 	for (int i = (int)a->count - 1; i >= 0 && n < max; i--)
 		tcp_asm_add_block(a, i, out, &n, max);
 	return n;
+}
+
+_Static_assert(sizeof(struct tcp_ranges) <= (1u << TCP_CHUNK_MIN_SHIFT), "range tables fit one chunk");
+
+bool tcp_ranges_wanted(const struct tcp_conn *c)
+{
+	return c->ranges == TCP_NIL && !(c->flags & TCP_CF_RCV_FIN) && c->state != TCP_TIME_WAIT &&
+	       tcp_seq_gt(c->rcv_adv, c->rcv_nxt + c->pool->size);
+}
+
+void tcp_ranges_init(struct tcp_conn *c)
+{
+	c->ranges = TCP_NIL;
+	c->ooo.left = c->ooo_inline[0];
+	c->ooo.right = c->ooo_inline[1];
+	c->ooo.cap = TCP_ASM_INLINE;
+	c->sb.left = c->sb.right = NULL;
+	c->sb.cap = 0;
+	c->rtx_marks = NULL;
+	c->rtx_mark_count = 0;
+}
+
+bool tcp_ranges_attach(struct tcp_conn *c)
+{
+	bool promised = c->ranges_promised && c->rx.promised > 0;
+	struct tcp_ranges *t;
+	uint32_t chunk;
+
+	if (c->ranges != TCP_NIL)
+		return true;
+	chunk = tcp_pool_take(c->pool, promised);
+	if (chunk == TCP_NIL)
+		return false;
+	if (promised)
+		tcp_ring_promise_taken(c->pool, &c->rx);
+	c->ranges_promised = false;
+	t = (struct tcp_ranges *)(void *)tcp_pool_chunk(c->pool, chunk);
+	memcpy(t->ooo_left, c->ooo.left, sizeof(uint32_t) * c->ooo.count);
+	memcpy(t->ooo_right, c->ooo.right, sizeof(uint32_t) * c->ooo.count);
+	c->ranges = chunk;
+	c->ooo.left = t->ooo_left;
+	c->ooo.right = t->ooo_right;
+	c->sb.left = t->sb_left;
+	c->sb.right = t->sb_right;
+	c->ooo.cap = c->sb.cap = TCP_ASM_MAX;
+	c->rtx_marks = t->rtx_marks;
+	return true;
+}
+
+void tcp_ranges_release(struct tcp_conn *c)
+{
+	if (c->ranges != TCP_NIL)
+		tcp_pool_give(c->pool, c->ranges);
+	tcp_ranges_init(c);
+	c->ooo.count = c->sb.count = 0;
+}
+
+void tcp_ranges_trim(struct tcp_conn *c)
+{
+	if (c->ranges == TCP_NIL || c->ooo.count > 0 || c->sb.count > 0 || c->rtx_mark_count > 0)
+		return;
+	tcp_pool_give(c->pool, c->ranges);
+	tcp_ranges_init(c);
+	if (tcp_ranges_wanted(c)) {
+		/* The window offered still counts on them: the chunk stays promised (RFC 9293 3.8.6). */
+		tcp_ring_promise_one(c->pool, &c->rx);
+		c->ranges_promised = true;
+	}
 }

@@ -92,7 +92,8 @@ static void tcp_take_syn(struct tcp_conn *c, const struct tcp_repr *r, smx_insta
 	c->irs = r->seq;
 	c->rcv_nxt = r->seq + 1;
 	/* The window our SYN (or SYN-ACK) offers, counted from here. */
-	c->rcv_adv = c->rcv_nxt + SMX_MIN(tcp_ring_free(&c->rx), TCP_MAX_WINDOW);
+	c->rcv_adv = c->rcv_nxt + SMX_MIN(tcp_rcvbuf_room(c), TCP_MAX_WINDOW);
+	tcp_rcvbuf_offered(c, now);
 	c->snd_wnd = r->window;
 	c->max_snd_wnd = r->window;
 	c->snd_wl1 = r->seq;
@@ -290,7 +291,7 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, u
 	uint32_t acked = ack - c->snd_una;
 	uint32_t data_acked = tcp_seq_gt(ack, data_seq) ? SMX_MIN(ack - data_seq, c->tx.len) : 0;
 
-	tcp_ring_consume(&c->tx, data_acked);
+	tcp_ring_consume(c->pool, &c->tx, data_acked);
 	c->prev_una = c->snd_una;
 	c->snd_una = ack;
 	if (tcp_seq_lt(c->snd_nxt, ack))
@@ -377,6 +378,8 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 
 		if (tcp_sb_dsack(c, &r->opts, &dl, &dr))
 			tcp_cc_dsack(s, c, dl, dr);
+		if (r->opts.sack_count > 0)
+			tcp_ranges_attach(c); /* the scoreboard's table, from the pool */
 		uint32_t newly = tcp_sb_update(c, &r->opts);
 
 		if (tcp_sack_recovery(c))
@@ -525,9 +528,11 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 		}
 		uint32_t off = seq - c->rcv_nxt;
 
-		if (off + len > tcp_ring_free(&c->rx))
-			len = off < tcp_ring_free(&c->rx) ? tcp_ring_free(&c->rx) - off : 0;
-		tcp_ring_write_at(&c->rx, c->rx.len + off, data, len);
+		/* Within the window offered the room is promised (tcp_rcvbuf.c): this cuts nothing. */
+		if (off + len > tcp_ring_room(c->pool, &c->rx))
+			len = off < tcp_ring_room(c->pool, &c->rx) ? tcp_ring_room(c->pool, &c->rx) - off : 0;
+		if (!tcp_ring_write_at(c->pool, &c->rx, c->rx.len + off, data, len))
+			len = 0;
 		if (off == 0) {
 			bool filled = c->ooo.count > 0;
 			uint32_t end = tcp_asm_advance(&c->ooo, c->rcv_nxt + len);
@@ -552,7 +557,8 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 		} else if (len > 0) {
 			if (tcp_asm_holds(&c->ooo, seq, seq + len))
 				tcp_note_dsack(c, seq, seq + len);
-			else if (tcp_asm_add(&c->ooo, seq, seq + len))
+			else if (tcp_asm_add(&c->ooo, seq, seq + len) ||
+				 (tcp_ranges_attach(c) && tcp_asm_add(&c->ooo, seq, seq + len)))
 				c->st.ooo_segs++;
 			else
 				s->stats.rx_ooo_drop++;

@@ -7,13 +7,14 @@
  *   level 4  tcp_api.c tcp_stack.c: the app's API, init, and the interface glue (tcp_handler)
  *   level 3  tcp_input.c tcp_output.c: segments in and out
  *   level 2  tcp_state.c tcp_timer.c: transitions and endings, what a due timer does
- *   level 1  tcp_cc.c tcp_cubic.c tcp_sack.c tcp_pmtu.c: RTT, congestion control, SACK scoreboard, MTU
- *   level 0  tcp_table.c tcp_heap.c tcp_ring.c tcp_assembler.c tcp_hash.c: slots, 4-tuple table and
- *            lists, the timer heap, byte rings, out-of-order ranges, hashes
- * Within a level calls go one way: table to heap, cc to cubic and sack, timer to state, input to
- * output. A lower level with news for a higher one does not call up: it sets a flag on the connection
- * (TCP_CF_*) and queues it with tcp_conn_ready, for output to act on, or raises an event for the app
- * with tcp_conn_event (both in tcp_table.c). */
+ *   level 1  tcp_cc.c tcp_cubic.c tcp_sack.c tcp_pmtu.c tcp_rcvbuf.c: RTT, congestion control, SACK
+ *            scoreboard, MTU, the receive buffer's size (autotuning) and the window it may offer
+ *   level 0  tcp_table.c tcp_heap.c tcp_ring.c tcp_pool.c tcp_assembler.c tcp_hash.c: slots, 4-tuple
+ *            table and lists, the timer heap, byte rings, the buffer pool, out-of-order ranges, hashes
+ * Within a level calls go one way: table to heap, ring and assembler, ring and assembler to pool, cc
+ * to cubic and sack, timer to state, input to output. A lower level with news for a higher one does
+ * not call up: it sets a flag on the connection (TCP_CF_*) and queues it with tcp_conn_ready, for
+ * output to act on, or raises an event for the app with tcp_conn_event (both in tcp_table.c). */
 #ifndef SMOLXDP_TCP_INTERNAL_H
 #define SMOLXDP_TCP_INTERNAL_H
 
@@ -22,6 +23,7 @@
 
 #define TCP_NIL UINT32_MAX
 #define TCP_ASM_MAX 64               /* out-of-order ranges held per connection */
+#define TCP_ASM_INLINE 4             /* of those, held in the control block: a window of one chunk */
 #define TCP_ASM_RECENT 4             /* latest arrivals remembered for SACK block order (RFC 2018 4) */
 #define TCP_DEFAULT_MSS 536          /* RFC 9293 3.7.1: assumed when the peer sends no MSS option */
 #define TCP_MIN_MTU 68               /* RFC 791: every IPv4 link carries 68 bytes */
@@ -33,33 +35,108 @@
 #define TCP_PERSIST_MAX 60000000u    /* zero-window probe interval cap */
 #define TCP_SYN_RTO_RESET 3000000u   /* RFC 6298 5.7 */
 
-/* A byte ring: `len` bytes readable from `head`; writes beyond len (out-of-order data) are allowed. */
-struct tcp_ring {
-	uint8_t *buf;
-	uint32_t cap;
-	uint32_t head;
-	uint32_t len;
+/* Connection buffers come from one pool of fixed-size chunks laid out at init and drawn on demand:
+ * an idle connection holds none. 4 KB: a page, two full-sized Ethernet segments (a segment spans at
+ * most two chunks, so at most two copies), small enough that a short request or reply holds little
+ * while it waits, large enough that the per-chunk link (4 bytes) costs 0.1% and a 4 MB window is a
+ * walk of 1024 links at worst (rings keep a cursor, so sequential access walks one at a time).
+ * Smaller (down to 2 KB) when the config's buffers are smaller: a 512-byte buffer in a 4 KB chunk
+ * would waste seven eighths of it. */
+#define TCP_CHUNK_SHIFT 12
+#define TCP_CHUNK_SIZE (1u << TCP_CHUNK_SHIFT)
+#define TCP_CHUNK_MIN_SHIFT 11 /* a connection's range tables (struct tcp_ranges) fit one chunk */
+
+struct tcp_pool {
+	uint8_t *mem;      /* count chunks of size = 1 << shift bytes */
+	uint32_t size;
+	uint32_t shift;
+	uint32_t *next;    /* per chunk: the next one on its ring, or on the free list */
+	uint32_t count;
+	uint32_t free_head;
+	uint32_t free;     /* chunks on the free list */
+	uint32_t promised; /* of those, promised to receive windows already offered (RFC 9293 3.8.6) */
+	uint32_t low;      /* the fewest free chunks not promised, ever (how close the pool came) */
+	uint64_t short_count; /* times a window or a write got less than it asked for */
 };
 
-void tcp_ring_init(struct tcp_ring *r, uint8_t *buf, uint32_t cap);
-static inline uint32_t tcp_ring_free(const struct tcp_ring *r) { return r->cap - r->len; }
-/* Copy n bytes in at offset off from head (off + n <= cap); len unchanged. */
-void tcp_ring_write_at(struct tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
+void tcp_pool_init(struct tcp_pool *p, uint8_t *mem, uint32_t *next, uint32_t count, uint32_t shift);
+/* Chunks neither drawn nor promised: what new windows and sends may still take. */
+static inline uint32_t tcp_pool_avail(const struct tcp_pool *p) { return p->free - p->promised; }
+/* A chunk, from a promise (promised: one of the caller's promised chunks) or from what is
+ * available; TCP_NIL if there is none. */
+uint32_t tcp_pool_take(struct tcp_pool *p, bool promised);
+void tcp_pool_give(struct tcp_pool *p, uint32_t chunk);
+static inline uint8_t *tcp_pool_chunk(const struct tcp_pool *p, uint32_t chunk)
+{
+	return p->mem + ((size_t)chunk << p->shift);
+}
+
+/* A byte ring made of a list of chunks: `len` bytes readable from offset `head` of chunk `first`;
+ * writes beyond len (out-of-order data) are allowed up to `hi`. A receive ring also holds `promised`
+ * chunks not yet drawn, so the window it offered is always there to take (RFC 9293 3.8.6). */
+struct tcp_ring {
+	uint32_t first;    /* TCP_NIL: no chunk */
+	uint32_t last;
+	uint32_t chunks;
+	uint32_t head;     /* offset of the first byte in first */
+	uint32_t len;
+	uint32_t hi;       /* bytes from head that may hold data: len, or beyond with out-of-order data */
+	uint32_t promised;
+	uint32_t cover;    /* bytes from head to the end of the chunks drawn and promised (kept in step) */
+	uint32_t max;      /* the most this ring may hold, bytes */
+	uint32_t cur;      /* a cursor: chunk cur_k of the list (TCP_NIL: none), so walks are short */
+	uint32_t cur_k;
+	bool keeps_promise;/* a receive ring: chunks given back when drained stay promised */
+	bool span_out;     /* tcp_ring_write_span handed out a span not yet committed: its chunk stays */
+};
+
+void tcp_ring_init(struct tcp_ring *r, uint32_t max, bool receive);
+/* Bytes writable past len without drawing a chunk that is not already drawn or promised (not
+ * capped by max: a window offered before max was lowered is still there to take). */
+static inline uint32_t tcp_ring_room(const struct tcp_pool *p, const struct tcp_ring *r)
+{
+	(void)p;
+	return r->cover > r->len ? r->cover - r->len : 0;
+}
+/* Bytes writable past len, drawing from the pool as needed (a send ring). */
+uint32_t tcp_ring_free(const struct tcp_pool *p, const struct tcp_ring *r);
+/* Copy n bytes in at offset off from head, drawing chunks; false (nothing written) if the pool is
+ * short. len unchanged. */
+bool tcp_ring_write_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
 /* Copy n bytes out from offset off (off + n <= len). */
-void tcp_ring_read_at(const struct tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
-void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
-static inline void tcp_ring_commit(struct tcp_ring *r, uint32_t n) { r->len += n; }
-/* Contiguous spans: readable from head, free after the data. */
-uint32_t tcp_ring_read_span(const struct tcp_ring *r, uint8_t **p);
-uint32_t tcp_ring_write_span(const struct tcp_ring *r, uint8_t **p);
+void tcp_ring_read_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
+/* Drop n bytes from the front; chunks emptied go back to the pool. */
+void tcp_ring_consume(struct tcp_pool *p, struct tcp_ring *r, uint32_t n);
+static inline void tcp_ring_commit(struct tcp_ring *r, uint32_t n)
+{
+	r->span_out = false;
+	r->len += n;
+	if (r->hi < r->len)
+		r->hi = r->len;
+}
+/* Contiguous spans: readable from head; free after the data (drawing a chunk if the last is full:
+ * 0 when the pool has none or the ring is at its max). */
+uint32_t tcp_ring_read_span(const struct tcp_pool *p, const struct tcp_ring *r, uint8_t **ptr);
+uint32_t tcp_ring_write_span(struct tcp_pool *p, struct tcp_ring *r, uint8_t **ptr);
+/* A receive ring: promise chunks so that `want` bytes past the data are there to take; returns the
+ * room it has (less than want when the pool is short). Promises beyond want are given back. */
+uint32_t tcp_ring_reserve(struct tcp_pool *p, struct tcp_ring *r, uint32_t want);
+/* Everything back to the pool: data, chunks and promises. */
+void tcp_ring_clear(struct tcp_pool *p, struct tcp_ring *r);
+/* One promised chunk was drawn for something else (the range tables), or one is promised again. */
+void tcp_ring_promise_taken(struct tcp_pool *p, struct tcp_ring *r);
+void tcp_ring_promise_one(struct tcp_pool *p, struct tcp_ring *r);
 
 /* Out-of-order ranges [left, right) in sequence space, sorted, disjoint, not touching; and where the
- * latest segments landed, newest first, so SACK blocks can be reported in RFC 2018 4's order. */
+ * latest segments landed, newest first, so SACK blocks can be reported in RFC 2018 4's order. The
+ * ranges live in `cap` slots: the connection's range tables (struct tcp_ranges) drawn from the pool
+ * when needed, or a few in the control block, or none (NULL, cap 0). */
 struct tcp_assembler {
 	uint8_t count;
 	uint8_t recent_count;
-	uint32_t left[TCP_ASM_MAX];
-	uint32_t right[TCP_ASM_MAX];
+	uint8_t cap;
+	uint32_t *left;
+	uint32_t *right;
 	uint32_t recent[TCP_ASM_RECENT]; /* a sequence number inside each of the latest arrivals */
 };
 /* Adds a range, merging; false if it needs a new slot and none is free. */
@@ -71,6 +148,19 @@ uint32_t tcp_asm_advance(struct tcp_assembler *a, uint32_t upto);
 bool tcp_asm_holds(const struct tcp_assembler *a, uint32_t left, uint32_t right);
 /* A segment landed at seq: its block is reported first next time (RFC 2018 4). */
 void tcp_asm_note(struct tcp_assembler *a, uint32_t seq);
+/* The range tables. init: a fresh slot's (ooo in the control block's few slots, no scoreboard).
+ * attach: drawn for c, from the receive ring's promise when it holds one for them (tcp_rcvbuf.c),
+ * else from the pool; false if it has none (then ooo keeps its few slots, no SACK block is kept and
+ * no retransmission marked: TCP survives all three). trim: once ooo, sb and the marks are empty the
+ * chunk goes back (promised to the receive ring again while its window is more than a chunk).
+ * release: at the end. */
+void tcp_ranges_init(struct tcp_conn *c);
+/* Whether the window offered needs them promised: more than a chunk, more than ooo's few slots may
+ * hold, and no tables yet. */
+bool tcp_ranges_wanted(const struct tcp_conn *c);
+bool tcp_ranges_attach(struct tcp_conn *c);
+void tcp_ranges_trim(struct tcp_conn *c);
+void tcp_ranges_release(struct tcp_conn *c);
 /* Up to max SACK blocks (RFC 2018 4): the latest arrival's first, then the ones reported most
  * recently, then the rest, highest first; no block twice. Returns how many. */
 unsigned tcp_asm_sack_blocks(const struct tcp_assembler *a, struct tcp_sack_block *out, unsigned max);
@@ -81,6 +171,7 @@ enum tcp_list_kind {
 	TCP_LIST_READY = 0, /* has something to send: evaluated by output */
 	TCP_LIST_EVENT,     /* has events for the app */
 	TCP_LIST_AUX,       /* free slots, a listener's SYN or accept queue, or TIME-WAIT (oldest first) */
+	TCP_LIST_POOL,      /* found the buffer pool short: looks again once chunks come back */
 	TCP_LIST_KINDS,
 };
 
@@ -130,11 +221,25 @@ enum tcp_conn_flag {
 	TCP_CF_TS = 1u << 22,        /* RFC 7323 timestamps agreed on: on every segment */
 	TCP_CF_TLP_PROBE = 1u << 23, /* send a tail loss probe (RFC 8985 7.3) on the next output */
 	TCP_CF_TLP_SENT = 1u << 24,  /* a probe is out: no other until SND.UNA moves */
+	TCP_CF_POOL_TX = 1u << 25,   /* a send was cut short by the pool: WRITABLE once it has chunks */
 };
 
 #define TCP_DUPTHRESH 3u              /* RFC 6675 2: DupThresh, to begin with */
 #define TCP_MAX_DUPTHRESH 64u         /* as far as reordering may raise it */
 #define TCP_RTX_MARKS 64             /* retransmissions remembered to tell when one is lost again */
+
+struct tcp_rtx_mark {
+	uint32_t seq, end, mark;
+};
+
+/* What only a connection with out-of-order data, SACKed data or retransmissions in a SACK recovery
+ * needs, in one pool chunk drawn when first needed and given back once all is empty, so an idle
+ * connection's control block stays small. */
+struct tcp_ranges {
+	uint32_t ooo_left[TCP_ASM_MAX], ooo_right[TCP_ASM_MAX];
+	uint32_t sb_left[TCP_ASM_MAX], sb_right[TCP_ASM_MAX];
+	struct tcp_rtx_mark rtx_marks[TCP_RTX_MARKS];
+};
 
 #define TCP_TS_OPT_LEN 12u           /* NOP NOP kind len TSval TSecr: what a timestamp costs a segment */
 #define TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000000) /* RFC 7323 5.5: TS.Recent expires after 24 days */
@@ -236,8 +341,23 @@ struct tcp_conn {
 	uint16_t pmtu_mss;        /* the send MSS before a path MTU reduction (RFC 1191), 0: none */
 	smx_instant pmtu_at;      /* when it was reduced */
 
+	struct tcp_pool *pool; /* the stack's, where rx and tx draw their chunks */
 	struct tcp_ring rx;
 	struct tcp_ring tx;
+	/* Receive-buffer autotuning (as Linux's tcp_rcv_space_adjust): the buffer grows to what the
+	 * app read per RTT needs, up to rx.max; rcv_space is that size, measured from rcv_space_seq
+	 * (bytes read so far) at rcv_space_at. */
+	uint32_t rcv_space;
+	uint32_t rcv_space_read;
+	uint32_t rcv_space_last; /* bytes read in the latest measured RTT */
+	uint32_t rcv_read;       /* bytes the app has read */
+	smx_instant rcv_space_at;
+	/* Without an RTT sample (a receiver whose SYN or SYN-ACK was sent again, RFC 6298 Karn): the
+	 * time a window took to fill, from offering right edge rcv_rtt_seq at rcv_rtt_at, as Linux's
+	 * tcp_rcv_rtt_measure: at least an RTT, so never too short a measuring interval. */
+	uint32_t rcv_rtt_seq;
+	uint32_t rcv_rtt;        /* us, 0: none yet */
+	smx_instant rcv_rtt_at;  /* SMX_INSTANT_NEVER: not measuring */
 	struct tcp_assembler ooo;
 	/* The SACK sender (RFC 6675): what the peer's blocks said it holds above snd_una, HighRxt,
 	 * and Proportional Rate Reduction's counts during a recovery (RFC 6937). */
@@ -245,10 +365,12 @@ struct tcp_conn {
 	uint32_t high_rxt;
 	/* Retransmissions during a SACK recovery: [seq, end) went out when SND.MAX was mark; once the
 	 * peer SACKs data above mark (sent after it) the retransmission was lost too (as Linux's
-	 * lost-retransmit check, a step short of RACK, RFC 8985). A ring; the oldest is forgotten. */
-	struct {
-		uint32_t seq, end, mark;
-	} rtx_marks[TCP_RTX_MARKS];
+	 * lost-retransmit check, a step short of RACK, RFC 8985). A ring; the oldest is forgotten.
+	 * In the range tables with ooo's and sb's ranges: NULL while there are none. */
+	struct tcp_rtx_mark *rtx_marks;
+	uint32_t ranges; /* the pool chunk holding them (struct tcp_ranges), TCP_NIL: none */
+	uint32_t ooo_inline[2][TCP_ASM_INLINE]; /* ooo's slots without it: left, right */
+	bool ranges_promised; /* one of rx's promised chunks is theirs */
 	uint8_t rtx_mark_head;
 	uint8_t rtx_mark_count;
 	smx_instant tlp_at; /* RFC 8985 7: the probe timeout, SMX_INSTANT_NEVER when off */
@@ -273,6 +395,8 @@ struct tcp_listener {
 	uint16_t port;
 	uint32_t backlog;
 	uint32_t pending; /* SYN-RECEIVED plus accept queue */
+	uint32_t rx_max;  /* buffer maximums of the connections it opens, 0: the config's */
+	uint32_t tx_max;
 	struct tcp_list accept_q;
 	struct tcp_list syn_q; /* the SYN-RECEIVED ones, oldest first */
 	void *user;
@@ -297,6 +421,7 @@ struct tcp_stack {
 	uint32_t port_counter; /* RFC 6056 algorithm 3's `next_ephemeral` */
 	smx_instant chal_window; /* start of the current one-second challenge-ACK window */
 	uint32_t chal_count;
+	struct tcp_pool pool;
 	struct tcp_stats stats;
 };
 
@@ -324,6 +449,11 @@ void tcp_conn_ready(struct tcp_stack *s, struct tcp_conn *c);
 void tcp_conn_event(struct tcp_stack *s, struct tcp_conn *c, uint32_t flags);
 void tcp_listener_event(struct tcp_stack *s, struct tcp_listener *l, uint32_t flags);
 bool tcp_conn_valid(const struct tcp_stack *s, const struct tcp_conn *c);
+/* The pool was short for c (a send, or the window it could offer): c waits on TCP_LIST_POOL. */
+void tcp_pool_wait(struct tcp_stack *s, struct tcp_conn *c);
+/* Chunks are free again: as many waiters as there are chunks look again (output re-evaluates the
+ * window they offer; one whose send was cut short is told WRITABLE). From tcp_output. */
+void tcp_pool_wake(struct tcp_stack *s);
 
 /* tcp_heap.c: the timer heap (what a due deadline does is tcp_timer.c's) */
 void tcp_timer_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant when);
@@ -437,6 +567,48 @@ void tcp_cc_dsack(struct tcp_stack *s, struct tcp_conn *c, uint32_t left, uint32
 void tcp_cc_count_rtx(struct tcp_conn *c);
 uint32_t tcp_cc_send_window(const struct tcp_conn *c);
 
+/* tcp_rcvbuf.c: the receive buffer's size and the window it may offer. A new connection's buffer
+ * starts at the largest unscaled window (about Linux's first window): a slow start's first rounds
+ * fit before autotuning has measured a rate (one chunk when what the pool has left is not that
+ * much for every slot). */
+#define TCP_RCV_INITIAL 65535u
+void tcp_rcvbuf_init(struct tcp_conn *c, smx_instant now, uint32_t slots);
+/* What the receive buffer can offer past its data: the autotuned size (at most rx.max) less what it
+ * holds, within what is promised or the pool could still promise (leaving room for the range tables
+ * a window of more than a chunk promises too). Inline: output asks it several times a segment. */
+uint32_t tcp_rcvbuf_room_short(const struct tcp_conn *c, uint32_t want, uint32_t tables, uint32_t can);
+/* Beyond the window offered, the bytes a window field rounded up under our shift may add to it
+ * (tcp_rcv_window_field never lets the right edge go back): promised too. */
+static inline uint32_t tcp_rcvbuf_slack(const struct tcp_conn *c)
+{
+	return (1u << c->rcv_wscale) - 1;
+}
+static inline uint32_t tcp_rcvbuf_room(const struct tcp_conn *c)
+{
+	uint32_t size = SMX_MIN(c->rcv_space, c->rx.max);
+	uint32_t want, tables, can;
+
+	if (size <= c->rx.len)
+		return 0;
+	want = size - c->rx.len;
+	tables = c->ranges == TCP_NIL && want > c->pool->size ? c->pool->size : 0;
+	can = tcp_ring_room(c->pool, &c->rx);
+	/* Promised already: the common case. */
+	if (can >= want + tables + tcp_rcvbuf_slack(c))
+		return want;
+	return tcp_rcvbuf_room_short(c, want, tables, can);
+}
+/* rcv_adv moved: promise the chunks the window now offered needs (never fails: the window was at
+ * most tcp_rcvbuf_room). */
+void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now);
+/* The app read n bytes: once per RTT, grow the buffer toward what that rate needs. */
+void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now);
+/* Nothing more will arrive (the peer's FIN is in, or the connection ended): no window's promise. */
+void tcp_rcvbuf_close(struct tcp_conn *c);
+/* After a segment went out: range tables no longer needed go back, and a window the pool held
+ * below what the buffer wants waits for chunks (so the window update goes out when they come). */
+void tcp_rcvbuf_sent(struct tcp_stack *s, struct tcp_conn *c);
+
 /* Level 2: state transitions, and what the timers do. */
 
 /* tcp_state.c: transitions with their side effects */
@@ -446,6 +618,8 @@ void tcp_conn_terminate(struct tcp_stack *s, struct tcp_conn *c, enum tcp_error 
 void tcp_enter_time_wait(struct tcp_stack *s, struct tcp_conn *c);
 /* Set up a fresh slot's sequence state for an open. */
 void tcp_conn_setup(struct tcp_stack *s, struct tcp_conn *c);
+/* RFC 7323 2.3: the shift for the receive buffer's maximum (before our SYN goes out). */
+void tcp_conn_set_wscale(struct tcp_conn *c);
 
 /* tcp_timer.c: firing (tcp_timers_run, from output), and the timers output and input start */
 void tcp_timers_run(struct tcp_stack *s, smx_instant now);

@@ -15,9 +15,9 @@ enum tcp_tx_result {
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
 	uint32_t max = TCP_MAX_WINDOW << c->rcv_wscale;
-	uint32_t free = SMX_MIN(tcp_ring_free(&c->rx), max);
+	uint32_t free = SMX_MIN(tcp_rcvbuf_room(c), max);
 	uint32_t cur = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	uint32_t step = SMX_MIN(c->rx.cap / 2, tcp_rcv_seg_mss(c));
+	uint32_t step = SMX_MIN(c->rx.max / 2, tcp_rcv_seg_mss(c));
 
 	if (free <= cur)
 		return SMX_MIN(cur, max);
@@ -102,7 +102,7 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 		r.ack = c->rcv_nxt;
 	if (flags & TCP_SYN) {
 		/* RFC 7323 2.2: the window of a SYN is never scaled. */
-		r.window = (uint16_t)SMX_MIN(tcp_ring_free(&c->rx), TCP_MAX_WINDOW);
+		r.window = (uint16_t)SMX_MIN(tcp_rcvbuf_room(c), TCP_MAX_WINDOW);
 		tcp_syn_options(s, c, &r.opts);
 	} else if (flags & TCP_ACK) {
 		r.window = tcp_rcv_window_field(c);
@@ -130,7 +130,7 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 		return TCP_TX_LOST;
 	if (len > 0) {
 		/* Straight from the ring into the frame; tcp_emit's memmove then has nothing to move. */
-		tcp_ring_read_at(&c->tx, off, t.l4 + hlen, len);
+		tcp_ring_read_at(c->pool, &c->tx, off, t.l4 + hlen, len);
 		r.payload = t.l4 + hlen;
 	}
 	n = tcp_emit(&r, t.src, t.dst, t.l4, t.l4_cap);
@@ -143,8 +143,10 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 		/* Every ACK we send carries the latest rcv_nxt and window: delayed-ACK state resets. */
 		uint32_t adv = (flags & TCP_SYN) ? r.window : (uint32_t)r.window << c->rcv_wscale;
 
-		if (tcp_seq_gt(c->rcv_nxt + adv, c->rcv_adv))
+		if (tcp_seq_gt(c->rcv_nxt + adv, c->rcv_adv)) {
 			c->rcv_adv = c->rcv_nxt + adv;
+			tcp_rcvbuf_offered(c, s->now); /* the chunks behind the new right edge */
+		}
 		c->last_ack_sent = c->rcv_nxt;
 		c->rcv_unacked = 0;
 		c->ack_at = SMX_INSTANT_NEVER;
@@ -152,6 +154,7 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 	}
 	c->st.segs_out++;
 	s->stats.tx_segs++;
+	tcp_rcvbuf_sent(s, c); /* range tables back to the pool; a window it held back waits */
 	return TCP_TX_SENT;
 }
 
@@ -546,6 +549,8 @@ bool tcp_output(struct tcp_stack *s, smx_instant now, const struct ip_sender *tx
 	if (now > s->now)
 		s->now = now;
 	tcp_timers_run(s, now);
+	if (s->lists[TCP_LIST_POOL].count > 0)
+		tcp_pool_wake(s);
 	n = s->lists[TCP_LIST_READY].count;
 	while (n-- > 0) {
 		struct tcp_conn *c = tcp_list_pop(s, &s->lists[TCP_LIST_READY], TCP_LIST_READY);

@@ -164,6 +164,8 @@ void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end)
 {
 	unsigned i = (c->rtx_mark_head + c->rtx_mark_count) % TCP_RTX_MARKS;
 
+	if (!c->rtx_marks)
+		return; /* no range tables (the pool was short): lost retransmissions wait for the RTO */
 	if (c->rtx_mark_count == TCP_RTX_MARKS)
 		c->rtx_mark_head = (uint8_t)((c->rtx_mark_head + 1) % TCP_RTX_MARKS);
 	else

@@ -28,6 +28,28 @@ void tcp_config_default(struct tcp_config *cfg)
 	cfg->cc = TCP_CC_CUBIC;
 }
 
+/* The chunk size: 4 KB, or the smallest power of two holding the larger of the default buffers. */
+static uint32_t tcp_chunk_shift(const struct tcp_config *cfg)
+{
+	uint32_t shift = TCP_CHUNK_SHIFT, most = SMX_MAX(cfg->rx_buf_size, cfg->tx_buf_size);
+
+	while (shift > TCP_CHUNK_MIN_SHIFT && (1u << (shift - 1)) >= most)
+		shift--;
+	return shift;
+}
+
+/* The pool's chunks: buf_pool_size rounded up, or every connection's buffers full both ways. */
+static uint64_t tcp_pool_chunks(const struct tcp_config *cfg)
+{
+	uint32_t shift = tcp_chunk_shift(cfg);
+	uint64_t mask = (1ull << shift) - 1;
+
+	if (cfg->buf_pool_size)
+		return (cfg->buf_pool_size + mask) >> shift;
+	return (uint64_t)cfg->max_conns *
+	       (((cfg->rx_buf_size + mask) >> shift) + ((cfg->tx_buf_size + mask) >> shift));
+}
+
 static bool tcp_config_valid(const struct tcp_config *cfg)
 {
 	return cfg->max_conns > 0 && cfg->max_conns < (1u << 24) && cfg->rx_buf_size > 0 &&
@@ -35,7 +57,10 @@ static bool tcp_config_valid(const struct tcp_config *cfg)
 	       cfg->ephemeral_min > 0 && cfg->ephemeral_min <= cfg->ephemeral_max && cfg->rto_min > 0 &&
 	       cfg->rto_initial >= cfg->rto_min && cfg->rto_max >= cfg->rto_initial &&
 	       cfg->rto_max <= 0xffffffffu && cfg->keepalive_count < 255 &&
-	       (cfg->mss == 0 || cfg->mss >= 64) && (unsigned)cfg->cc < TCP_CC_COUNT;
+	       (cfg->mss == 0 || cfg->mss >= 64) && (unsigned)cfg->cc < TCP_CC_COUNT &&
+	       tcp_pool_chunks(cfg) < TCP_NIL &&
+	       (uint64_t)(size_t)(tcp_pool_chunks(cfg) << TCP_CHUNK_SHIFT) ==
+		       tcp_pool_chunks(cfg) << TCP_CHUNK_SHIFT;
 }
 
 static uint32_t tcp_bucket_count(uint32_t max_conns)
@@ -48,9 +73,10 @@ static uint32_t tcp_bucket_count(uint32_t max_conns)
 }
 
 /* One walk both measures (base NULL) and lays out. */
-static struct tcp_stack *tcp_carve(struct smx_carve *cv, const struct tcp_config *cfg, uint8_t **rx,
-				   uint8_t **tx)
+static struct tcp_stack *tcp_carve(struct smx_carve *cv, const struct tcp_config *cfg, uint8_t **chunks,
+				   uint32_t **links)
 {
+	uint32_t nchunks = (uint32_t)tcp_pool_chunks(cfg);
 	uint32_t nb = tcp_bucket_count(cfg->max_conns);
 	struct tcp_stack *s = smx_carve_take(cv, sizeof(struct tcp_stack));
 	struct tcp_conn *conns = smx_carve_take(cv, sizeof(struct tcp_conn) * cfg->max_conns);
@@ -58,8 +84,9 @@ static struct tcp_stack *tcp_carve(struct smx_carve *cv, const struct tcp_config
 	uint32_t *buckets = smx_carve_take(cv, sizeof(uint32_t) * nb);
 	uint32_t *heap = smx_carve_take(cv, sizeof(uint32_t) * cfg->max_conns);
 
-	*rx = smx_carve_take(cv, (size_t)cfg->rx_buf_size * cfg->max_conns);
-	*tx = smx_carve_take(cv, (size_t)cfg->tx_buf_size * cfg->max_conns);
+	*links = smx_carve_take(cv, sizeof(uint32_t) * nchunks);
+	/* Last: tcp_mem_usage's `fixed` is everything before it. */
+	*chunks = smx_carve_take(cv, (size_t)nchunks << tcp_chunk_shift(cfg));
 	if (!s)
 		return NULL;
 	memset(s, 0, sizeof(*s));
@@ -74,26 +101,45 @@ static struct tcp_stack *tcp_carve(struct smx_carve *cv, const struct tcp_config
 size_t tcp_mem_size(const struct tcp_config *cfg)
 {
 	struct smx_carve cv;
-	uint8_t *rx, *tx;
+	uint8_t *chunks;
+	uint32_t *links;
 
 	if (!cfg || !tcp_config_valid(cfg))
 		return 0;
 	smx_carve_start(&cv, NULL);
-	tcp_carve(&cv, cfg, &rx, &tx);
+	tcp_carve(&cv, cfg, &chunks, &links);
 	return smx_carve_total(&cv);
+}
+
+void tcp_mem_usage(const struct tcp_stack *s, struct tcp_mem_usage *u)
+{
+	const struct tcp_pool *p = &s->pool;
+
+	memset(u, 0, sizeof(*u));
+	u->total = tcp_mem_size(&s->cfg);
+	u->chunk_size = p->size;
+	u->pool = (size_t)p->count << p->shift;
+	u->fixed = u->total - u->pool;
+	u->per_conn_fixed = u->fixed / s->cfg.max_conns;
+	u->pool_in_use = (size_t)(p->count - p->free) << p->shift;
+	u->pool_promised = (size_t)p->promised << p->shift;
+	u->pool_peak = (size_t)(p->count - p->low) << p->shift;
+	u->pool_short = p->short_count;
 }
 
 struct tcp_stack *tcp_init(void *mem, size_t len, const struct tcp_config *cfg)
 {
 	struct smx_carve cv;
 	struct tcp_stack *s;
-	uint8_t *rx, *tx;
+	uint8_t *chunks;
+	uint32_t *links;
 
 	if (!mem || !cfg || !tcp_config_valid(cfg) || len < tcp_mem_size(cfg))
 		return NULL;
 	smx_carve_start(&cv, mem);
-	s = tcp_carve(&cv, cfg, &rx, &tx);
+	s = tcp_carve(&cv, cfg, &chunks, &links);
 	s->cfg = *cfg;
+	tcp_pool_init(&s->pool, chunks, links, (uint32_t)tcp_pool_chunks(cfg), tcp_chunk_shift(cfg));
 	for (int k = 0; k < TCP_LIST_KINDS; k++)
 		s->lists[k] = (struct tcp_list){ TCP_NIL, TCP_NIL, 0 };
 	s->time_wait = (struct tcp_list){ TCP_NIL, TCP_NIL, 0 };
@@ -107,8 +153,10 @@ struct tcp_stack *tcp_init(void *mem, size_t len, const struct tcp_config *cfg)
 		c->index = i;
 		for (int k = 0; k < TCP_LIST_KINDS; k++)
 			c->link[k] = (struct tcp_link){ TCP_NIL, TCP_NIL };
-		tcp_ring_init(&c->rx, rx + (size_t)i * cfg->rx_buf_size, cfg->rx_buf_size);
-		tcp_ring_init(&c->tx, tx + (size_t)i * cfg->tx_buf_size, cfg->tx_buf_size);
+		c->pool = &s->pool;
+		tcp_ranges_init(c);
+		tcp_ring_init(&c->rx, cfg->rx_buf_size, true);
+		tcp_ring_init(&c->tx, cfg->tx_buf_size, false);
 		c->aux_owner = TCP_AUX_FREE;
 		tcp_list_push(s, &s->lists[TCP_LIST_AUX], TCP_LIST_AUX, c);
 	}

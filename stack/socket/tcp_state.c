@@ -66,11 +66,13 @@ void tcp_conn_setup(struct tcp_stack *s, struct tcp_conn *c)
 	tcp_sb_reset(c);     /* an empty scoreboard, HighRxt at SND.UNA */
 	c->rcv_mss = TCP_DEFAULT_MSS;
 	c->snd_mss = TCP_DEFAULT_MSS;
-	/* RFC 7323 2.3: the smallest shift that lets the field say the whole receive buffer (offered on
-	 * the SYN, kept only if the peer's SYN carries a shift too). */
-	c->rcv_wscale = 0;
-	while (c->rcv_wscale < TCP_MAX_WSCALE && (c->rx.cap >> c->rcv_wscale) > TCP_MAX_WINDOW)
-		c->rcv_wscale++;
+	/* A listener's buffer maximums, then the window scale they need, and the buffer's first size. */
+	if (c->listener && c->listener->rx_max)
+		c->rx.max = c->listener->rx_max;
+	if (c->listener && c->listener->tx_max)
+		c->tx.max = c->listener->tx_max;
+	tcp_conn_set_wscale(c);
+	tcp_rcvbuf_init(c, s->now, s->cfg.max_conns);
 	c->snd_wscale = 0;
 	c->ts_offset = tcp_ts_offset(s, c->local_addr, c->local_port, c->remote_addr, c->remote_port);
 	tcp_cc_init(c);
@@ -83,6 +85,10 @@ void tcp_enter_time_wait(struct tcp_stack *s, struct tcp_conn *c)
 	c->rtx_at = c->ack_at = c->keep_at = c->tlp_at = SMX_INSTANT_NEVER;
 	c->flags &= ~(uint32_t)TCP_CF_PERSIST;
 	c->close_at = s->now + s->cfg.time_wait;
+	/* The peer's FIN is in: nothing more will arrive, so the window's promise goes back; and all
+	 * ours is acknowledged, so the range tables too: TIME-WAIT holds the control block only. */
+	tcp_rcvbuf_close(c);
+	tcp_ranges_release(c);
 	tcp_timer_arm(s, c, c->close_at);
 	tcp_conn_set_aux(s, c, TCP_AUX_TIME_WAIT);
 	tcp_conn_event(s, c, TCP_EV_CLOSED);
@@ -102,12 +108,15 @@ void tcp_conn_terminate(struct tcp_stack *s, struct tcp_conn *c, enum tcp_error 
 	c->rtx_at = c->ack_at = c->close_at = c->keep_at = c->tlp_at = SMX_INSTANT_NEVER;
 	c->flags &= ~(uint32_t)(TCP_CF_ACK_NOW | TCP_CF_FAST_RTX | TCP_CF_PROBE | TCP_CF_KEEP_PROBE |
 				TCP_CF_PERSIST | TCP_CF_TLP_PROBE);
-	c->ooo.count = 0;
-	/* RFC 9293 3.10.7.4: on reset "all segment queues should be flushed". */
+	tcp_ranges_release(c);
+	/* RFC 9293 3.10.7.4: on reset "all segment queues should be flushed". Either way no window is
+	 * offered any more, and nothing out of order will be delivered: only unread data stays. */
 	if (err != TCP_ERROR_NONE) {
-		c->tx.len = 0;
-		c->rx.len = 0;
-		c->rx.head = c->tx.head = 0;
+		tcp_ring_clear(c->pool, &c->tx);
+		tcp_ring_clear(c->pool, &c->rx);
+	} else {
+		c->rx.hi = c->rx.len;
+		tcp_rcvbuf_close(c);
 	}
 	if (c->flags & TCP_CF_SEND_RST) {
 		/* Output sends the RST, then frees the slot unless the app still holds it. */
@@ -121,4 +130,13 @@ void tcp_conn_terminate(struct tcp_stack *s, struct tcp_conn *c, enum tcp_error 
 		tcp_conn_event(s, c, TCP_EV_CLOSED);
 	else
 		tcp_conn_free(s, c);
+}
+
+void tcp_conn_set_wscale(struct tcp_conn *c)
+{
+	/* RFC 7323 2.3: the smallest shift that lets the field say the whole receive buffer at its
+	 * maximum (offered on the SYN, kept only if the peer's SYN carries a shift too). */
+	c->rcv_wscale = 0;
+	while (c->rcv_wscale < TCP_MAX_WSCALE && (c->rx.max >> c->rcv_wscale) > TCP_MAX_WINDOW)
+		c->rcv_wscale++;
 }

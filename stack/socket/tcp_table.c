@@ -164,19 +164,25 @@ void tcp_conn_free(struct tcp_stack *s, struct tcp_conn *c)
 	tcp_conn_hash_remove(s, c);
 	tcp_list_remove(s, &s->lists[TCP_LIST_READY], TCP_LIST_READY, c);
 	tcp_list_remove(s, &s->lists[TCP_LIST_EVENT], TCP_LIST_EVENT, c);
+	tcp_list_remove(s, &s->lists[TCP_LIST_POOL], TCP_LIST_POOL, c);
 	tcp_aux_remove(s, c);
 	tcp_timer_remove(s, c);
 	if (c->listener)
 		c->listener->pending--;
 	uint32_t index = c->index;
-	struct tcp_ring rx = c->rx, tx = c->tx;
 
+	/* Its buffers go back to the pool, promises too: no window is offered any more. */
+	tcp_ranges_release(c);
+	tcp_ring_clear(c->pool, &c->rx);
+	tcp_ring_clear(c->pool, &c->tx);
 	memset(c, 0, sizeof(*c));
 	c->index = index;
+	c->pool = &s->pool;
+	tcp_ranges_init(c);
 	for (int k = 0; k < TCP_LIST_KINDS; k++)
 		c->link[k] = (struct tcp_link){ TCP_NIL, TCP_NIL };
-	tcp_ring_init(&c->rx, rx.buf, rx.cap);
-	tcp_ring_init(&c->tx, tx.buf, tx.cap);
+	tcp_ring_init(&c->rx, s->cfg.rx_buf_size, true);
+	tcp_ring_init(&c->tx, s->cfg.tx_buf_size, false);
 	c->aux_owner = TCP_AUX_FREE;
 	tcp_list_push(s, &s->lists[TCP_LIST_AUX], TCP_LIST_AUX, c);
 	s->used--;
@@ -259,4 +265,25 @@ void tcp_listener_event(struct tcp_stack *s, struct tcp_listener *l, uint32_t fl
 	else
 		s->lev_head = idx;
 	s->lev_tail = idx;
+}
+
+void tcp_pool_wait(struct tcp_stack *s, struct tcp_conn *c)
+{
+	if (!tcp_list_has(c, TCP_LIST_POOL))
+		tcp_list_push(s, &s->lists[TCP_LIST_POOL], TCP_LIST_POOL, c);
+}
+
+void tcp_pool_wake(struct tcp_stack *s)
+{
+	uint32_t n = SMX_MIN(s->lists[TCP_LIST_POOL].count, tcp_pool_avail(&s->pool));
+
+	while (n-- > 0) {
+		struct tcp_conn *c = tcp_list_pop(s, &s->lists[TCP_LIST_POOL], TCP_LIST_POOL);
+
+		tcp_conn_ready(s, c);
+		if (c->flags & TCP_CF_POOL_TX) {
+			c->flags &= ~(uint32_t)TCP_CF_POOL_TX;
+			tcp_conn_event(s, c, TCP_EV_WRITABLE);
+		}
+	}
 }

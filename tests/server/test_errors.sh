@@ -56,7 +56,7 @@ usage_error "smolxdp-server: --spin and --busy-poll: give one (--busy-poll spins
 	"$SMX_SERVER" veth0 --busy-poll --spin
 usage_error "smolxdp-server: --gateway 10.0.0.1 is not on our subnet 192.168.69.0/24 (--ip): a gateway must be on-link" \
 	"$SMX_SERVER" veth0 --gateway 10.0.0.1
-usage_error "smolxdp-server: --tcp-buf, --tcp-rto-min and --tcp-log need TCP, which --tcp-conns 0 turns off" \
+usage_error "smolxdp-server: --tcp-buf, --tcp-pool, --tcp-rto-min and --tcp-log need TCP, which --tcp-conns 0 turns off" \
 	"$SMX_SERVER" veth0 --tcp-conns 0 --tcp-log
 usage_error "smolxdp-server: give the interface to serve (smolxdp-server IFACE [options])" "$SMX_SERVER"
 usage_error "smolxdp-tcpclient: --connect 192.168.69.100: give the server's port too (ADDR:PORT)" \

@@ -32,7 +32,8 @@ static void test_wscale_passive(void **state)
 	t->peer_seq = 1000;
 	th_tx(t, .flags = TCP_SYN, .ack = 0, .win = 65535, .mss = 1000);
 	/* RFC 7323 2.2: a SYN's window is never scaled */
-	seg = th_want(t, .flags = TCP_SYN | TCP_ACK, .wscale = 5, .sack_perm = 1, .win = 65535);
+	/* The shift is for the buffer's maximum; the window for its first, autotuned size. */
+	seg = th_want(t, .flags = TCP_SYN | TCP_ACK, .wscale = 5, .sack_perm = 1, .win = TCP_RCV_INITIAL);
 	memset(&t->peer_opts, 0, sizeof(t->peer_opts));
 	t->peer_ack = seg->r.seq + 1;
 	t->peer_win = 100; /* 100 << 7 = 12800 bytes */
@@ -40,10 +41,11 @@ static void test_wscale_passive(void **state)
 	t->c = tcp_accept(t->s, t->l);
 	assert_non_null(t->c);
 	assert_int_equal(t->c->snd_wnd, 100u << 7);
-	/* Our window field is the free buffer shifted by 5. */
+	/* Our window field is the free buffer shifted by 5, rounded up so as not to shrink the window
+	 * already offered (RFC 9293 3.8.6.2.2). */
 	th_send(t, TCP_ACK | TCP_PSH, "abcd", 4);
 	th_advance(t, 200000);
-	th_want(t, .ack = t->peer_seq, .win = (BIG_BUF - 4) >> 5, .nsack = 0);
+	th_want(t, .ack = t->peer_seq, .win = (TCP_RCV_INITIAL - 4 + 31) >> 5, .nsack = 0);
 }
 
 /* A peer that offers no shift gets none, and its windows are taken as they are. */
@@ -62,9 +64,9 @@ static void test_wscale_peer_without(void **state)
 	assert_int_equal(t->c->snd_wnd, 3000);
 	th_send(t, TCP_ACK | TCP_PSH, "abcd", 4);
 	th_advance(t, 200000);
-	/* Capped by the field, not shifted: the 65535 of the SYN-ACK, less what arrived (receiver SWS
+	/* Not shifted: the buffer's first size offered in the SYN-ACK, less what arrived (receiver SWS
 	 * avoidance keeps the right edge until a whole MSS more is free). */
-	th_want(t, .win = 65535 - 4);
+	th_want(t, .win = TCP_RCV_INITIAL - 4);
 }
 
 /* Our SYN offers both; a SYN-ACK without them turns both off. */

@@ -63,9 +63,13 @@ const char *tcp_cc_name(enum tcp_cc cc);
 struct tcp_config {
 	uint32_t max_conns;     /* connection slots, including ones in SYN-RECEIVED and TIME-WAIT */
 	uint32_t max_listeners;
-	uint32_t rx_buf_size;   /* per connection; the window offered is its free space (RFC 7323 window
-				 * scaling when the peer agrees, else at most 65535) */
-	uint32_t tx_buf_size;   /* per connection */
+	uint32_t rx_buf_size;   /* per connection, the most its receive buffer grows to (autotuned below
+				 * that to what the rate needs); the window offered is its free space (RFC
+				 * 7323 window scaling when the peer agrees, else at most 65535) */
+	uint32_t tx_buf_size;   /* per connection, the most its send buffer holds */
+	/* Bytes of buffer shared by all connections, drawn on demand in 4 KB chunks (an idle connection
+	 * holds none); 0: max_conns x (rx_buf_size + tx_buf_size), every connection full both ways. */
+	uint64_t buf_pool_size;
 	uint16_t mss;           /* the MSS we offer; 0: the sender's MTU - 40 */
 	uint8_t secret[16];     /* key for ISNs (RFC 6528), ephemeral ports (RFC 6056) and the table */
 	uint16_t ephemeral_min; /* RFC 6056 range, default 49152..65535 */
@@ -88,12 +92,27 @@ struct tcp_config {
 
 /* Sets every field to its default (secret all zero: set one). */
 void tcp_config_default(struct tcp_config *cfg);
-/* Bytes of memory tcp_init needs (any alignment); 0 if cfg is invalid. */
+/* Bytes of memory tcp_init needs (any alignment): the control blocks and tables, plus the buffer
+ * pool; 0 if cfg is invalid. */
 size_t tcp_mem_size(const struct tcp_config *cfg);
 
 struct tcp_stack;
 struct tcp_conn;
 struct tcp_listener;
+
+/* Where the memory goes: what is fixed per connection slot, and the buffer pool's use. */
+struct tcp_mem_usage {
+	size_t total;          /* tcp_mem_size */
+	size_t fixed;          /* control blocks, tables, the pool's chunk links: all but the chunks */
+	size_t per_conn_fixed; /* fixed / max_conns */
+	size_t pool;           /* bytes of buffer chunks */
+	size_t chunk_size;
+	size_t pool_in_use;    /* bytes in chunks holding data now */
+	size_t pool_promised;  /* bytes promised to windows already offered, not yet holding data */
+	size_t pool_peak;      /* the most ever in use or promised */
+	uint64_t pool_short;   /* windows or writes that got less than they asked: the pool was short */
+};
+void tcp_mem_usage(const struct tcp_stack *s, struct tcp_mem_usage *u);
 
 /* Lays the stack out in mem (len >= tcp_mem_size(cfg)); NULL if cfg is invalid or mem too small. */
 struct tcp_stack *tcp_init(void *mem, size_t len, const struct tcp_config *cfg);
@@ -132,7 +151,9 @@ struct tcp_conn *tcp_connect(struct tcp_stack *s, const struct tcp_connect_opts 
 
 /* Copy in up to len bytes; returns how many were queued (0 when the buffer is full). */
 size_t tcp_send(struct tcp_stack *s, struct tcp_conn *c, const void *data, size_t len);
-/* Zero copy: a contiguous free span of the send buffer to write into, then commit what was written. */
+/* Zero copy: a contiguous free span of the send buffer to write into, then commit what was written.
+ * The span ends where the buffer's chunk ends (ask again for more); it stays valid until the commit,
+ * across polls, unless the connection is reset or aborted first. */
 size_t tcp_send_buf(struct tcp_stack *s, struct tcp_conn *c, uint8_t **span);
 void tcp_send_commit(struct tcp_stack *s, struct tcp_conn *c, size_t n);
 /* Copy out up to cap bytes of in-order data; returns how many (0: nothing yet, or EOF: tcp_eof). */
@@ -191,6 +212,14 @@ void tcp_set_connect_timeout(struct tcp_stack *s, struct tcp_conn *c, uint64_t u
 /* Clamps the MSS this connection offers and sends with (RFC 6691), at least 64; effective for an
  * active open when set before its SYN goes out, and for what is sent at any time. */
 void tcp_set_mss_clamp(struct tcp_stack *s, struct tcp_conn *c, uint16_t mss);
+/* The most this connection's receive and send buffers hold (0 keeps one as it is; at least 1 byte,
+ * below 1 GB). The window scale (RFC 7323 2.3) follows the receive maximum when set before the
+ * SYN goes out (tcp_connect, then this, then tcp_output); a connection from a listener took the
+ * listener's (tcp_listener_set_buffer_sizes) with its SYN. Data already held stays. */
+enum tcp_result tcp_set_buffer_sizes(struct tcp_stack *s, struct tcp_conn *c, uint32_t rx_max, uint32_t tx_max);
+/* The buffer maximums of connections this listener opens from now on (0 keeps the config's). */
+enum tcp_result tcp_listener_set_buffer_sizes(struct tcp_stack *s, struct tcp_listener *l, uint32_t rx_max,
+					      uint32_t tx_max);
 /* The congestion control of this connection from now on (TCP_ERR_INVALID for an unknown one). */
 enum tcp_result tcp_set_congestion_control(struct tcp_stack *s, struct tcp_conn *c, enum tcp_cc cc);
 /* Connections waiting in tcp_accept, without taking one. */

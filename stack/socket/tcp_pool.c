@@ -1,0 +1,47 @@
+/* The pool every connection's buffers are drawn from: fixed-size chunks laid out at init, a free list
+ * through a link per chunk, and a count of chunks promised to receive windows already offered, so that
+ * data arriving within an offered window always has a place (RFC 9293 3.8.6: the right edge offered
+ * is never taken back). No allocation after init: an empty pool gives TCP_NIL. */
+#include "tcp_internal.h"
+
+void tcp_pool_init(struct tcp_pool *p, uint8_t *mem, uint32_t *next, uint32_t count, uint32_t shift)
+{
+	memset(p, 0, sizeof(*p));
+	p->shift = shift;
+	p->size = 1u << shift;
+	p->mem = mem;
+	p->next = next;
+	p->count = count;
+	p->free = count;
+	p->low = count;
+	p->free_head = count > 0 ? 0 : TCP_NIL;
+	for (uint32_t i = 0; i < count; i++)
+		next[i] = i + 1 < count ? i + 1 : TCP_NIL;
+}
+
+uint32_t tcp_pool_take(struct tcp_pool *p, bool promised)
+{
+	uint32_t c = p->free_head;
+
+	if (promised) {
+		if (p->promised == 0 || c == TCP_NIL)
+			return TCP_NIL; /* a promise without a chunk behind it: a bug, but never a crash */
+		p->promised--;
+	} else if (tcp_pool_avail(p) == 0) {
+		p->short_count++;
+		return TCP_NIL;
+	}
+	p->free_head = p->next[c];
+	p->next[c] = TCP_NIL;
+	p->free--;
+	if (tcp_pool_avail(p) < p->low)
+		p->low = tcp_pool_avail(p);
+	return c;
+}
+
+void tcp_pool_give(struct tcp_pool *p, uint32_t chunk)
+{
+	p->next[chunk] = p->free_head;
+	p->free_head = chunk;
+	p->free++;
+}
