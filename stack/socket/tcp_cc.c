@@ -116,6 +116,7 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t
 		if (tcp_seq_ge(c->snd_una, c->recover)) {
 			c->cwnd = c->ssthresh;
 			c->flags &= ~(uint32_t)TCP_CF_IN_RECOVERY;
+			tcp_rack_recovery_end(c);
 		}
 		tcp_cc_stats(c);
 		return;
@@ -220,11 +221,14 @@ void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered
 	if (dupack)
 		c->st.dup_acks++;
 	if (!(c->flags & TCP_CF_IN_RECOVERY)) {
-		if (!dupack)
+		/* RACK (RFC 8985 6.2) may find a loss without a duplicate: on an ACK, or by its timer. */
+		bool lost = tcp_sb_lost_edge(c) != c->snd_una;
+
+		if (!dupack && !lost)
 			return;
-		if (c->dupacks < 255)
+		if (dupack && c->dupacks < 255)
 			c->dupacks++;
-		if (c->dupacks < tcp_sb_dupthresh(c) && tcp_sb_lost_edge(c) == c->snd_una) {
+		if (c->dupacks < tcp_sb_dupthresh(c) && !lost) {
 			tcp_conn_ready(s, c); /* RFC 3042 limited transmit */
 			return;
 		}
@@ -245,10 +249,22 @@ void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered
 		c->prr_out = 0;
 		if (tcp_seq_lt(c->high_rxt, c->snd_una))
 			c->high_rxt = c->snd_una;
+		c->flags &= ~(uint32_t)(TCP_CF_RTX_LOST | TCP_CF_CUT_TWICE);
 		c->flags |= TCP_CF_IN_RECOVERY;
 		c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING; /* Karn */
 		c->st.fast_retransmits++;
 		s->stats.fast_retransmits++;
+	}
+	if ((c->flags & (TCP_CF_RTX_LOST | TCP_CF_CUT_TWICE)) == TCP_CF_RTX_LOST) {
+		/* RFC 5681 4.3: "the loss of a retransmission" is a second indication of congestion, and
+		 * cwnd and ssthresh "MUST be lowered twice". PRR starts over from here toward the lower
+		 * ssthresh (as Linux re-enters recovery), its first segment (the lost one) going at once. */
+		c->ssthresh = tcp_cc_loss_ssthresh(c);
+		c->recover = c->snd_max;
+		c->recover_fs = SMX_MAX(tcp_sb_pipe(c), 1u);
+		c->prr_delivered = 0;
+		c->prr_out = 0;
+		c->flags |= TCP_CF_CUT_TWICE;
 	}
 	c->prr_delivered += delivered;
 	pipe = tcp_sb_pipe(c);
@@ -256,6 +272,10 @@ void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered
 		/* RFC 6937 3: proportional, sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out. */
 		sndcnt = (int64_t)(((uint64_t)c->prr_delivered * c->ssthresh + c->recover_fs - 1) / c->recover_fs) -
 			 (int64_t)c->prr_out;
+	} else if (c->flags & TCP_CF_RTX_LOST) {
+		/* PRR-CRB (RFC 6937 3.1): with a retransmission lost, no more than was delivered, as Linux
+		 * does once it sees one (slow start into a path that just dropped it feeds a storm). */
+		sndcnt = SMX_MIN((int64_t)(c->ssthresh - pipe), (int64_t)c->prr_delivered - (int64_t)c->prr_out);
 	} else {
 		/* PRR-SSRB: back up to ssthresh, at most one MSS beyond what was delivered. */
 		int64_t limit = SMX_MAX((int64_t)c->prr_delivered - (int64_t)c->prr_out, (int64_t)delivered) + mss;
@@ -289,6 +309,7 @@ void tcp_cc_dsack(struct tcp_stack *s, struct tcp_conn *c, uint32_t left, uint32
 
 	(void)s;
 	c->st.dsacks++;
+	tcp_rack_dsack(c);
 	if (c->undo_retrans <= 0 || !tcp_seq_ge(left, c->undo_marker) || !tcp_seq_lt(left, c->snd_max))
 		return;
 	c->dupthresh = (uint8_t)SMX_MIN(2u * c->dupthresh, TCP_MAX_DUPTHRESH);
@@ -321,6 +342,7 @@ void tcp_cc_on_timeout(struct tcp_conn *c)
 	c->undo_retrans = -1;
 	c->dupthresh = TCP_DUPTHRESH;
 	c->st.dupthresh = c->dupthresh;
+	tcp_rack_on_timeout(c);
 	if (c->flags & TCP_CF_SACK_OK) {
 		if (c->backoff >= 2)
 			tcp_sb_reset(c);

@@ -362,6 +362,10 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 		return false;
 	}
 	uint32_t una0 = c->snd_una, sacked0 = (c->flags & TCP_CF_SACK_OK) ? tcp_sb_sacked(c) : 0;
+	struct tcp_rack_ack rack;
+
+	if (c->flags & TCP_CF_SACK_OK)
+		tcp_rack_ack_begin(c, ack, &r->opts, &rack);
 	/* RFC 5681 2: a duplicate ACK (answers to zero-window probes are not: nothing was lost). */
 	bool dupack = ack == c->snd_una && r->payload_len == 0 && !(r->flags & (TCP_SYN | TCP_FIN)) &&
 		      wnd == c->snd_wnd && c->snd_max != c->snd_una && !(c->flags & TCP_CF_PERSIST);
@@ -379,8 +383,7 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 			tcp_cc_dsack(s, c, dl, dr);
 		uint32_t newly = tcp_sb_update(c, &r->opts);
 
-		if (tcp_sack_recovery(c))
-			tcp_sb_lost_rtx(s, c);
+		tcp_rack_on_ack(s, c, &r->opts, &rack, now); /* RFC 8985 6.2: loss by time */
 		uint32_t sacked1 = tcp_sb_sacked(c);
 		int64_t delivered = (int64_t)(c->snd_una - una0) + (int64_t)sacked1 - (int64_t)sacked0;
 

@@ -7,10 +7,11 @@
  *   level 4  tcp_api.c tcp_stack.c: the app's API, init, and the interface glue (tcp_handler)
  *   level 3  tcp_input.c tcp_output.c: segments in and out
  *   level 2  tcp_state.c tcp_timer.c: transitions and endings, what a due timer does
- *   level 1  tcp_cc.c tcp_cubic.c tcp_sack.c tcp_pmtu.c: RTT, congestion control, SACK scoreboard, MTU
+ *   level 1  tcp_cc.c tcp_cubic.c tcp_rack.c tcp_sack.c tcp_pmtu.c: RTT, congestion control, RACK,
+ *            SACK scoreboard, MTU
  *   level 0  tcp_table.c tcp_heap.c tcp_ring.c tcp_assembler.c tcp_hash.c: slots, 4-tuple table and
  *            lists, the timer heap, byte rings, out-of-order ranges, hashes
- * Within a level calls go one way: table to heap, cc to cubic and sack, timer to state, input to
+ * Within a level calls go one way: table to heap, cc to cubic, rack and sack, rack to sack, timer to state, input to
  * output. A lower level with news for a higher one does not call up: it sets a flag on the connection
  * (TCP_CF_*) and queues it with tcp_conn_ready, for output to act on, or raises an event for the app
  * with tcp_conn_event (both in tcp_table.c). */
@@ -130,11 +131,14 @@ enum tcp_conn_flag {
 	TCP_CF_TS = 1u << 22,        /* RFC 7323 timestamps agreed on: on every segment */
 	TCP_CF_TLP_PROBE = 1u << 23, /* send a tail loss probe (RFC 8985 7.3) on the next output */
 	TCP_CF_TLP_SENT = 1u << 24,  /* a probe is out: no other until SND.UNA moves */
+	TCP_CF_RTX_LOST = 1u << 25,  /* a retransmission of this recovery was lost (RACK found it) */
+	TCP_CF_CUT_TWICE = 1u << 26, /* ... and the window was reduced for it (RFC 5681 4.3) */
 };
 
 #define TCP_DUPTHRESH 3u              /* RFC 6675 2: DupThresh, to begin with */
 #define TCP_MAX_DUPTHRESH 64u         /* as far as reordering may raise it */
 #define TCP_RTX_MARKS 64             /* retransmissions remembered to tell when one is lost again */
+#define TCP_RACK_SENT 32             /* transmit-time ranges of first transmissions (RACK, RFC 8985) */
 
 #define TCP_TS_OPT_LEN 12u           /* NOP NOP kind len TSval TSecr: what a timestamp costs a segment */
 #define TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000000) /* RFC 7323 5.5: TS.Recent expires after 24 days */
@@ -243,15 +247,32 @@ struct tcp_conn {
 	 * and Proportional Rate Reduction's counts during a recovery (RFC 6937). */
 	struct tcp_assembler sb;
 	uint32_t high_rxt;
-	/* Retransmissions during a SACK recovery: [seq, end) went out when SND.MAX was mark; once the
-	 * peer SACKs data above mark (sent after it) the retransmission was lost too (as Linux's
-	 * lost-retransmit check, a step short of RACK, RFC 8985). A ring; the oldest is forgotten. */
-	struct {
-		uint32_t seq, end, mark;
+	/* RACK-TLP (RFC 8985, tcp_rack.c): transmit times in a fixed space, never per segment. First
+	 * transmissions (and go-back-N after a timeout) as up to TCP_RACK_SENT ranges in sequence and time
+	 * order, each with the times of its first and last segment (a range takes segments for SRTT/8, or
+	 * any when the table is full): a delivery counts as sent at the first (RACK.xmit_ts errs early), a
+	 * segment waiting as sent at the last (its wait errs long), so loss is never declared early.
+	 * Retransmissions during a SACK recovery, each with its own time, in rtx_marks (a ring in time
+	 * order, the oldest forgotten). Times are microseconds mod 2^32. 512 + 768 bytes. */
+	struct tcp_rack_sent {
+		uint32_t seq, end, first, last;
+	} rack_sent[TCP_RACK_SENT];
+	struct tcp_rack_rtx {
+		uint32_t seq, end, ts;
 	} rtx_marks[TCP_RTX_MARKS];
-	uint8_t rtx_mark_head;
-	uint8_t rtx_mark_count;
-	smx_instant tlp_at; /* RFC 8985 7: the probe timeout, SMX_INSTANT_NEVER when off */
+	uint8_t rack_sent_head, rack_sent_count;
+	uint8_t rtx_mark_head, rtx_mark_count;
+	uint8_t rack_reo_mult;    /* RACK.reo_wnd_mult */
+	uint8_t rack_reo_persist; /* RACK.reo_wnd_persist */
+	bool rack_reo_seen;       /* RACK.reordering_seen */
+	bool rack_valid;          /* rack_xmit_ts/end_seq/rtt hold a delivered segment's */
+	bool rack_rtx;            /* ... and that segment was a retransmission */
+	uint32_t rack_xmit_ts, rack_end_seq, rack_rtt, rack_min_rtt; /* RACK.xmit_ts, .end_seq, .rtt, .min_RTT */
+	uint32_t rack_fack;       /* RACK.fack: the highest sequence delivered */
+	uint32_t rack_dsack_round; /* RACK.dsack_round: SND.MAX at the last D-SACK counted */
+	uint32_t rack_lost;       /* every unSACKed first transmission below this is lost (IsLost) */
+	smx_instant rack_at;      /* RFC 8985 6.3: the reordering timer, SMX_INSTANT_NEVER when off */
+	smx_instant tlp_at;       /* RFC 8985 7: the probe timeout, SMX_INSTANT_NEVER when off */
 	uint32_t prr_delivered;
 	uint32_t prr_out;
 	uint32_t recover_fs;
@@ -399,11 +420,26 @@ uint32_t tcp_sb_sacked(const struct tcp_conn *c);
 uint32_t tcp_sb_lost_edge(const struct tcp_conn *c);
 uint32_t tcp_sb_pipe(const struct tcp_conn *c);
 bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len);
-void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end);
-bool tcp_sb_lost_rtx(struct tcp_stack *s, struct tcp_conn *c);
+void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end, smx_instant now);
 uint32_t tcp_sb_skip(const struct tcp_conn *c, uint32_t seq, uint32_t cap, uint32_t *room);
 bool tcp_sb_dsack(const struct tcp_conn *c, const struct tcp_options *o, uint32_t *left, uint32_t *right);
 uint32_t tcp_sb_dupthresh(const struct tcp_conn *c);
+
+/* tcp_rack.c: RACK loss detection by time (RFC 8985 6) */
+struct tcp_rack_ack { /* what an ACK found before it changed anything */
+	uint32_t una0, fack0, low_new; /* SND.UNA, RACK.fack; the lowest newly delivered sequence */
+	bool news, clean;               /* anything newly delivered; nothing retransmitted below fack0 */
+};
+void tcp_rack_reset(struct tcp_conn *c);
+void tcp_rack_sent(struct tcp_conn *c, uint32_t seq, uint32_t end, smx_instant now);
+void tcp_rack_ack_begin(const struct tcp_conn *c, uint32_t ack, const struct tcp_options *o,
+			struct tcp_rack_ack *a);
+bool tcp_rack_on_ack(struct tcp_stack *s, struct tcp_conn *c, const struct tcp_options *o,
+		     const struct tcp_rack_ack *a, smx_instant now);
+bool tcp_rack_detect(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
+void tcp_rack_dsack(struct tcp_conn *c);
+void tcp_rack_recovery_end(struct tcp_conn *c);
+void tcp_rack_on_timeout(struct tcp_conn *c);
 
 /* tcp_cubic.c: CUBIC's growth and reduction (RFC 9438), HyStart++ (RFC 9406) */
 enum tcp_hs_state {

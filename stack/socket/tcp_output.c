@@ -188,6 +188,7 @@ static void tcp_sent(struct tcp_stack *s, struct tcp_conn *c, uint32_t seq, uint
 		if ((c->flags & TCP_CF_RTT_TIMING) && tcp_seq_ge(c->rtt_seq, seq))
 			c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING;
 	}
+	tcp_rack_sent(c, seq, seq + n, now); /* RFC 8985 6.1: when each segment went out */
 	if (tcp_seq_gt(seq + n, c->snd_max)) {
 		c->st.bytes_out += (uint32_t)(seq + n - c->snd_max);
 		c->snd_max = seq + n;
@@ -285,7 +286,7 @@ static enum tcp_tx_result tcp_output_sack_rtx(struct tcp_stack *s, struct tcp_co
 			return res;
 		tcp_sent(s, c, seq, data + (fin ? 1 : 0), now);
 		tcp_cc_count_rtx(c);
-		tcp_sb_mark_rtx(c, seq, seq + data + (fin ? 1 : 0));
+		tcp_sb_mark_rtx(c, seq, seq + data + (fin ? 1 : 0), now);
 		c->high_rxt = seq + data + (fin ? 1 : 0);
 		c->prr_out += data;
 		*sent |= res == TCP_TX_SENT;

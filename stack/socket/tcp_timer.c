@@ -1,6 +1,7 @@
 /* TCP timers: what a connection does when its deadline in the heap (tcp_heap.c) comes due.
- * Retransmission (RFC 6298 5), tail loss probes (RFC 8985 7), persist (RFC 9293 3.8.6.1), delayed
- * ACK (3.8.6.3), keep-alive (3.8.4), user timeout (3.8.3) and TIME-WAIT (3.6.1) all fire from here. */
+ * Retransmission (RFC 6298 5), RACK's reordering timer (RFC 8985 6.3), tail loss probes (RFC 8985 7),
+ * persist (RFC 9293 3.8.6.1), delayed ACK (3.8.6.3), keep-alive (3.8.4), user timeout (3.8.3) and
+ * TIME-WAIT (3.6.1) all fire from here. */
 #include "tcp_internal.h"
 
 /* RFC 8985 7.2: with SACK, outside recovery and once an RTT is known, a probe timeout of 2 SRTT (at
@@ -42,6 +43,7 @@ static smx_instant tcp_conn_next_deadline(const struct tcp_conn *c)
 	t = SMX_MIN(t, c->close_at);
 	t = SMX_MIN(t, c->keep_at);
 	t = SMX_MIN(t, c->tlp_at);
+	t = SMX_MIN(t, c->rack_at);
 	return t;
 }
 
@@ -108,6 +110,12 @@ static void tcp_conn_timers(struct tcp_stack *s, struct tcp_conn *c, smx_instant
 		c->close_at = SMX_INSTANT_NEVER;
 		tcp_conn_terminate(s, c, TCP_ERROR_NONE);
 		return;
+	}
+	if (c->rack_at <= now) {
+		/* RFC 8985 6.3: the reordering window of a segment sent before a delivered one ran out. */
+		c->rack_at = SMX_INSTANT_NEVER;
+		if ((c->flags & TCP_CF_SACK_OK) && tcp_state_synchronized(c->state) && tcp_rack_detect(s, c, now))
+			tcp_cc_sack_ack(s, c, 0, false);
 	}
 	if (c->tlp_at <= now) {
 		c->tlp_at = SMX_INSTANT_NEVER;
