@@ -355,5 +355,55 @@ void tcp_cc_on_timeout(struct tcp_conn *c)
 	c->cwnd = tcp_seg_mss(c);
 	c->recover = c->snd_max;
 	c->flags &= ~(uint32_t)TCP_CF_IN_RECOVERY;
+	/* Without timestamps, D-SACKs for all of go-back-N's retransmissions undo it (tcp_cc_dsack). */
+	if (c->backoff == 1 &&
+	    (c->flags & (TCP_CF_RTO_UNDO | TCP_CF_TS | TCP_CF_SACK_OK)) == (TCP_CF_RTO_UNDO | TCP_CF_SACK_OK))
+		c->undo_retrans = 0;
 	tcp_cc_stats(c);
+}
+
+/* Before a timeout's reduction: what an undo would restore, should the timeout prove spurious. The
+ * first timeout of an episode only (a backed-off one keeps the first's), and within a recovery the
+ * values from before it. With timestamps the retransmissions' TSval tells (Eifel detection, RFC
+ * 3522); without, D-SACKs for every retransmission do, as after a recovery (RFC 3708). */
+void tcp_cc_rto_undo_arm(struct tcp_conn *c, smx_instant now)
+{
+	if (c->backoff != 1)
+		return;
+	if (!((c->flags & TCP_CF_IN_RECOVERY) && c->undo_retrans >= 0)) {
+		c->undo_cwnd = c->cwnd;
+		c->undo_ssthresh = c->ssthresh;
+		c->undo_wmax = c->cubic_wmax;
+	}
+	c->undo_marker = c->snd_una;
+	c->undo_rto_tsval = tcp_ts_now(c, now);
+	c->flags |= TCP_CF_RTO_UNDO;
+}
+
+/* RFC 3522 2: the first ACK of new data after a timeout echoes a TSval older than the
+ * retransmission's: the original arrived, the timeout was spurious. The response is RFC 4015's:
+ * cwnd, ssthresh and CUBIC's W_max as before, and transmission resumes with new data (SND.NXT =
+ * SND.MAX) instead of going back over what the peer has. True if so. */
+bool tcp_cc_rto_undo_check(struct tcp_conn *c, uint32_t ts_ecr)
+{
+	bool spurious;
+
+	if (!(c->flags & TCP_CF_RTO_UNDO))
+		return false;
+	c->flags &= ~(uint32_t)TCP_CF_RTO_UNDO;
+	spurious = (c->flags & TCP_CF_TS) && ts_ecr != 0 && (int32_t)(ts_ecr - c->undo_rto_tsval) < 0;
+	if (!spurious)
+		return false;
+	c->cwnd = SMX_MAX(c->cwnd, c->undo_cwnd);
+	c->ssthresh = SMX_MAX(c->ssthresh, c->undo_ssthresh);
+	c->cubic_wmax = SMX_MAX(c->cubic_wmax, c->undo_wmax);
+	c->cubic_epoch = SMX_INSTANT_NEVER;
+	c->undo_retrans = -1;
+	c->recover = c->snd_una;
+	if (tcp_seq_lt(c->snd_nxt, c->snd_max))
+		c->snd_nxt = c->snd_max;
+	c->st.undos++;
+	c->st.spurious_rtos++;
+	tcp_cc_stats(c);
+	return true;
 }

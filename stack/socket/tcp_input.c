@@ -319,6 +319,7 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, u
 		 * delayed ACK. */
 		tcp_rtt_sample(s, c, ts_rtt);
 	}
+	tcp_cc_rto_undo_check(c, ts_ecr); /* before backoff is forgotten: RFC 3522 */
 	c->backoff = 0;
 	c->una_since = now;
 	c->flags &= ~(uint32_t)TCP_CF_TLP_SENT; /* news from the peer: the next flight may probe again */

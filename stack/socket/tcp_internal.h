@@ -133,6 +133,7 @@ enum tcp_conn_flag {
 	TCP_CF_TLP_SENT = 1u << 24,  /* a probe is out: no other until SND.UNA moves */
 	TCP_CF_RTX_LOST = 1u << 25,  /* a retransmission of this recovery was lost (RACK found it) */
 	TCP_CF_CUT_TWICE = 1u << 26, /* ... and the window was reduced for it (RFC 5681 4.3) */
+	TCP_CF_RTO_UNDO = 1u << 27,  /* a timeout's reduction may be undone (Eifel, RFC 3522) */
 };
 
 #define TCP_DUPTHRESH 3u              /* RFC 6675 2: DupThresh, to begin with */
@@ -283,6 +284,7 @@ struct tcp_conn {
 	int32_t undo_retrans;
 	uint32_t undo_marker; /* SND.UNA when the episode began */
 	uint32_t undo_cwnd, undo_ssthresh, undo_wmax;
+	uint32_t undo_rto_tsval; /* our TSval when the timeout's retransmissions began (RFC 3522) */
 	struct tcp_conn_stats st;
 };
 
@@ -466,6 +468,8 @@ void tcp_cc_init(struct tcp_conn *c);
 void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t rtt_us);
 void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c);
 void tcp_cc_on_timeout(struct tcp_conn *c);
+void tcp_cc_rto_undo_arm(struct tcp_conn *c, smx_instant now);
+bool tcp_cc_rto_undo_check(struct tcp_conn *c, uint32_t ts_ecr);
 void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered, bool dupack);
 void tcp_cc_dsack(struct tcp_stack *s, struct tcp_conn *c, uint32_t left, uint32_t right);
 void tcp_cc_count_rtx(struct tcp_conn *c);

@@ -414,6 +414,8 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 			return res;
 		*sent = true;
 		tcp_sent(s, c, c->snd_nxt, len + (fin ? 1 : 0), now);
+		if (!fresh)
+			tcp_cc_count_rtx(c); /* go-back-N: one more for D-SACKs to undo a timeout */
 		if (tcp_sack_recovery(c))
 			c->prr_out += len;
 		c->snd_nxt += len + (fin ? 1 : 0);

@@ -68,8 +68,10 @@ static void tcp_rtx_timeout(struct tcp_stack *s, struct tcp_conn *c, smx_instant
 	c->backoff++;
 	if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
 		c->flags |= TCP_CF_SYN_RTX;
-	else
+	else {
+		tcp_cc_rto_undo_arm(c, now);
 		tcp_cc_on_timeout(c);
+	}
 	/* Go back N: resend from the oldest unacknowledged byte (Karn: no RTT sample from it). */
 	c->snd_nxt = c->snd_una;
 	c->flags &= ~(uint32_t)(TCP_CF_RTT_TIMING | TCP_CF_FAST_RTX);

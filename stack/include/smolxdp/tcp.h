@@ -228,6 +228,7 @@ struct tcp_conn_stats {
 	uint64_t hystart_exits;       /* slow starts ended by rising delay (RFC 9406), not by a loss */
 	uint64_t dsacks;              /* duplicates the peer reported (RFC 2883 D-SACK) */
 	uint64_t undos;               /* recoveries undone: every retransmission was D-SACKed (RFC 3708) */
+	uint64_t spurious_rtos;       /* timeouts found spurious by timestamps and undone (RFC 3522) */
 	uint32_t dupthresh;           /* RFC 6675 DupThresh, raised when reordering is seen */
 	uint64_t pmtu_reductions;     /* send MSS lowered by ICMP fragmentation needed (RFC 1191) */
 };
