@@ -79,7 +79,7 @@ static void tcp_take_syn_options(struct tcp_conn *c, const struct tcp_repr *r, s
 		c->rcv_wscale = 0;
 		c->flags &= ~(uint32_t)TCP_CF_WSCALE;
 	}
-	if (r->opts.sack_permitted)
+	if (r->opts.sack_permitted && !(c->flags & TCP_CF_NO_SACK))
 		c->flags |= TCP_CF_SACK_OK;
 	else
 		c->flags &= ~(uint32_t)TCP_CF_SACK_OK;

@@ -134,6 +134,7 @@ enum tcp_conn_flag {
 	TCP_CF_RTX_LOST = 1u << 25,  /* a retransmission of this recovery was lost (RACK found it) */
 	TCP_CF_CUT_TWICE = 1u << 26, /* ... and the window was reduced for it (RFC 5681 4.3) */
 	TCP_CF_RTO_UNDO = 1u << 27,  /* a timeout's reduction may be undone (Eifel, RFC 3522) */
+	TCP_CF_NO_SACK = 1u << 28,   /* SACK neither offered nor accepted (tcp_config.no_sack) */
 };
 
 #define TCP_DUPTHRESH 3u              /* RFC 6675 2: DupThresh, to begin with */

@@ -63,7 +63,7 @@ static void tcp_syn_options(const struct tcp_stack *s, const struct tcp_conn *c,
 		o->has_wscale = true;
 		o->wscale = c->rcv_wscale;
 	}
-	o->sack_permitted = offer || (c->flags & TCP_CF_SACK_OK);
+	o->sack_permitted = (offer && !(c->flags & TCP_CF_NO_SACK)) || (c->flags & TCP_CF_SACK_OK);
 }
 
 /* RFC 2018 4: every ACK while data is held out of order carries the blocks, a D-SACK first (RFC

@@ -380,6 +380,26 @@ static void test_no_sack_without_permission(void **state)
 	th_want(t, .ack = b, .nsack = 0);
 }
 
+/* tcp_config.no_sack: a peer's SACK-permitted is not answered, and an active open offers none. */
+static void test_no_sack_config(void **state)
+{
+	struct tcp_config cfg;
+	struct th *t;
+
+	(void)state;
+	th_config(&cfg);
+	cfg.no_sack = true;
+	t = th_new(&cfg);
+	th_listen(t, 8);
+	t->peer_seq = 1000;
+	t->peer_opts.sack_permitted = true;
+	th_tx(t, .flags = TCP_SYN, .ack = 0, .mss = 1000);
+	th_want(t, .flags = TCP_SYN | TCP_ACK, .sack_perm = 0);
+	th_connect(t);
+	th_want(t, .flags = TCP_SYN, .sack_perm = 0);
+	th_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +411,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsack, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_blocks_yield_to_mss, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_no_sack_without_permission, setup_big, th_teardown),
+		cmocka_unit_test(test_no_sack_config),
 		cmocka_unit_test_setup_teardown(test_tlp_probes_tail, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_recovery_resends_holes, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_every_segment, th_setup, th_teardown),

@@ -83,6 +83,7 @@ struct tcp_config {
 	uint32_t keepalive_count;
 	uint32_t challenge_ack_limit; /* RFC 5961 7: challenge ACKs per second, all connections */
 	bool nodelay_default;         /* false: Nagle on (RFC 9293 3.7.4) */
+	bool no_sack;                 /* true: SACK (RFC 2018) neither offered nor accepted */
 	enum tcp_cc cc;               /* new connections' congestion control; default TCP_CC_CUBIC */
 };
 
