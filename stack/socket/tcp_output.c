@@ -290,7 +290,15 @@ static enum tcp_tx_result tcp_output_sack_rtx(struct tcp_stack *s, struct tcp_co
 		c->high_rxt = seq + data + (fin ? 1 : 0);
 		c->prr_out += data;
 		*sent |= res == TCP_TX_SENT;
-		tcp_tlp_arm(s, c, now); /* watch the retransmission */
+		/* Watch the retransmission: the probe timer in a recovery takes it as lost again if it is
+		 * not answered (tcp_timer.c). When it is SND.UNA's, the RTO restarts too (as Linux does):
+		 * else one set long ago by the last cumulative ACK fires first, though a lost
+		 * retransmission of the head with nothing sent after it (a window of one or two
+		 * segments) is found this way, one PTO on, without the RTO's collapse to one segment. */
+		if (seq == c->snd_una)
+			tcp_rtx_start(s, c, now);
+		else
+			tcp_tlp_arm(s, c, now);
 	}
 	return TCP_TX_SENT;
 }

@@ -126,6 +126,7 @@ static void tcp_conn_timers(struct tcp_stack *s, struct tcp_conn *c, smx_instant
 		} else if (tcp_sack_recovery(c) && tcp_seq_gt(c->high_rxt, c->snd_una)) {
 			c->high_rxt = c->snd_una;
 			c->rtx_mark_count = 0;
+			c->flags |= TCP_CF_RTX_LOST; /* RFC 5681 4.3: a second reduction */
 			c->st.lost_retransmits++;
 			s->stats.lost_retransmits++;
 			tcp_conn_ready(s, c);
