@@ -2,7 +2,8 @@
  * retransmission is sent again about one RTT after it went out (not at the RTO), a lost tail is
  * probed at PTO = 2 SRTT and then repaired, and a segment that arrives late but within the
  * reordering window (min_RTT / 4) is not retransmitted, while one that never arrives is, once the
- * window has passed, with no need for three duplicates. The times checked are the virtual clock's. */
+ * window has passed, with no need for three duplicates; a lost retransmission with nothing sent
+ * after it is found by the probe timer. The times checked are the virtual clock's. */
 #include "tcp_harness.h"
 
 #include <string.h>
@@ -228,12 +229,46 @@ static void test_rack_reordering_window(void **state)
 	assert_int_equal(t->c->st.timeouts, 0);
 }
 
+/* Segment 0 of the last four is lost, and then its retransmission too, with nothing sent after it
+ * for RACK to compare with: the probe timer, 2 SRTT after the retransmission, takes it as lost again,
+ * well before the RTO (200 ms at least), which the retransmission of SND.UNA's segment restarted. */
+static void test_lost_retransmission_of_the_last(void **state)
+{
+	struct th *t = *state;
+	struct sent_log log = { .n = 0 };
+	smx_instant at[4] = { 0 };
+	uint32_t base = rack_conn(t, 4);
+
+	flight(t, &log, 4 * MSS);
+	assert_int_equal(log.n, 4);
+	for (uint32_t k = 1; k < 4; k++) {
+		if (k == 3) {
+			/* As when the last cumulative ACK came long ago: the RTO is due before a probe
+			 * timeout would be, 15 ms from now. */
+			t->c->rtx_at = t->now + 15000;
+			tcp_timer_arm(t->s, t->c, t->c->rtx_at);
+		}
+		th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + MSS * (k + 1) });
+		th_advance(t, 100);
+	}
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base, at, 4), 2);
+	assert_int_equal(log.n, 5); /* nothing but the retransmission */
+	th_advance(t, 2 * RTT + 1000);
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base, at, 4), 3);
+	assert_true(at[2] - at[1] <= 2 * RTT + 1000);
+	assert_int_equal(t->c->st.timeouts, 0);
+	assert_int_equal(t->c->st.lost_retransmits, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rack_lost_retransmission, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_tail_probe, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_reordering_window, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_retransmission_of_the_last, setup_big, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
