@@ -11,7 +11,8 @@
 # a Linux server sending the pattern to smolxdp-tcpclient, which checks it. Loss: nftables in the
 # peer's input hook for frames to Linux, path_emu's loss toward smolxdp (both are loss in the
 # network: neither sender can tell); reordering: path_emu holds --reorder % of frames back 0.25 ms,
-# both ways. Goodput is wall time from the connect to the last byte checked (the client's process
+# both ways. The last column is the sender's RTO count for the transfer (smolxdp-server's --tcp-log
+# line, or the peer namespace's TcpExtTCPTimeouts). Goodput is wall time from the connect to the last byte checked (the client's process
 # lifetime), so it includes the handshake and start-up: a comparison across cells, not a benchmark
 # (apps/bench/bench_tcp.sh is that).
 #
@@ -119,7 +120,7 @@ set_loss() {
 }
 
 start_server() {
-	ip netns exec "$NS_S" "$SERVER" "$IF_S" --ip "$SIP/24" --mac "$SMAC" --copy --tcp-conns 8 "${BUF[@]}" \
+	ip netns exec "$NS_S" "$SERVER" "$IF_S" --ip "$SIP/24" --mac "$SMAC" --copy --tcp-conns 8 "${BUF[@]}" --tcp-log \
 		>"$TMP/server.out" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 100); do
@@ -134,17 +135,32 @@ start_server() {
 
 now() { date +%s.%N; }
 
-# smx_to_linux: the Linux client reads SIZE bytes of smolxdp-server's pattern and checks them.
+# smx_to_linux: the Linux client reads SIZE bytes of smolxdp-server's pattern and checks them. Prints
+# the start and end times and the sender's RTOs (the server's --tcp-log line for the connection).
 smx_to_linux() {
-	local t0
+	local t0 t1 rtos=""
 	t0=$(now)
 	P timeout "$TIMEOUT" "$PY" "$PYHELP" source "$SIP" "$SIZE" >"$TMP/run.out" 2>&1 || return 1
-	echo "$t0 $(now)"
+	t1=$(now)
+	for _ in $(seq 50); do
+		rtos=$(grep "tcp-conn: service source" "$TMP/server.out" | sed -n "$((SRC_RUNS + 1))p" |
+			grep -o 'timeouts [0-9]*' | cut -d' ' -f2) && [ -n "$rtos" ] && break
+		sleep 0.1
+	done
+	SRC_RUNS=$((SRC_RUNS + 1))
+	echo "$t0 $t1 ${rtos:-?}"
+}
+
+# The Linux sender's RTOs so far (its namespace's counter).
+linux_rtos() {
+	P nstat -asz TcpExtTCPTimeouts 2>/dev/null | awk '$1 == "TcpExtTCPTimeouts" {print $2} END {if (!NR) print 0}'
 }
 
 # linux_to_smx: a Linux server sends SIZE bytes of the pattern to smolxdp-tcpclient, which checks them.
 linux_to_smx() {
 	local t0 port=$((5100 + RUN))
+	local r0
+	r0=$(linux_rtos)
 	P "$PY" "$PYHELP" server "$port" "$SIZE" 0 >"$TMP/peer.out" 2>&1 &
 	PEER_PID=$!
 	for _ in $(seq 50); do grep -q listening "$TMP/peer.out" 2>/dev/null && break; sleep 0.1; done
@@ -157,7 +173,7 @@ linux_to_smx() {
 	wait "$PEER_PID" || rc=1
 	PEER_PID=""
 	[ $rc -eq 0 ] || { cat "$TMP/peer.out" >>"$TMP/run.out"; return 1; }
-	echo "$t0 $t1"
+	echo "$t0 $t1 $(($(linux_rtos) - r0))"
 }
 
 stop_server() {
@@ -168,16 +184,16 @@ stop_server() {
 
 # row OPTS LOSS DIRECTION FUNCTION: one transfer and its line of the table.
 row() {
-	local times t0 t1
+	local times t0 t1 rtos
 	RUN=$((RUN + 1))
 	if times=$($4); then
-		read -r t0 t1 <<<"$times"
-		awk -v o="$1" -v l="$2" -v r="$REORDER" -v d="$3" -v n="$SIZE" -v t0="$t0" -v t1="$t1" 'BEGIN {
-			printf "| %s | %s | %s | %s | pass | %.0f | %.1f | %.1f |\n", o, l, r, d, n / 1048576,
-				t1 - t0, n * 8 / (t1 - t0) / 1e6 }'
+		read -r t0 t1 rtos <<<"$times"
+		awk -v o="$1" -v l="$2" -v r="$REORDER" -v d="$3" -v n="$SIZE" -v t0="$t0" -v t1="$t1" -v x="$rtos" 'BEGIN {
+			printf "| %s | %s | %s | %s | pass | %.0f | %.1f | %.1f | %s |\n", o, l, r, d, n / 1048576,
+				t1 - t0, n * 8 / (t1 - t0) / 1e6, x }'
 	else
 		FAILED=$((FAILED + 1))
-		printf '| %s | %s | %s | %s | FAIL | | | |\n' "$1" "$2" "$REORDER" "$3"
+		printf '| %s | %s | %s | %s | FAIL | | | | |\n' "$1" "$2" "$REORDER" "$3"
 		sed 's/^/    /' "$TMP/run.out" >&2
 	fi
 }
@@ -185,14 +201,15 @@ row() {
 FAILED=0
 RUN=0
 NOTES=()
-printf '| Linux options | loss %% | reorder %% | direction | result | MB | s | Mbit/s |\n'
-printf '|---|---:|---:|---|---|---:|---:|---:|\n'
+printf '| Linux options | loss %% | reorder %% | direction | result | MB | s | Mbit/s | sender RTOs |\n'
+printf '|---|---:|---:|---|---|---:|---:|---:|---:|\n'
 IFS=, read -ra LOSS_LIST <<<"$LOSSES"
 IFS=, read -ra OPT_LIST <<<"$OPTSETS"
 for loss in "${LOSS_LIST[@]}"; do
 	set_loss "$loss"
 	# smolxdp-server and smolxdp-tcpclient take the same interface in turn (one XDP program each).
 	start_server
+	SRC_RUNS=0
 	for o in "${OPT_LIST[@]}"; do
 		set_opts "$o"
 		row "$o" "$loss" "smx->linux" smx_to_linux
