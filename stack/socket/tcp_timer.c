@@ -4,9 +4,10 @@
  * TIME-WAIT (3.6.1) all fire from here. */
 #include "tcp_internal.h"
 
-/* RFC 8985 7.2: with SACK, outside recovery and once an RTT is known, a probe timeout of 2 SRTT (at
- * least 10 ms, as Linux; plus a worst-case delayed ACK when a single segment is out) ahead of the
- * RTO, one probe per flight. During a SACK recovery the same timer watches the retransmissions: any
+/* RFC 8985 7.2: with SACK, outside recovery and once an RTT is known, a probe timeout of 2 SRTT ahead
+ * of the RTO, one probe per flight; plus 2 ms, as Linux adds (TCP_TIMEOUT_MIN), against a clock's
+ * granularity and an ACK held for a moment, or plus a worst-case delayed ACK when a single segment
+ * is out. (A floor of 10 ms had a 0.1 ms path wait 100 RTTs for every probe.) During a SACK recovery the same timer watches the retransmissions: any
  * still unanswered when it fires are taken as lost again (the role RACK's reordering timer plays in
  * RFC 8985 6.3, on a coarser clock), instead of waiting for the RTO. */
 void tcp_tlp_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
@@ -18,9 +19,11 @@ void tcp_tlp_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
 	    c->backoff > 0 || c->rtx_at == SMX_INSTANT_NEVER || !tcp_state_synchronized(c->state) ||
 	    c->state == TCP_TIME_WAIT)
 		return;
-	pto = SMX_MAX(2ull * c->srtt, 10000ull);
+	pto = 2ull * c->srtt;
 	if (!(c->flags & TCP_CF_IN_RECOVERY) && tcp_flight_size(c) <= tcp_seg_mss(c))
 		pto += 200000; /* RFC 8985 7.2's WCDelAckT */
+	else
+		pto += 2000;
 	if (now + pto >= c->rtx_at)
 		return;
 	c->tlp_at = now + pto;

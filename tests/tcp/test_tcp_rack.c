@@ -1,6 +1,6 @@
 /* RACK-TLP (RFC 8985) segment by segment on virtual time, on a path with a 10 ms RTT: a lost
  * retransmission is sent again about one RTT after it went out (not at the RTO), a lost tail is
- * probed at PTO = 2 SRTT and then repaired, and a segment that arrives late but within the
+ * probed at PTO = 2 SRTT + 2 ms and then repaired, and a segment that arrives late but within the
  * reordering window (min_RTT / 4) is not retransmitted, while one that never arrives is, once the
  * window has passed, with no need for three duplicates; a lost retransmission with nothing sent
  * after it is found by the probe timer. The times checked are the virtual clock's. */
@@ -138,9 +138,9 @@ static void test_rack_lost_retransmission(void **state)
 }
 
 /* The last three of ten segments are lost. The ACK for the first seven comes; nothing more. At
- * PTO = 2 SRTT after it, the last segment is probed (RFC 8985 7.3); its SACK shows the two before it
- * were sent before a delivered segment, and once the reordering window passes RACK sends them
- * again: the tail is repaired in a few RTTs, with no timeout. */
+ * PTO = 2 SRTT + 2 ms after it, the last segment is probed (RFC 8985 7.3); its SACK shows the two
+ * before it were sent before a delivered segment, and once the reordering window passes RACK sends
+ * them again: the tail is repaired in a few RTTs, with no timeout. */
 static void test_rack_tail_probe(void **state)
 {
 	struct th *t = *state;
@@ -155,14 +155,14 @@ static void test_rack_tail_probe(void **state)
 	smx_instant acked = t->now;
 	collect(t, &log);
 	assert_int_equal(log.n, 10);
-	th_advance(t, 2 * RTT - 100);
+	th_advance(t, 2 * RTT + 2000 - 100);
 	collect(t, &log);
 	assert_int_equal(log.n, 10); /* not before the PTO */
 	th_advance(t, 100);
 	collect(t, &log);
 	assert_int_equal(log.n, 11);
-	assert_int_equal(log.seq[10], base + 9 * MSS); /* the last segment, at 2 SRTT */
-	assert_int_equal(log.at[10] - acked, 2 * RTT);
+	assert_int_equal(log.seq[10], base + 9 * MSS); /* the last segment, at 2 SRTT + 2 ms */
+	assert_int_equal(log.at[10] - acked, 2 * RTT + 2000);
 	assert_int_equal(t->c->st.tlp_probes, 1);
 	/* The probe's SACK one RTT later. */
 	th_advance(t, RTT);
@@ -230,8 +230,9 @@ static void test_rack_reordering_window(void **state)
 }
 
 /* Segment 0 of the last four is lost, and then its retransmission too, with nothing sent after it
- * for RACK to compare with: the probe timer, 2 SRTT after the retransmission, takes it as lost again,
- * well before the RTO (200 ms at least), which the retransmission of SND.UNA's segment restarted. */
+ * for RACK to compare with: the probe timer, 2 SRTT + 2 ms after the retransmission, takes it as
+ * lost again, well before the RTO (200 ms at least), which the retransmission of SND.UNA's segment
+ * restarted. */
 static void test_lost_retransmission_of_the_last(void **state)
 {
 	struct th *t = *state;
@@ -254,10 +255,10 @@ static void test_lost_retransmission_of_the_last(void **state)
 	collect(t, &log);
 	assert_int_equal(sends_of(&log, base, at, 4), 2);
 	assert_int_equal(log.n, 5); /* nothing but the retransmission */
-	th_advance(t, 2 * RTT + 1000);
+	th_advance(t, 2 * RTT + 3000);
 	collect(t, &log);
 	assert_int_equal(sends_of(&log, base, at, 4), 3);
-	assert_true(at[2] - at[1] <= 2 * RTT + 1000);
+	assert_true(at[2] - at[1] <= 2 * RTT + 3000);
 	assert_int_equal(t->c->st.timeouts, 0);
 	assert_int_equal(t->c->st.lost_retransmits, 1);
 }
