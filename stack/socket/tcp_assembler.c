@@ -1,6 +1,7 @@
 /* Out-of-order bookkeeping for the receive side (RFC 9293 3.10.7.4, "segment text"): which ranges
  * beyond rcv_nxt already sit in the receive ring, so they are delivered once the hole fills; the same
- * ranges hold the SACK sender's scoreboard. Their tables come from the pool only while in use. */
+ * ranges hold the SACK sender's scoreboard. Their tables come from the pool only while in use, with
+ * the SACK recovery's retransmission marks and RACK's transmit-time ranges (tcp_rack.c). */
 #include "tcp_internal.h"
 
 static void tcp_asm_delete(struct tcp_assembler *a, unsigned i)
@@ -112,7 +113,12 @@ unsigned tcp_asm_sack_blocks(const struct tcp_assembler *a, struct tcp_sack_bloc
 	return n;
 }
 
-_Static_assert(sizeof(struct tcp_ranges) <= (1u << TCP_CHUNK_MIN_SHIFT), "range tables fit one chunk");
+/* The smallest chunk holds the tables and 16 RACK ranges (buffers of 2 KB or less: a segment or two in
+ * flight), a 4 KB one all TCP_RACK_SENT. */
+_Static_assert(sizeof(struct tcp_ranges) + 16 * sizeof(struct tcp_rack_sent) <= (1u << TCP_CHUNK_MIN_SHIFT),
+	       "range tables fit one chunk");
+_Static_assert(sizeof(struct tcp_ranges) + TCP_RACK_SENT * sizeof(struct tcp_rack_sent) <= TCP_CHUNK_SIZE,
+	       "range tables fit one chunk");
 
 bool tcp_ranges_wanted(const struct tcp_conn *c)
 {
@@ -130,6 +136,9 @@ void tcp_ranges_init(struct tcp_conn *c)
 	c->sb.cap = 0;
 	c->rtx_marks = NULL;
 	c->rtx_mark_count = 0;
+	c->rack_sent = &c->rack_sent_one;
+	c->rack_sent_cap = 1;
+	c->rack_sent_head = c->rack_sent_count = 0;
 }
 
 bool tcp_ranges_attach(struct tcp_conn *c)
@@ -156,6 +165,13 @@ bool tcp_ranges_attach(struct tcp_conn *c)
 	c->sb.right = t->sb_right;
 	c->ooo.cap = c->sb.cap = TCP_ASM_MAX;
 	c->rtx_marks = t->rtx_marks;
+	/* RACK's ranges so far (one at most: the control block's slot) move to the chunk's. */
+	if (c->rack_sent_count > 0)
+		t->rack_sent[0] = c->rack_sent[c->rack_sent_head];
+	c->rack_sent = t->rack_sent;
+	c->rack_sent_head = 0;
+	c->rack_sent_cap = (uint8_t)SMX_MIN((c->pool->size - sizeof(*t)) / sizeof(t->rack_sent[0]),
+					    (size_t)TCP_RACK_SENT);
 	return true;
 }
 
@@ -169,10 +185,17 @@ void tcp_ranges_release(struct tcp_conn *c)
 
 void tcp_ranges_trim(struct tcp_conn *c)
 {
-	if (c->ranges == TCP_NIL || c->ooo.count > 0 || c->sb.count > 0 || c->rtx_mark_count > 0)
+	if (c->ranges == TCP_NIL || c->ooo.count > 0 || c->sb.count > 0 || c->rtx_mark_count > 0 ||
+	    c->rack_sent_count > 1)
 		return;
+	/* A flight of one RACK range (or none) keeps it in the control block's slot. */
+	struct tcp_rack_sent one = c->rack_sent[c->rack_sent_head];
+	uint8_t n = c->rack_sent_count;
+
 	tcp_pool_give(c->pool, c->ranges);
 	tcp_ranges_init(c);
+	c->rack_sent_one = one;
+	c->rack_sent_count = n;
 	if (tcp_ranges_wanted(c)) {
 		/* The window offered still counts on them: the chunk stays promised (RFC 9293 3.8.6). */
 		tcp_ring_promise_one(c->pool, &c->rx);

@@ -116,6 +116,7 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t
 		if (tcp_seq_ge(c->snd_una, c->recover)) {
 			c->cwnd = c->ssthresh;
 			c->flags &= ~(uint32_t)TCP_CF_IN_RECOVERY;
+			tcp_rack_recovery_end(c);
 		}
 		tcp_cc_stats(c);
 		return;
@@ -220,11 +221,14 @@ void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered
 	if (dupack)
 		c->st.dup_acks++;
 	if (!(c->flags & TCP_CF_IN_RECOVERY)) {
-		if (!dupack)
+		/* RACK (RFC 8985 6.2) may find a loss without a duplicate: on an ACK, or by its timer. */
+		bool lost = tcp_sb_lost_edge(c) != c->snd_una;
+
+		if (!dupack && !lost)
 			return;
-		if (c->dupacks < 255)
+		if (dupack && c->dupacks < 255)
 			c->dupacks++;
-		if (c->dupacks < tcp_sb_dupthresh(c) && tcp_sb_lost_edge(c) == c->snd_una) {
+		if (c->dupacks < tcp_sb_dupthresh(c) && !lost) {
 			tcp_conn_ready(s, c); /* RFC 3042 limited transmit */
 			return;
 		}
@@ -245,10 +249,22 @@ void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered
 		c->prr_out = 0;
 		if (tcp_seq_lt(c->high_rxt, c->snd_una))
 			c->high_rxt = c->snd_una;
+		c->flags &= ~(uint32_t)(TCP_CF_RTX_LOST | TCP_CF_CUT_TWICE);
 		c->flags |= TCP_CF_IN_RECOVERY;
 		c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING; /* Karn */
 		c->st.fast_retransmits++;
 		s->stats.fast_retransmits++;
+	}
+	if ((c->flags & (TCP_CF_RTX_LOST | TCP_CF_CUT_TWICE)) == TCP_CF_RTX_LOST) {
+		/* RFC 5681 4.3: "the loss of a retransmission" is a second indication of congestion, and
+		 * cwnd and ssthresh "MUST be lowered twice". PRR starts over from here toward the lower
+		 * ssthresh (as Linux re-enters recovery), its first segment (the lost one) going at once. */
+		c->ssthresh = tcp_cc_loss_ssthresh(c);
+		c->recover = c->snd_max;
+		c->recover_fs = SMX_MAX(tcp_sb_pipe(c), 1u);
+		c->prr_delivered = 0;
+		c->prr_out = 0;
+		c->flags |= TCP_CF_CUT_TWICE;
 	}
 	c->prr_delivered += delivered;
 	pipe = tcp_sb_pipe(c);
@@ -256,6 +272,10 @@ void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered
 		/* RFC 6937 3: proportional, sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out. */
 		sndcnt = (int64_t)(((uint64_t)c->prr_delivered * c->ssthresh + c->recover_fs - 1) / c->recover_fs) -
 			 (int64_t)c->prr_out;
+	} else if (c->flags & TCP_CF_RTX_LOST) {
+		/* PRR-CRB (RFC 6937 3.1): with a retransmission lost, no more than was delivered, as Linux
+		 * does once it sees one (slow start into a path that just dropped it feeds a storm). */
+		sndcnt = SMX_MIN((int64_t)(c->ssthresh - pipe), (int64_t)c->prr_delivered - (int64_t)c->prr_out);
 	} else {
 		/* PRR-SSRB: back up to ssthresh, at most one MSS beyond what was delivered. */
 		int64_t limit = SMX_MAX((int64_t)c->prr_delivered - (int64_t)c->prr_out, (int64_t)delivered) + mss;
@@ -289,6 +309,7 @@ void tcp_cc_dsack(struct tcp_stack *s, struct tcp_conn *c, uint32_t left, uint32
 
 	(void)s;
 	c->st.dsacks++;
+	tcp_rack_dsack(c);
 	if (c->undo_retrans <= 0 || !tcp_seq_ge(left, c->undo_marker) || !tcp_seq_lt(left, c->snd_max))
 		return;
 	c->dupthresh = (uint8_t)SMX_MIN(2u * c->dupthresh, TCP_MAX_DUPTHRESH);
@@ -321,6 +342,7 @@ void tcp_cc_on_timeout(struct tcp_conn *c)
 	c->undo_retrans = -1;
 	c->dupthresh = TCP_DUPTHRESH;
 	c->st.dupthresh = c->dupthresh;
+	tcp_rack_on_timeout(c);
 	if (c->flags & TCP_CF_SACK_OK) {
 		if (c->backoff >= 2)
 			tcp_sb_reset(c);
@@ -333,5 +355,55 @@ void tcp_cc_on_timeout(struct tcp_conn *c)
 	c->cwnd = tcp_seg_mss(c);
 	c->recover = c->snd_max;
 	c->flags &= ~(uint32_t)TCP_CF_IN_RECOVERY;
+	/* Without timestamps, D-SACKs for all of go-back-N's retransmissions undo it (tcp_cc_dsack). */
+	if (c->backoff == 1 &&
+	    (c->flags & (TCP_CF_RTO_UNDO | TCP_CF_TS | TCP_CF_SACK_OK)) == (TCP_CF_RTO_UNDO | TCP_CF_SACK_OK))
+		c->undo_retrans = 0;
 	tcp_cc_stats(c);
+}
+
+/* Before a timeout's reduction: what an undo would restore, should the timeout prove spurious. The
+ * first timeout of an episode only (a backed-off one keeps the first's), and within a recovery the
+ * values from before it. With timestamps the retransmissions' TSval tells (Eifel detection, RFC
+ * 3522); without, D-SACKs for every retransmission do, as after a recovery (RFC 3708). */
+void tcp_cc_rto_undo_arm(struct tcp_conn *c, smx_instant now)
+{
+	if (c->backoff != 1)
+		return;
+	if (!((c->flags & TCP_CF_IN_RECOVERY) && c->undo_retrans >= 0)) {
+		c->undo_cwnd = c->cwnd;
+		c->undo_ssthresh = c->ssthresh;
+		c->undo_wmax = c->cubic_wmax;
+	}
+	c->undo_marker = c->snd_una;
+	c->undo_rto_tsval = tcp_ts_now(c, now);
+	c->flags |= TCP_CF_RTO_UNDO;
+}
+
+/* RFC 3522 2: the first ACK of new data after a timeout echoes a TSval older than the
+ * retransmission's: the original arrived, the timeout was spurious. The response is RFC 4015's:
+ * cwnd, ssthresh and CUBIC's W_max as before, and transmission resumes with new data (SND.NXT =
+ * SND.MAX) instead of going back over what the peer has. True if so. */
+bool tcp_cc_rto_undo_check(struct tcp_conn *c, uint32_t ts_ecr)
+{
+	bool spurious;
+
+	if (!(c->flags & TCP_CF_RTO_UNDO))
+		return false;
+	c->flags &= ~(uint32_t)TCP_CF_RTO_UNDO;
+	spurious = (c->flags & TCP_CF_TS) && ts_ecr != 0 && (int32_t)(ts_ecr - c->undo_rto_tsval) < 0;
+	if (!spurious)
+		return false;
+	c->cwnd = SMX_MAX(c->cwnd, c->undo_cwnd);
+	c->ssthresh = SMX_MAX(c->ssthresh, c->undo_ssthresh);
+	c->cubic_wmax = SMX_MAX(c->cubic_wmax, c->undo_wmax);
+	c->cubic_epoch = SMX_INSTANT_NEVER;
+	c->undo_retrans = -1;
+	c->recover = c->snd_una;
+	if (tcp_seq_lt(c->snd_nxt, c->snd_max))
+		c->snd_nxt = c->snd_max;
+	c->st.undos++;
+	c->st.spurious_rtos++;
+	tcp_cc_stats(c);
+	return true;
 }

@@ -79,7 +79,7 @@ static void tcp_take_syn_options(struct tcp_conn *c, const struct tcp_repr *r, s
 		c->rcv_wscale = 0;
 		c->flags &= ~(uint32_t)TCP_CF_WSCALE;
 	}
-	if (r->opts.sack_permitted)
+	if (r->opts.sack_permitted && !(c->flags & TCP_CF_NO_SACK))
 		c->flags |= TCP_CF_SACK_OK;
 	else
 		c->flags &= ~(uint32_t)TCP_CF_SACK_OK;
@@ -320,6 +320,7 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, u
 		 * delayed ACK. */
 		tcp_rtt_sample(s, c, ts_rtt);
 	}
+	tcp_cc_rto_undo_check(c, ts_ecr); /* before backoff is forgotten: RFC 3522 */
 	c->backoff = 0;
 	c->una_since = now;
 	c->flags &= ~(uint32_t)TCP_CF_TLP_SENT; /* news from the peer: the next flight may probe again */
@@ -363,6 +364,10 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 		return false;
 	}
 	uint32_t una0 = c->snd_una, sacked0 = (c->flags & TCP_CF_SACK_OK) ? tcp_sb_sacked(c) : 0;
+	struct tcp_rack_ack rack;
+
+	if (c->flags & TCP_CF_SACK_OK)
+		tcp_rack_ack_begin(c, ack, &r->opts, &rack);
 	/* RFC 5681 2: a duplicate ACK (answers to zero-window probes are not: nothing was lost). */
 	bool dupack = ack == c->snd_una && r->payload_len == 0 && !(r->flags & (TCP_SYN | TCP_FIN)) &&
 		      wnd == c->snd_wnd && c->snd_max != c->snd_una && !(c->flags & TCP_CF_PERSIST);
@@ -382,8 +387,7 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 			tcp_ranges_attach(c); /* the scoreboard's table, from the pool */
 		uint32_t newly = tcp_sb_update(c, &r->opts);
 
-		if (tcp_sack_recovery(c))
-			tcp_sb_lost_rtx(s, c);
+		tcp_rack_on_ack(s, c, &r->opts, &rack, now); /* RFC 8985 6.2: loss by time */
 		uint32_t sacked1 = tcp_sb_sacked(c);
 		int64_t delivered = (int64_t)(c->snd_una - una0) + (int64_t)sacked1 - (int64_t)sacked0;
 

@@ -7,14 +7,16 @@
  *   level 4  tcp_api.c tcp_stack.c: the app's API, init, and the interface glue (tcp_handler)
  *   level 3  tcp_input.c tcp_output.c: segments in and out
  *   level 2  tcp_state.c tcp_timer.c: transitions and endings, what a due timer does
- *   level 1  tcp_cc.c tcp_cubic.c tcp_sack.c tcp_pmtu.c tcp_rcvbuf.c: RTT, congestion control, SACK
- *            scoreboard, MTU, the receive buffer's size (autotuning) and the window it may offer
+ *   level 1  tcp_cc.c tcp_cubic.c tcp_rack.c tcp_sack.c tcp_pmtu.c tcp_rcvbuf.c: RTT, congestion
+ *            control, RACK, SACK scoreboard, MTU, the receive buffer's size (autotuning) and the
+ *            window it may offer
  *   level 0  tcp_table.c tcp_heap.c tcp_ring.c tcp_pool.c tcp_assembler.c tcp_hash.c: slots, 4-tuple
  *            table and lists, the timer heap, byte rings, the buffer pool, out-of-order ranges, hashes
  * Within a level calls go one way: table to heap, ring and assembler, ring and assembler to pool, cc
- * to cubic and sack, timer to state, input to output. A lower level with news for a higher one does
- * not call up: it sets a flag on the connection (TCP_CF_*) and queues it with tcp_conn_ready, for
- * output to act on, or raises an event for the app with tcp_conn_event (both in tcp_table.c). */
+ * to cubic, rack and sack, rack to sack, timer to state, input to output. A lower level with news for
+ * a higher one does not call up: it sets a flag on the connection (TCP_CF_*) and queues it with
+ * tcp_conn_ready, for output to act on, or raises an event for the app with tcp_conn_event (both in
+ * tcp_table.c). */
 #ifndef SMOLXDP_TCP_INTERNAL_H
 #define SMOLXDP_TCP_INTERNAL_H
 
@@ -150,10 +152,10 @@ bool tcp_asm_holds(const struct tcp_assembler *a, uint32_t left, uint32_t right)
 void tcp_asm_note(struct tcp_assembler *a, uint32_t seq);
 /* The range tables. init: a fresh slot's (ooo in the control block's few slots, no scoreboard).
  * attach: drawn for c, from the receive ring's promise when it holds one for them (tcp_rcvbuf.c),
- * else from the pool; false if it has none (then ooo keeps its few slots, no SACK block is kept and
- * no retransmission marked: TCP survives all three). trim: once ooo, sb and the marks are empty the
- * chunk goes back (promised to the receive ring again while its window is more than a chunk).
- * release: at the end. */
+ * else from the pool; false if it has none (then ooo keeps its few slots, no SACK block is kept, no
+ * retransmission marked and RACK keeps one range: TCP survives all four). trim: once ooo, sb and
+ * the marks are empty and RACK's flight fits one range the chunk goes back (promised to the receive
+ * ring again while its window is more than a chunk). release: at the end. */
 void tcp_ranges_init(struct tcp_conn *c);
 /* Whether the window offered needs them promised: more than a chunk, more than ooo's few slots may
  * hold, and no tables yet. */
@@ -222,23 +224,36 @@ enum tcp_conn_flag {
 	TCP_CF_TLP_PROBE = 1u << 23, /* send a tail loss probe (RFC 8985 7.3) on the next output */
 	TCP_CF_TLP_SENT = 1u << 24,  /* a probe is out: no other until SND.UNA moves */
 	TCP_CF_POOL_TX = 1u << 25,   /* a send was cut short by the pool: WRITABLE once it has chunks */
+	TCP_CF_RTX_LOST = 1u << 26,  /* a retransmission of this recovery was lost (RACK found it) */
+	TCP_CF_CUT_TWICE = 1u << 27, /* ... and the window was reduced for it (RFC 5681 4.3) */
+	TCP_CF_RTO_UNDO = 1u << 28,  /* a timeout's reduction may be undone (Eifel, RFC 3522) */
+	TCP_CF_NO_SACK = 1u << 29,   /* SACK neither offered nor accepted (tcp_config.no_sack) */
 };
 
 #define TCP_DUPTHRESH 3u              /* RFC 6675 2: DupThresh, to begin with */
 #define TCP_MAX_DUPTHRESH 64u         /* as far as reordering may raise it */
 #define TCP_RTX_MARKS 64             /* retransmissions remembered to tell when one is lost again */
+#define TCP_RACK_SENT 32             /* transmit-time ranges of first transmissions (RACK, RFC 8985) */
 
-struct tcp_rtx_mark {
-	uint32_t seq, end, mark;
+/* RACK's transmit times (RFC 8985 6.1), microseconds mod 2^32: first transmissions as ranges
+ * [seq, end) whose segments went out from first to last, and retransmissions in a SACK recovery. */
+struct tcp_rack_sent {
+	uint32_t seq, end, first, last;
+};
+struct tcp_rack_rtx {
+	uint32_t seq, end, ts;
 };
 
-/* What only a connection with out-of-order data, SACKed data or retransmissions in a SACK recovery
- * needs, in one pool chunk drawn when first needed and given back once all is empty, so an idle
- * connection's control block stays small. */
+/* What only a connection with out-of-order data, SACKed data, retransmissions in a SACK recovery or
+ * a flight of more than one RACK range needs, in one pool chunk drawn when first needed and given
+ * back once all is empty, so an idle connection's control block stays small. rack_sent takes what
+ * the chunk has left, up to TCP_RACK_SENT ranges: 32 in a 4 KB chunk, 16 in a 2 KB one (whose
+ * buffers of at most 2 KB have a segment or two in flight). */
 struct tcp_ranges {
 	uint32_t ooo_left[TCP_ASM_MAX], ooo_right[TCP_ASM_MAX];
 	uint32_t sb_left[TCP_ASM_MAX], sb_right[TCP_ASM_MAX];
-	struct tcp_rtx_mark rtx_marks[TCP_RTX_MARKS];
+	struct tcp_rack_rtx rtx_marks[TCP_RTX_MARKS];
+	struct tcp_rack_sent rack_sent[];
 };
 
 #define TCP_TS_OPT_LEN 12u           /* NOP NOP kind len TSval TSecr: what a timestamp costs a segment */
@@ -363,17 +378,36 @@ struct tcp_conn {
 	 * and Proportional Rate Reduction's counts during a recovery (RFC 6937). */
 	struct tcp_assembler sb;
 	uint32_t high_rxt;
-	/* Retransmissions during a SACK recovery: [seq, end) went out when SND.MAX was mark; once the
-	 * peer SACKs data above mark (sent after it) the retransmission was lost too (as Linux's
-	 * lost-retransmit check, a step short of RACK, RFC 8985). A ring; the oldest is forgotten.
-	 * In the range tables with ooo's and sb's ranges: NULL while there are none. */
-	struct tcp_rtx_mark *rtx_marks;
-	uint32_t ranges; /* the pool chunk holding them (struct tcp_ranges), TCP_NIL: none */
+	/* RACK-TLP (RFC 8985, tcp_rack.c): transmit times in a fixed space, never per segment. First
+	 * transmissions (and go-back-N after a timeout) as ranges in sequence and time order (a ring of
+	 * rack_sent_cap), each with the times of its first and last segment (a range takes segments for
+	 * SRTT/8, or any when the table is full): a delivery counts as sent at the first (RACK.xmit_ts
+	 * errs early), a segment waiting as sent at the last (its wait errs long), so loss is never
+	 * declared early. The table is one range in the control block (rack_sent_one: a flight of SRTT/8,
+	 * a request or reply) until a flight needs more; then it is the range tables' (struct
+	 * tcp_ranges: up to TCP_RACK_SENT), or stays one range if the pool has no chunk. Retransmissions
+	 * during a SACK recovery, each with its own time, in rtx_marks (a ring in time order, the oldest
+	 * forgotten), in the range tables with ooo's and sb's ranges: NULL while there are none (a lost
+	 * retransmission then waits for the RTO). Times are microseconds mod 2^32. */
+	struct tcp_rack_sent *rack_sent;
+	struct tcp_rack_rtx *rtx_marks;
+	struct tcp_rack_sent rack_sent_one;
+	uint32_t ranges; /* the pool chunk holding the range tables (struct tcp_ranges), TCP_NIL: none */
 	uint32_t ooo_inline[2][TCP_ASM_INLINE]; /* ooo's slots without it: left, right */
 	bool ranges_promised; /* one of rx's promised chunks is theirs */
-	uint8_t rtx_mark_head;
-	uint8_t rtx_mark_count;
-	smx_instant tlp_at; /* RFC 8985 7: the probe timeout, SMX_INSTANT_NEVER when off */
+	uint8_t rack_sent_head, rack_sent_count, rack_sent_cap;
+	uint8_t rtx_mark_head, rtx_mark_count;
+	uint8_t rack_reo_mult;    /* RACK.reo_wnd_mult */
+	uint8_t rack_reo_persist; /* RACK.reo_wnd_persist */
+	bool rack_reo_seen;       /* RACK.reordering_seen */
+	bool rack_valid;          /* rack_xmit_ts/end_seq/rtt hold a delivered segment's */
+	bool rack_rtx;            /* ... and that segment was a retransmission */
+	uint32_t rack_xmit_ts, rack_end_seq, rack_rtt, rack_min_rtt; /* RACK.xmit_ts, .end_seq, .rtt, .min_RTT */
+	uint32_t rack_fack;       /* RACK.fack: the highest sequence delivered */
+	uint32_t rack_dsack_round; /* RACK.dsack_round: SND.MAX at the last D-SACK counted */
+	uint32_t rack_lost;       /* every unSACKed first transmission below this is lost (IsLost) */
+	smx_instant rack_at;      /* RFC 8985 6.3: the reordering timer, SMX_INSTANT_NEVER when off */
+	smx_instant tlp_at;       /* RFC 8985 7: the probe timeout, SMX_INSTANT_NEVER when off */
 	uint32_t prr_delivered;
 	uint32_t prr_out;
 	uint32_t recover_fs;
@@ -384,6 +418,7 @@ struct tcp_conn {
 	int32_t undo_retrans;
 	uint32_t undo_marker; /* SND.UNA when the episode began */
 	uint32_t undo_cwnd, undo_ssthresh, undo_wmax;
+	uint32_t undo_rto_tsval; /* our TSval when the timeout's retransmissions began (RFC 3522) */
 	struct tcp_conn_stats st;
 };
 
@@ -531,11 +566,26 @@ uint32_t tcp_sb_sacked(const struct tcp_conn *c);
 uint32_t tcp_sb_lost_edge(const struct tcp_conn *c);
 uint32_t tcp_sb_pipe(const struct tcp_conn *c);
 bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len);
-void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end);
-bool tcp_sb_lost_rtx(struct tcp_stack *s, struct tcp_conn *c);
+void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end, smx_instant now);
 uint32_t tcp_sb_skip(const struct tcp_conn *c, uint32_t seq, uint32_t cap, uint32_t *room);
 bool tcp_sb_dsack(const struct tcp_conn *c, const struct tcp_options *o, uint32_t *left, uint32_t *right);
 uint32_t tcp_sb_dupthresh(const struct tcp_conn *c);
+
+/* tcp_rack.c: RACK loss detection by time (RFC 8985 6) */
+struct tcp_rack_ack { /* what an ACK found before it changed anything */
+	uint32_t una0, fack0, low_new; /* SND.UNA, RACK.fack; the lowest newly delivered sequence */
+	bool news, clean;               /* anything newly delivered; nothing retransmitted below fack0 */
+};
+void tcp_rack_reset(struct tcp_conn *c);
+void tcp_rack_sent(struct tcp_conn *c, uint32_t seq, uint32_t end, smx_instant now);
+void tcp_rack_ack_begin(const struct tcp_conn *c, uint32_t ack, const struct tcp_options *o,
+			struct tcp_rack_ack *a);
+bool tcp_rack_on_ack(struct tcp_stack *s, struct tcp_conn *c, const struct tcp_options *o,
+		     const struct tcp_rack_ack *a, smx_instant now);
+bool tcp_rack_detect(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
+void tcp_rack_dsack(struct tcp_conn *c);
+void tcp_rack_recovery_end(struct tcp_conn *c);
+void tcp_rack_on_timeout(struct tcp_conn *c);
 
 /* tcp_cubic.c: CUBIC's growth and reduction (RFC 9438), HyStart++ (RFC 9406) */
 enum tcp_hs_state {
@@ -562,6 +612,8 @@ void tcp_cc_init(struct tcp_conn *c);
 void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t rtt_us);
 void tcp_cc_on_dupack(struct tcp_stack *s, struct tcp_conn *c);
 void tcp_cc_on_timeout(struct tcp_conn *c);
+void tcp_cc_rto_undo_arm(struct tcp_conn *c, smx_instant now);
+bool tcp_cc_rto_undo_check(struct tcp_conn *c, uint32_t ts_ecr);
 void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered, bool dupack);
 void tcp_cc_dsack(struct tcp_stack *s, struct tcp_conn *c, uint32_t left, uint32_t right);
 void tcp_cc_count_rtx(struct tcp_conn *c);

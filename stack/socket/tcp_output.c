@@ -63,7 +63,7 @@ static void tcp_syn_options(const struct tcp_stack *s, const struct tcp_conn *c,
 		o->has_wscale = true;
 		o->wscale = c->rcv_wscale;
 	}
-	o->sack_permitted = offer || (c->flags & TCP_CF_SACK_OK);
+	o->sack_permitted = (offer && !(c->flags & TCP_CF_NO_SACK)) || (c->flags & TCP_CF_SACK_OK);
 }
 
 /* RFC 2018 4: every ACK while data is held out of order carries the blocks, a D-SACK first (RFC
@@ -191,6 +191,7 @@ static void tcp_sent(struct tcp_stack *s, struct tcp_conn *c, uint32_t seq, uint
 		if ((c->flags & TCP_CF_RTT_TIMING) && tcp_seq_ge(c->rtt_seq, seq))
 			c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING;
 	}
+	tcp_rack_sent(c, seq, seq + n, now); /* RFC 8985 6.1: when each segment went out */
 	if (tcp_seq_gt(seq + n, c->snd_max)) {
 		c->st.bytes_out += (uint32_t)(seq + n - c->snd_max);
 		c->snd_max = seq + n;
@@ -288,11 +289,19 @@ static enum tcp_tx_result tcp_output_sack_rtx(struct tcp_stack *s, struct tcp_co
 			return res;
 		tcp_sent(s, c, seq, data + (fin ? 1 : 0), now);
 		tcp_cc_count_rtx(c);
-		tcp_sb_mark_rtx(c, seq, seq + data + (fin ? 1 : 0));
+		tcp_sb_mark_rtx(c, seq, seq + data + (fin ? 1 : 0), now);
 		c->high_rxt = seq + data + (fin ? 1 : 0);
 		c->prr_out += data;
 		*sent |= res == TCP_TX_SENT;
-		tcp_tlp_arm(s, c, now); /* watch the retransmission */
+		/* Watch the retransmission: the probe timer in a recovery takes it as lost again if it is
+		 * not answered (tcp_timer.c). When it is SND.UNA's, the RTO restarts too (as Linux does):
+		 * else one set long ago by the last cumulative ACK fires first, though a lost
+		 * retransmission of the head with nothing sent after it (a window of one or two
+		 * segments) is found this way, one PTO on, without the RTO's collapse to one segment. */
+		if (seq == c->snd_una)
+			tcp_rtx_start(s, c, now);
+		else
+			tcp_tlp_arm(s, c, now);
 	}
 	return TCP_TX_SENT;
 }
@@ -416,6 +425,8 @@ static enum tcp_tx_result tcp_output_data(struct tcp_stack *s, struct tcp_conn *
 			return res;
 		*sent = true;
 		tcp_sent(s, c, c->snd_nxt, len + (fin ? 1 : 0), now);
+		if (!fresh)
+			tcp_cc_count_rtx(c); /* go-back-N: one more for D-SACKs to undo a timeout */
 		if (tcp_sack_recovery(c))
 			c->prr_out += len;
 		c->snd_nxt += len + (fin ? 1 : 0);

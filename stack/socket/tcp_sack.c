@@ -79,17 +79,22 @@ uint32_t tcp_sb_sacked(const struct tcp_conn *c)
 
 /* RFC 6675 IsLost(seq): DupThresh SACKed ranges above seq, or more than (DupThresh - 1) * SMSS SACKed
  * bytes above it. Both grow as seq goes down, so every hole below some edge is lost and none above:
- * that edge is returned (snd_una when nothing is lost). */
+ * that edge is returned (snd_una when nothing is lost). RACK (RFC 8985 6.2) declares first
+ * transmissions lost by time, up to rack_lost: the higher edge of the two wins. */
 uint32_t tcp_sb_lost_edge(const struct tcp_conn *c)
 {
-	uint32_t bytes = 0, mss = tcp_seg_mss(c), dupthresh = tcp_sb_dupthresh(c);
+	uint32_t bytes = 0, mss = tcp_seg_mss(c), dupthresh = tcp_sb_dupthresh(c), edge = c->snd_una;
 
 	for (int i = (int)c->sb.count - 1; i >= 0; i--) {
 		bytes += c->sb.right[i] - c->sb.left[i];
-		if ((unsigned)(c->sb.count - i) >= dupthresh || bytes > (dupthresh - 1) * mss)
-			return c->sb.left[i];
+		if ((unsigned)(c->sb.count - i) >= dupthresh || bytes > (dupthresh - 1) * mss) {
+			edge = c->sb.left[i];
+			break;
+		}
 	}
-	return c->snd_una;
+	if (tcp_seq_gt(c->rack_lost, edge) && tcp_seq_le(c->rack_lost, c->snd_max))
+		edge = c->rack_lost;
+	return edge;
 }
 
 /* Unsacked bytes in [from, to). */
@@ -120,6 +125,21 @@ uint32_t tcp_sb_pipe(const struct tcp_conn *c)
 	return tcp_sb_unsacked(c, edge, c->snd_max) + tcp_sb_unsacked(c, c->snd_una, c->high_rxt);
 }
 
+/* Past any retransmission still in flight at seq: once RACK moved HighRxt back over a lost one, the
+ * later ones above it are not sent again while they may still arrive. */
+static uint32_t tcp_sb_skip_rtx(const struct tcp_conn *c, uint32_t seq)
+{
+	for (unsigned i = 0; i < c->rtx_mark_count; i++) {
+		const struct tcp_rack_rtx *m = &c->rtx_marks[(c->rtx_mark_head + i) % TCP_RTX_MARKS];
+
+		if (tcp_seq_ge(seq, m->seq) && tcp_seq_lt(seq, m->end)) {
+			seq = m->end;
+			i = UINT32_MAX; /* start over: marks are in time order, not sequence order */
+		}
+	}
+	return seq;
+}
+
 /* RFC 6675 NextSeg rule (1): the first unSACKed bytes above HighRxt (and SND.UNA) that are lost, up
  * to one segment, never into SACKed data. False when nothing lost is left to resend. */
 bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len)
@@ -127,6 +147,7 @@ bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len)
 	uint32_t edge = tcp_sb_lost_edge(c);
 	uint32_t s = tcp_seq_gt(c->high_rxt, c->snd_una) ? c->high_rxt : c->snd_una;
 
+	s = tcp_sb_skip_rtx(c, s);
 	for (unsigned i = 0; i < c->sb.count && tcp_seq_lt(s, edge); i++) {
 		if (tcp_seq_ge(s, c->sb.right[i]))
 			continue;
@@ -137,7 +158,12 @@ bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len)
 			*len = SMX_MIN(end - s, tcp_seg_mss(c));
 			return true;
 		}
-		s = c->sb.right[i]; /* inside a SACKed range: skip it */
+		s = tcp_sb_skip_rtx(c, c->sb.right[i]); /* inside a SACKed range: skip it */
+	}
+	if (tcp_seq_lt(s, edge)) {
+		*seq = s;
+		*len = SMX_MIN(edge - s, tcp_seg_mss(c));
+		return true;
 	}
 	return false;
 }
@@ -160,7 +186,9 @@ uint32_t tcp_sb_skip(const struct tcp_conn *c, uint32_t seq, uint32_t cap, uint3
 	return seq;
 }
 
-void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end)
+/* A retransmission during a recovery, and when it went out, for RACK (tcp_rack.c) to tell when it is
+ * lost too. A ring in time order; when full, the oldest is forgotten (left to the RTO). */
+void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end, smx_instant now)
 {
 	unsigned i = (c->rtx_mark_head + c->rtx_mark_count) % TCP_RTX_MARKS;
 
@@ -172,35 +200,5 @@ void tcp_sb_mark_rtx(struct tcp_conn *c, uint32_t seq, uint32_t end)
 		c->rtx_mark_count++;
 	c->rtx_marks[i].seq = seq;
 	c->rtx_marks[i].end = end;
-	c->rtx_marks[i].mark = c->snd_max;
-}
-
-/* After the scoreboard took an ACK: retransmissions now covered are forgotten; one still missing while
- * data sent after it was SACKed is lost again, and HighRxt goes back so NextSeg sends it once more.
- * Retransmissions went out in sequence order, so the lost ones are the oldest. True if any was. */
-bool tcp_sb_lost_rtx(struct tcp_stack *s, struct tcp_conn *c)
-{
-	uint32_t top = c->sb.count ? c->sb.right[c->sb.count - 1] : c->snd_una;
-	bool lost = false;
-
-	while (c->rtx_mark_count > 0) {
-		unsigned i = c->rtx_mark_head;
-		uint32_t seq = c->rtx_marks[i].seq, end = c->rtx_marks[i].end;
-		uint32_t room;
-
-		if (tcp_seq_le(end, c->snd_una) || tcp_seq_ge(tcp_sb_skip(c, seq, end - seq, &room), end)) {
-			/* delivered (acknowledged or SACKed): forget it */
-		} else if (tcp_seq_gt(top, c->rtx_marks[i].mark)) {
-			if (tcp_seq_lt(seq, c->high_rxt))
-				c->high_rxt = tcp_seq_gt(seq, c->snd_una) ? seq : c->snd_una;
-			c->st.lost_retransmits++;
-			s->stats.lost_retransmits++;
-			lost = true;
-		} else {
-			break;
-		}
-		c->rtx_mark_head = (uint8_t)((i + 1) % TCP_RTX_MARKS);
-		c->rtx_mark_count--;
-	}
-	return lost;
+	c->rtx_marks[i].ts = (uint32_t)now;
 }

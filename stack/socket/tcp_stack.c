@@ -25,6 +25,7 @@ void tcp_config_default(struct tcp_config *cfg)
 	cfg->keepalive_count = 9;
 	cfg->challenge_ack_limit = 100;
 	cfg->nodelay_default = false;
+	cfg->no_sack = false;
 	cfg->cc = TCP_CC_CUBIC;
 }
 

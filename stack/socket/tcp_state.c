@@ -57,13 +57,14 @@ void tcp_conn_setup(struct tcp_stack *s, struct tcp_conn *c)
 {
 	c->rto = (uint32_t)s->cfg.rto_initial;
 	c->st.rto_us = c->rto;
-	c->rtx_at = c->ack_at = c->close_at = c->keep_at = c->tlp_at = SMX_INSTANT_NEVER;
+	c->rtx_at = c->ack_at = c->close_at = c->keep_at = c->tlp_at = c->rack_at = SMX_INSTANT_NEVER;
 	c->timer_at = SMX_INSTANT_NEVER;
 	c->last_rx = s->now;
 	c->una_since = s->now;
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss; /* RFC 6582 3.2 step 1 */
 	tcp_sb_reset(c);     /* an empty scoreboard, HighRxt at SND.UNA */
+	tcp_rack_reset(c);
 	c->rcv_mss = TCP_DEFAULT_MSS;
 	c->snd_mss = TCP_DEFAULT_MSS;
 	/* A listener's buffer maximums, then the window scale they need, and the buffer's first size. */
@@ -82,7 +83,7 @@ void tcp_enter_time_wait(struct tcp_stack *s, struct tcp_conn *c)
 {
 	tcp_set_state(s, c, TCP_TIME_WAIT);
 	/* Only the 2*MSL timer runs in TIME-WAIT (RFC 9293 3.10.7.4, eighth step). */
-	c->rtx_at = c->ack_at = c->keep_at = c->tlp_at = SMX_INSTANT_NEVER;
+	c->rtx_at = c->ack_at = c->keep_at = c->tlp_at = c->rack_at = SMX_INSTANT_NEVER;
 	c->flags &= ~(uint32_t)TCP_CF_PERSIST;
 	c->close_at = s->now + s->cfg.time_wait;
 	/* The peer's FIN is in: nothing more will arrive, so the window's promise goes back; and all
@@ -105,7 +106,7 @@ void tcp_conn_terminate(struct tcp_stack *s, struct tcp_conn *c, enum tcp_error 
 	tcp_conn_hash_remove(s, c);
 	tcp_conn_set_aux(s, c, TCP_AUX_NONE);
 	tcp_timer_remove(s, c);
-	c->rtx_at = c->ack_at = c->close_at = c->keep_at = c->tlp_at = SMX_INSTANT_NEVER;
+	c->rtx_at = c->ack_at = c->close_at = c->keep_at = c->tlp_at = c->rack_at = SMX_INSTANT_NEVER;
 	c->flags &= ~(uint32_t)(TCP_CF_ACK_NOW | TCP_CF_FAST_RTX | TCP_CF_PROBE | TCP_CF_KEEP_PROBE |
 				TCP_CF_PERSIST | TCP_CF_TLP_PROBE);
 	tcp_ranges_release(c);

@@ -95,6 +95,8 @@ struct tcp_conn *tcp_conn_alloc(struct tcp_stack *s)
 	c->flags = TCP_CF_IN_USE;
 	if (s->cfg.nodelay_default)
 		c->flags |= TCP_CF_NODELAY;
+	if (s->cfg.no_sack)
+		c->flags |= TCP_CF_NO_SACK;
 	c->user_timeout = s->cfg.user_timeout;
 	c->keep_idle = s->cfg.keepalive_idle;
 	c->keep_interval = s->cfg.keepalive_interval;

@@ -1,11 +1,13 @@
 /* TCP timers: what a connection does when its deadline in the heap (tcp_heap.c) comes due.
- * Retransmission (RFC 6298 5), tail loss probes (RFC 8985 7), persist (RFC 9293 3.8.6.1), delayed
- * ACK (3.8.6.3), keep-alive (3.8.4), user timeout (3.8.3) and TIME-WAIT (3.6.1) all fire from here. */
+ * Retransmission (RFC 6298 5), RACK's reordering timer (RFC 8985 6.3), tail loss probes (RFC 8985 7),
+ * persist (RFC 9293 3.8.6.1), delayed ACK (3.8.6.3), keep-alive (3.8.4), user timeout (3.8.3) and
+ * TIME-WAIT (3.6.1) all fire from here. */
 #include "tcp_internal.h"
 
-/* RFC 8985 7.2: with SACK, outside recovery and once an RTT is known, a probe timeout of 2 SRTT (at
- * least 10 ms, as Linux; plus a worst-case delayed ACK when a single segment is out) ahead of the
- * RTO, one probe per flight. During a SACK recovery the same timer watches the retransmissions: any
+/* RFC 8985 7.2: with SACK, outside recovery and once an RTT is known, a probe timeout of 2 SRTT ahead
+ * of the RTO, one probe per flight; plus 2 ms, as Linux adds (TCP_TIMEOUT_MIN), against a clock's
+ * granularity and an ACK held for a moment, or plus a worst-case delayed ACK when a single segment
+ * is out. (A floor of 10 ms had a 0.1 ms path wait 100 RTTs for every probe.) During a SACK recovery the same timer watches the retransmissions: any
  * still unanswered when it fires are taken as lost again (the role RACK's reordering timer plays in
  * RFC 8985 6.3, on a coarser clock), instead of waiting for the RTO. */
 void tcp_tlp_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
@@ -17,9 +19,11 @@ void tcp_tlp_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
 	    c->backoff > 0 || c->rtx_at == SMX_INSTANT_NEVER || !tcp_state_synchronized(c->state) ||
 	    c->state == TCP_TIME_WAIT)
 		return;
-	pto = SMX_MAX(2ull * c->srtt, 10000ull);
+	pto = 2ull * c->srtt;
 	if (!(c->flags & TCP_CF_IN_RECOVERY) && tcp_flight_size(c) <= tcp_seg_mss(c))
 		pto += 200000; /* RFC 8985 7.2's WCDelAckT */
+	else
+		pto += 2000;
 	if (now + pto >= c->rtx_at)
 		return;
 	c->tlp_at = now + pto;
@@ -42,6 +46,7 @@ static smx_instant tcp_conn_next_deadline(const struct tcp_conn *c)
 	t = SMX_MIN(t, c->close_at);
 	t = SMX_MIN(t, c->keep_at);
 	t = SMX_MIN(t, c->tlp_at);
+	t = SMX_MIN(t, c->rack_at);
 	return t;
 }
 
@@ -66,8 +71,10 @@ static void tcp_rtx_timeout(struct tcp_stack *s, struct tcp_conn *c, smx_instant
 	c->backoff++;
 	if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
 		c->flags |= TCP_CF_SYN_RTX;
-	else
+	else {
+		tcp_cc_rto_undo_arm(c, now);
 		tcp_cc_on_timeout(c);
+	}
 	/* Go back N: resend from the oldest unacknowledged byte (Karn: no RTT sample from it). */
 	c->snd_nxt = c->snd_una;
 	c->flags &= ~(uint32_t)(TCP_CF_RTT_TIMING | TCP_CF_FAST_RTX);
@@ -109,6 +116,12 @@ static void tcp_conn_timers(struct tcp_stack *s, struct tcp_conn *c, smx_instant
 		tcp_conn_terminate(s, c, TCP_ERROR_NONE);
 		return;
 	}
+	if (c->rack_at <= now) {
+		/* RFC 8985 6.3: the reordering window of a segment sent before a delivered one ran out. */
+		c->rack_at = SMX_INSTANT_NEVER;
+		if ((c->flags & TCP_CF_SACK_OK) && tcp_state_synchronized(c->state) && tcp_rack_detect(s, c, now))
+			tcp_cc_sack_ack(s, c, 0, false);
+	}
 	if (c->tlp_at <= now) {
 		c->tlp_at = SMX_INSTANT_NEVER;
 		if (c->rtx_at == SMX_INSTANT_NEVER || c->rtx_at <= now || (c->flags & TCP_CF_PERSIST)) {
@@ -116,6 +129,7 @@ static void tcp_conn_timers(struct tcp_stack *s, struct tcp_conn *c, smx_instant
 		} else if (tcp_sack_recovery(c) && tcp_seq_gt(c->high_rxt, c->snd_una)) {
 			c->high_rxt = c->snd_una;
 			c->rtx_mark_count = 0;
+			c->flags |= TCP_CF_RTX_LOST; /* RFC 5681 4.3: a second reduction */
 			c->st.lost_retransmits++;
 			s->stats.lost_retransmits++;
 			tcp_conn_ready(s, c);

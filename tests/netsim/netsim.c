@@ -115,6 +115,7 @@ static bool ns_end_init(struct ns_net *net, unsigned side, const struct netsim_c
 	tc.max_listeners = 2;
 	tc.rx_buf_size = cfg->buf;
 	tc.tx_buf_size = cfg->buf;
+	tc.no_sack = cfg->no_sack;
 	uint64_t r = ns_seed(cfg->seed, side, 4);
 	for (size_t i = 0; i < sizeof(tc.secret); i++)
 		tc.secret[i] = (uint8_t)smx_rand_next(&r);

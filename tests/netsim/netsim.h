@@ -32,6 +32,7 @@ struct netsim_config {
 	uint64_t seed;
 	smx_instant time_limit;  /* us of simulated time; 0: NETSIM_TIME_LIMIT */
 	bool cold_connect;       /* connect before either stack has seen the clock (see netsim.c) */
+	bool no_sack;            /* both stacks neither offer nor accept SACK (tcp_config.no_sack) */
 };
 
 struct netsim_result {

@@ -25,6 +25,7 @@ static void usage(FILE *out)
 		"  --rtt-ms LIST      round-trip propagation delay, ms, e.g. 1,10,50\n"
 		"  --buf LIST         TCP rx/tx buffer per connection, bytes (K, M: 1024s; at least 1K), e.g. 16K,64K\n"
 		"  --reorder LIST     %% of frames held back --reorder-extra-us (default 0)\n"
+		"  --sack LIST        1: SACK agreed, 0: neither stack offers it (default 1; the default grid runs both)\n"
 		"  --reorder-extra-us N  (default %u)\n"
 		"  --bytes N          bytes sent A->B per run (K, M, G: 1024s; default %u)\n"
 		"  --rate BPS         bottleneck bit/s each way (K, M, G: 1000s; 0 unlimited; default %llu)\n"
@@ -95,7 +96,7 @@ static double wall_now(void)
 }
 
 struct opts {
-	struct list loss, rtt, buf, reorder;
+	struct list loss, rtt, buf, reorder, sack;
 	bool product;
 	struct netsim_config common; /* everything but the grid's axes */
 	const char *json;
@@ -135,6 +136,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->product = true;
 		} else if (!strcmp(a, "--reorder")) {
 			ok = parse_list(val, 1, 0, 100, &o->reorder);
+			o->product = true;
+		} else if (!strcmp(a, "--sack")) {
+			ok = parse_list(val, 1, 0, 1, &o->sack);
 			o->product = true;
 		} else if (!strcmp(a, "--reorder-extra-us")) {
 			ok = parse_num(val, 1000, &v) && v <= 60000000;
@@ -177,34 +181,40 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 static size_t build_grid(struct opts *o, struct netsim_config *runs, size_t cap)
 {
 	static const uint64_t loss[] = {0, 1, 2, 5}, rtt[] = {1, 10, 50}, buf[] = {16384, 65536}, reorder[] = {0};
+	static const uint64_t sack[] = {1};
 	size_t n = 0;
 
 	if (!o->product) {
-		for (size_t i = 0; i < netsim_grid_count && n < cap; i++) {
-			struct netsim_config c = o->common;
-			c.loss_pct = netsim_grid_cells[i].loss_pct;
-			c.rtt = (smx_instant)netsim_grid_cells[i].rtt_ms * 1000;
-			c.buf = netsim_grid_cells[i].buf;
-			c.reorder_pct = netsim_grid_cells[i].reorder_pct;
-			runs[n++] = c;
-		}
+		for (int no_sack = 0; no_sack <= 1; no_sack++)
+			for (size_t i = 0; i < netsim_grid_count && n < cap; i++) {
+				struct netsim_config c = o->common;
+				c.loss_pct = netsim_grid_cells[i].loss_pct;
+				c.rtt = (smx_instant)netsim_grid_cells[i].rtt_ms * 1000;
+				c.buf = netsim_grid_cells[i].buf;
+				c.reorder_pct = netsim_grid_cells[i].reorder_pct;
+				c.no_sack = no_sack;
+				runs[n++] = c;
+			}
 		return n;
 	}
 	list_default(&o->loss, loss, 4);
 	list_default(&o->rtt, rtt, 3);
 	list_default(&o->buf, buf, 2);
 	list_default(&o->reorder, reorder, 1);
-	for (size_t r = 0; r < o->reorder.n; r++)
-		for (size_t l = 0; l < o->loss.n; l++)
-			for (size_t t = 0; t < o->rtt.n; t++)
-				for (size_t b = 0; b < o->buf.n && n < cap; b++) {
-					struct netsim_config c = o->common;
-					c.loss_pct = (uint8_t)o->loss.v[l];
-					c.rtt = o->rtt.v[t] * 1000;
-					c.buf = (uint32_t)o->buf.v[b];
-					c.reorder_pct = (uint8_t)o->reorder.v[r];
-					runs[n++] = c;
-				}
+	list_default(&o->sack, sack, 1);
+	for (size_t k = 0; k < o->sack.n; k++)
+		for (size_t r = 0; r < o->reorder.n; r++)
+			for (size_t l = 0; l < o->loss.n; l++)
+				for (size_t t = 0; t < o->rtt.n; t++)
+					for (size_t b = 0; b < o->buf.n && n < cap; b++) {
+						struct netsim_config c = o->common;
+						c.loss_pct = (uint8_t)o->loss.v[l];
+						c.rtt = o->rtt.v[t] * 1000;
+						c.buf = (uint32_t)o->buf.v[b];
+						c.reorder_pct = (uint8_t)o->reorder.v[r];
+						c.no_sack = !o->sack.v[k];
+						runs[n++] = c;
+					}
 	return n;
 }
 
@@ -239,9 +249,10 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		if (json)
 			netsim_json_row(json, &runs[i], &res, i == 0);
-		fprintf(stderr, "netsim_grid: loss %u%% rtt %g ms buf %u reorder %u%%: %s, %.3f s simulated (longest stall "
-			"%.0f ms), %llu steps, %.2f s wall%s%s\n",
+		fprintf(stderr, "netsim_grid: loss %u%% rtt %g ms buf %u reorder %u%% SACK %s: %s, %.3f s simulated (longest "
+			"stall %.0f ms), %llu steps, %.2f s wall%s%s\n",
 			runs[i].loss_pct, (double)runs[i].rtt / 1000, runs[i].buf, runs[i].reorder_pct,
+			runs[i].no_sack ? "off" : "on",
 			ok ? "ok" : "FAILED", res.sim_s, (double)res.max_stall_us / 1000, (unsigned long long)res.steps,
 			wall_now() - t, res.why[0] ? ": " : "", res.why);
 		if (!ok)

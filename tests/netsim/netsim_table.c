@@ -57,9 +57,9 @@ void netsim_md_header(FILE *out, const struct netsim_config *common)
 		"connect to the last byte read; retransmits/fast/timeouts are the sender's.\n\n",
 		bytes, (double)common->rate / 1e6, common->queue ? queue : "unlimited",
 		(double)common->reorder_extra / 1000, (unsigned long long)common->seed);
-	fprintf(out, "| loss %% | RTT ms | buffer | reorder %% | goodput Mbit/s | sim s | retransmits | fast | "
+	fprintf(out, "| loss %% | RTT ms | buffer | reorder %% | SACK | goodput Mbit/s | sim s | retransmits | fast | "
 		     "timeouts | loss drops | queue drops | result |\n");
-	fprintf(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+	fprintf(out, "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
 }
 
 static const char *result_word(const struct netsim_result *res)
@@ -76,8 +76,9 @@ void netsim_md_row(FILE *out, const struct netsim_config *cfg, const struct nets
 	char buf[32];
 
 	size_str(buf, sizeof(buf), cfg->buf);
-	fprintf(out, "| %u | %g | %s | %u | %.2f | %.3f | %llu | %llu | %llu | %llu | %llu | %s |\n",
-		cfg->loss_pct, (double)cfg->rtt / 1000, buf, cfg->reorder_pct, res->goodput_bps / 1e6, res->sim_s,
+	fprintf(out, "| %u | %g | %s | %u | %s | %.2f | %.3f | %llu | %llu | %llu | %llu | %llu | %s |\n",
+		cfg->loss_pct, (double)cfg->rtt / 1000, buf, cfg->reorder_pct, cfg->no_sack ? "off" : "on",
+		res->goodput_bps / 1e6, res->sim_s,
 		(unsigned long long)res->retransmits, (unsigned long long)res->fast_retransmits,
 		(unsigned long long)res->timeouts, (unsigned long long)res->loss_drops,
 		(unsigned long long)res->queue_drops, result_word(res));
@@ -110,14 +111,14 @@ void netsim_json_open(FILE *out, const struct netsim_config *common)
 void netsim_json_row(FILE *out, const struct netsim_config *cfg, const struct netsim_result *res, bool first)
 {
 	fprintf(out,
-		"%s\n  {\"loss_pct\": %u, \"rtt_ms\": %g, \"buf\": %u, \"reorder_pct\": %u, \"bytes\": %llu, "
+		"%s\n  {\"loss_pct\": %u, \"rtt_ms\": %g, \"buf\": %u, \"reorder_pct\": %u, \"sack\": %s, \"bytes\": %llu, "
 		"\"completed\": %s, \"byte_exact\": %s, \"sim_s\": %.6f, \"open_s\": %.6f, \"data_s\": %.6f, "
 		"\"goodput_mbps\": %.3f, "
 		"\"retransmits\": %llu, \"fast_retransmits\": %llu, \"timeouts\": %llu, \"segs_a\": %llu, "
 		"\"segs_b\": %llu, \"loss_drops\": %llu, \"queue_drops\": %llu, \"full_drops\": %llu, "
 		"\"reordered\": %llu, \"max_stall_ms\": %.3f, \"frames_leaked\": %u, \"why\": ",
 		first ? "" : ",", cfg->loss_pct, (double)cfg->rtt / 1000, cfg->buf, cfg->reorder_pct,
-		(unsigned long long)cfg->bytes, res->completed ? "true" : "false", res->byte_exact ? "true" : "false",
+		cfg->no_sack ? "false" : "true", (unsigned long long)cfg->bytes, res->completed ? "true" : "false", res->byte_exact ? "true" : "false",
 		res->sim_s, res->open_s, res->data_s, res->goodput_bps / 1e6, (unsigned long long)res->retransmits,
 		(unsigned long long)res->fast_retransmits, (unsigned long long)res->timeouts,
 		(unsigned long long)res->segs_a, (unsigned long long)res->segs_b, (unsigned long long)res->loss_drops,

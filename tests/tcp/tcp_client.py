@@ -127,9 +127,11 @@ def refused(host, port):
     sys.exit("port %d: connected, expected a refusal" % port)
 
 
-def server(port, size):
+def server(port, size, recv_size=None):
     """A Linux server for the stack's client: sends `size` bytes of the pattern, reads what the client
-    sends (the same pattern) and checks it, then closes."""
+    sends (the same pattern; `recv_size` bytes, default `size`) and checks it, then closes."""
+    if recv_size is None:
+        recv_size = size
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("0.0.0.0", port))
@@ -166,9 +168,9 @@ def server(port, size):
     s.close()
     if errors:
         sys.exit("server: writer failed: %r" % errors[0])
-    if not ok or n != size:
+    if not ok or n != recv_size:
         sys.exit("server: received %d bytes (%s)" % (n, "pattern ok" if ok else "pattern differs"))
-    print("server: sent and received %d bytes" % size)
+    print("server: sent %d and received %d bytes" % (size, recv_size))
 
 
 if __name__ == "__main__":
@@ -184,6 +186,6 @@ if __name__ == "__main__":
     elif mode == "refused":
         refused(sys.argv[2], int(sys.argv[3]))
     elif mode == "server":
-        server(int(sys.argv[2]), int(sys.argv[3]))
+        server(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else None)
     else:
         sys.exit("unknown mode " + mode)

@@ -32,6 +32,7 @@ static void th_commit(void *ctx, struct ip_tx *tx, size_t l4_len)
 	cap->len[cap->count] = l4_len;
 	cap->src[cap->count] = tx->src;
 	cap->dst[cap->count] = tx->dst;
+	cap->at[cap->count] = cap->clock ? *cap->clock : 0;
 	cap->count++;
 }
 
@@ -81,6 +82,7 @@ struct th *th_new(const struct tcp_config *cfg)
 	t->seg = malloc(sizeof(*t->seg));
 	assert_non_null(t->seg);
 	th_capture_init(t->cap, 1500);
+	t->cap->clock = &t->now;
 	t->now = TH_T0;
 	t->peer_win = 65535;
 	t->rport = TH_RPORT;
@@ -139,6 +141,7 @@ bool th_next(struct th *t, struct th_seg *seg)
 	memset(seg, 0, sizeof(*seg));
 	seg->src = cap->src[i];
 	seg->dst = cap->dst[i];
+	seg->at = cap->at[i];
 	assert_int_equal(tcp_parse(cap->buf[i], cap->len[i], seg->src, seg->dst, WIRE_CSUM_VERIFY, &seg->r), WIRE_OK);
 	assert_true(seg->r.payload_len <= sizeof(seg->data));
 	memcpy(seg->data, seg->r.payload, seg->r.payload_len);

@@ -31,6 +31,8 @@ struct th_capture {
 	size_t head, count; /* read position, number captured */
 	bool no_buffer;     /* begin fails with IP_TX_NO_BUFFER */
 	uint16_t mtu;
+	const smx_instant *clock;      /* the virtual clock, if any: each segment's time is kept */
+	smx_instant at[TH_MAX_SEGS];
 };
 
 void th_capture_init(struct th_capture *cap, uint16_t mtu);
@@ -57,6 +59,7 @@ struct th_seg {
 	struct tcp_repr r;
 	uint8_t data[TH_SEG_CAP];
 	ipv4_addr src, dst;
+	smx_instant at; /* the virtual time it was sent */
 };
 
 void th_config(struct tcp_config *cfg); /* defaults with small tables for tests */

@@ -1,7 +1,8 @@
 /* Congestion control on virtual time: CUBIC's curve and reduction (RFC 9438), its Reno-friendly
  * region, NewReno kept per connection, HyStart++ (RFC 9406), and no growth for a window the sender
  * does not use. The curve is driven through tcp_cc_on_ack with a sender that keeps its window
- * full; the decrease through a real fast retransmit. */
+ * full; the decrease through a real fast retransmit. Undo: of a recovery whose retransmissions were
+ * all D-SACKed (RFC 3708), and of a timeout that the echoed timestamp shows spurious (RFC 3522). */
 #include "tcp_harness.h"
 
 #include <string.h>
@@ -345,6 +346,80 @@ static void test_dupthresh_bounds(void **state)
 	assert_int_equal(c->dupthresh, 3);
 }
 
+/* A connection with timestamps and SACK agreed, SMSS 1000 - 12 (the option on every segment), its
+ * window full of 10 segments sent at once; no ACK comes back until after the RTO. Returns the
+ * first segment's TSval (every one of the flight carries it). */
+static uint32_t cc_rto(struct th *t, struct tcp_conn_stats *before)
+{
+	static uint8_t d[10000];
+	struct th_seg seg;
+
+	t->peer_opts.sack_permitted = true;
+	t->peer_opts.has_timestamp = true;
+	t->peer_opts.ts_val = 500;
+	th_open_passive(t, 1000, MSS);
+	assert_true((t->c->flags & (TCP_CF_TS | TCP_CF_SACK_OK)) == (TCP_CF_TS | TCP_CF_SACK_OK));
+	t->c->cwnd = 10 * tcp_seg_mss(t->c);
+	t->c->ssthresh = 8 * tcp_seg_mss(t->c);
+	tcp_conn_stats(t->c, before);
+	assert_int_equal(tcp_send(t->s, t->c, d, 10 * tcp_seg_mss(t->c)), 10 * tcp_seg_mss(t->c));
+	th_expect(t, &seg);
+	uint32_t tsval = seg.r.opts.ts_val;
+	while (th_next(t, &seg))
+		assert_int_equal(seg.r.opts.ts_val, tsval);
+	/* A tail probe, then at the RTO the first segment again. */
+	for (int ms = 0; ms < 2000 && t->c->st.timeouts == 0; ms++)
+		th_advance(t, 1000);
+	bool resent = false;
+	while (th_next(t, &seg)) {
+		resent |= seg.r.seq == t->c->snd_una;
+		assert_true(seg.r.opts.ts_val != tsval);
+	}
+	assert_true(resent);
+	assert_int_equal(t->c->st.timeouts, 1);
+	assert_int_equal(t->c->cwnd, tcp_seg_mss(t->c));
+	return tsval;
+}
+
+/* RFC 3522 (Eifel) with RFC 4015's response: the ACK after the timeout echoes the original
+ * flight's TSval, so the originals arrived and the timeout was spurious: cwnd and ssthresh as
+ * before it, and no more going back (SND.NXT = SND.MAX: the rest of the flight is not resent). */
+static void test_spurious_rto_undo(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn_stats before, st;
+	uint32_t tsval = cc_rto(t, &before);
+	struct th_seg seg;
+
+	t->peer_opts.ts_ecr = tsval;
+	t->peer_ack = t->c->snd_una + 2 * tcp_seg_mss(t->c);
+	th_tx(t, .flags = TCP_ACK);
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.spurious_rtos, 1);
+	assert_int_equal(st.ssthresh, before.ssthresh);
+	assert_true(st.cwnd >= before.cwnd);
+	assert_int_equal(t->c->snd_nxt, t->c->snd_max);
+	while (th_next(t, &seg))
+		assert_true(seg.r.payload_len == 0); /* nothing resent */
+	assert_int_equal(st.retransmits, 2); /* the tail probe and the timeout's, no more */
+}
+
+/* The same timeout, but the ACK echoes the retransmission's TSval: a real loss, no undo. */
+static void test_rto_no_undo(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn_stats before, st;
+
+	cc_rto(t, &before);
+	t->peer_opts.ts_ecr = tcp_ts_now(t->c, t->now);
+	t->peer_ack = t->c->snd_una + tcp_seg_mss(t->c);
+	th_tx(t, .flags = TCP_ACK);
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.spurious_rtos, 0);
+	assert_true(st.ssthresh < before.ssthresh);
+	assert_true(st.cwnd < before.cwnd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +434,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsack_undo, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_dsack_no_undo, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_dupthresh_bounds, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_spurious_rto_undo, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rto_no_undo, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

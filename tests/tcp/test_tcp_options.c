@@ -287,7 +287,7 @@ static void test_ts_not_offered(void **state)
 	th_want(t, .ts = 0);
 }
 
-/* RFC 8985 7: a lost tail is probed after 2 SRTT (10 ms at least), not left to the 200 ms RTO. */
+/* RFC 8985 7: a lost tail is probed after 2 SRTT (plus 2 ms), not left to the 200 ms RTO. */
 static void test_tlp_probes_tail(void **state)
 {
 	struct th *t = *state;
@@ -308,9 +308,9 @@ static void test_tlp_probes_tail(void **state)
 	for (int i = 0; i < 3; i++)
 		th_expect(t, &seg);
 	uint32_t last = seg.r.seq;
-	th_advance(t, 9000);
+	th_advance(t, 2 * t->c->srtt + 1900);
 	th_expect_none(t);
-	th_advance(t, 2000); /* past 10 ms: the last segment again */
+	th_advance(t, 100); /* 2 SRTT + 2 ms: the last segment again */
 	th_want(t, .seq = last);
 	assert_int_equal(t->c->st.tlp_probes, 1);
 	assert_int_equal(t->c->st.timeouts, 0);
@@ -382,6 +382,26 @@ static void test_no_sack_without_permission(void **state)
 	th_want(t, .ack = b, .nsack = 0);
 }
 
+/* tcp_config.no_sack: a peer's SACK-permitted is not answered, and an active open offers none. */
+static void test_no_sack_config(void **state)
+{
+	struct tcp_config cfg;
+	struct th *t;
+
+	(void)state;
+	th_config(&cfg);
+	cfg.no_sack = true;
+	t = th_new(&cfg);
+	th_listen(t, 8);
+	t->peer_seq = 1000;
+	t->peer_opts.sack_permitted = true;
+	th_tx(t, .flags = TCP_SYN, .ack = 0, .mss = 1000);
+	th_want(t, .flags = TCP_SYN | TCP_ACK, .sack_perm = 0);
+	th_connect(t);
+	th_want(t, .flags = TCP_SYN, .sack_perm = 0);
+	th_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +413,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsack, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_blocks_yield_to_mss, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_no_sack_without_permission, setup_big, th_teardown),
+		cmocka_unit_test(test_no_sack_config),
 		cmocka_unit_test_setup_teardown(test_tlp_probes_tail, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_recovery_resends_holes, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_every_segment, th_setup, th_teardown),

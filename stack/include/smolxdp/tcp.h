@@ -87,6 +87,7 @@ struct tcp_config {
 	uint32_t keepalive_count;
 	uint32_t challenge_ack_limit; /* RFC 5961 7: challenge ACKs per second, all connections */
 	bool nodelay_default;         /* false: Nagle on (RFC 9293 3.7.4) */
+	bool no_sack;                 /* true: SACK (RFC 2018) neither offered nor accepted */
 	enum tcp_cc cc;               /* new connections' congestion control; default TCP_CC_CUBIC */
 };
 
@@ -257,6 +258,7 @@ struct tcp_conn_stats {
 	uint64_t hystart_exits;       /* slow starts ended by rising delay (RFC 9406), not by a loss */
 	uint64_t dsacks;              /* duplicates the peer reported (RFC 2883 D-SACK) */
 	uint64_t undos;               /* recoveries undone: every retransmission was D-SACKed (RFC 3708) */
+	uint64_t spurious_rtos;       /* timeouts found spurious by timestamps and undone (RFC 3522) */
 	uint32_t dupthresh;           /* RFC 6675 DupThresh, raised when reordering is seen */
 	uint64_t pmtu_reductions;     /* send MSS lowered by ICMP fragmentation needed (RFC 1191) */
 };

@@ -1,0 +1,275 @@
+/* RACK-TLP (RFC 8985) segment by segment on virtual time, on a path with a 10 ms RTT: a lost
+ * retransmission is sent again about one RTT after it went out (not at the RTO), a lost tail is
+ * probed at PTO = 2 SRTT + 2 ms and then repaired, and a segment that arrives late but within the
+ * reordering window (min_RTT / 4) is not retransmitted, while one that never arrives is, once the
+ * window has passed, with no need for three duplicates; a lost retransmission with nothing sent
+ * after it is found by the probe timer. The times checked are the virtual clock's. */
+#include "tcp_harness.h"
+
+#include <string.h>
+
+#define MSS 1000u
+#define RTT 10000u /* us */
+
+static int setup_big(void **state)
+{
+	struct tcp_config cfg;
+
+	th_config(&cfg);
+	cfg.rx_buf_size = 1u << 20;
+	cfg.tx_buf_size = 1u << 20;
+	*state = th_new(&cfg);
+	return 0;
+}
+
+/* SACK agreed, no timestamps, MSS 1000; one segment timed so SRTT (and RACK's min_RTT) is 10 ms; a
+ * window of `cwnd` segments. Returns the first unsent data byte. */
+static uint32_t rack_conn(struct th *t, uint32_t cwnd)
+{
+	static uint8_t d[1000];
+	struct th_seg seg;
+
+	t->peer_opts.sack_permitted = true;
+	th_open_passive(t, 1000, MSS);
+	memset(&t->peer_opts, 0, sizeof(t->peer_opts));
+	assert_true(t->c->flags & TCP_CF_SACK_OK);
+	assert_int_equal(tcp_send(t->s, t->c, d, MSS), MSS);
+	th_expect(t, &seg);
+	th_advance(t, RTT);
+	t->peer_ack = t->c->snd_max;
+	th_tx(t, .flags = TCP_ACK);
+	assert_int_equal(t->c->rack_min_rtt, RTT);
+	t->c->srtt = RTT; /* as if every sample had said so (the handshake's did not) */
+	t->c->cwnd = cwnd * MSS;
+	t->c->ssthresh = 2 * cwnd * MSS;
+	return t->c->snd_una;
+}
+
+/* What the stack sends, each with the virtual time it left. */
+struct sent_log {
+	uint32_t seq[512], len[512];
+	smx_instant at[512];
+	unsigned n;
+};
+
+static void collect(struct th *t, struct sent_log *log)
+{
+	struct th_seg seg;
+
+	while (th_next(t, &seg)) {
+		if (seg.r.payload_len == 0 || log->n == 512)
+			continue;
+		log->seq[log->n] = seg.r.seq;
+		log->len[log->n] = (uint32_t)seg.r.payload_len;
+		log->at[log->n++] = seg.at;
+	}
+}
+
+/* The times segment `seq` was sent, in order; how many. */
+static unsigned sends_of(const struct sent_log *log, uint32_t seq, smx_instant *at, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < log->n && n < max; i++)
+		if (log->seq[i] == seq)
+			at[n++] = log->at[i];
+	return n;
+}
+
+static void send_bytes(struct th *t, uint32_t n)
+{
+	static uint8_t d[64000];
+
+	assert_true(n <= sizeof(d));
+	assert_int_equal(tcp_send(t->s, t->c, d, n), n);
+}
+
+/* `bytes` go out (as far as the window lets them) and an RTT passes. */
+static void flight(struct th *t, struct sent_log *log, uint32_t bytes)
+{
+	send_bytes(t, bytes);
+	th_advance(t, RTT);
+	collect(t, log);
+}
+
+/* Segment 0 of 20 is lost; three SACKs start a recovery and it goes again at R; that retransmission
+ * is lost too. New data sent after R is SACKed one RTT later: RACK (RFC 8985 6.2) sees a segment
+ * sent after the retransmission delivered while it is not, so it sends segment 0 a third time, about
+ * one RTT after R, where RFC 6675 alone would wait for the RTO (200 ms at least). */
+static void test_rack_lost_retransmission(void **state)
+{
+	struct th *t = *state;
+	struct sent_log log = { .n = 0 };
+	smx_instant at[4] = { 0 };
+	uint32_t base = rack_conn(t, 20);
+
+	flight(t, &log, 40000);
+	assert_int_equal(log.n, 20);
+	for (uint32_t k = 1; k < 20; k++) {
+		th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + MSS * (k + 1) });
+		th_advance(t, 100);
+	}
+	collect(t, &log);
+	assert_true(t->c->flags & TCP_CF_IN_RECOVERY);
+	assert_int_equal(sends_of(&log, base, at, 4), 2);
+	smx_instant r = at[1];
+	/* The first segment sent after the retransmission is SACKed one RTT after it left. */
+	unsigned first_new = 0;
+	while (first_new < log.n && !(log.at[first_new] > r && tcp_seq_ge(log.seq[first_new], base + 20 * MSS)))
+		first_new++;
+	assert_true(first_new < log.n);
+	th_advance(t, log.at[first_new] + RTT - t->now);
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base, at, 4), 2); /* nothing yet: no news since */
+	th_tx(t, .flags = TCP_ACK, .nsack = 1,
+	      .sack = { base + MSS, log.seq[first_new] + log.len[first_new] });
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base, at, 4), 3);
+	/* About one RTT after the lost retransmission: not before the RTT, well before a second. */
+	assert_true(at[2] - r >= RTT);
+	assert_true(at[2] - r <= RTT + 2000);
+	assert_int_equal(t->c->st.lost_retransmits, 1);
+	assert_int_equal(t->c->st.timeouts, 0);
+	/* Its delivery ends the recovery; RFC 5681 4.3: the window was reduced twice. */
+	assert_true(t->c->flags & TCP_CF_CUT_TWICE);
+	t->peer_ack = t->c->snd_max;
+	th_tx(t, .flags = TCP_ACK);
+	assert_false(t->c->flags & TCP_CF_IN_RECOVERY);
+}
+
+/* The last three of ten segments are lost. The ACK for the first seven comes; nothing more. At
+ * PTO = 2 SRTT + 2 ms after it, the last segment is probed (RFC 8985 7.3); its SACK shows the two
+ * before it were sent before a delivered segment, and once the reordering window passes RACK sends
+ * them again: the tail is repaired in a few RTTs, with no timeout. */
+static void test_rack_tail_probe(void **state)
+{
+	struct th *t = *state;
+	struct sent_log log = { .n = 0 };
+	smx_instant at[4] = { 0 };
+	uint32_t base = rack_conn(t, 10);
+
+	flight(t, &log, 10 * MSS);
+	assert_int_equal(log.n, 10);
+	t->peer_ack = base + 7 * MSS;
+	th_tx(t, .flags = TCP_ACK);
+	smx_instant acked = t->now;
+	collect(t, &log);
+	assert_int_equal(log.n, 10);
+	th_advance(t, 2 * RTT + 2000 - 100);
+	collect(t, &log);
+	assert_int_equal(log.n, 10); /* not before the PTO */
+	th_advance(t, 100);
+	collect(t, &log);
+	assert_int_equal(log.n, 11);
+	assert_int_equal(log.seq[10], base + 9 * MSS); /* the last segment, at 2 SRTT + 2 ms */
+	assert_int_equal(log.at[10] - acked, 2 * RTT + 2000);
+	assert_int_equal(t->c->st.tlp_probes, 1);
+	/* The probe's SACK one RTT later. */
+	th_advance(t, RTT);
+	collect(t, &log);
+	th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + 9 * MSS, base + 10 * MSS });
+	collect(t, &log);
+	th_advance(t, RTT);
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base + 7 * MSS, at, 4), 2);
+	assert_true(at[1] - log.at[10] <= RTT + RTT / 4 + 1000); /* an RTT and the reordering window */
+	/* PRR (RFC 6937) let one segment out for none delivered; its ACK lets the next go. */
+	t->peer_ack = base + 8 * MSS;
+	th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + 9 * MSS, base + 10 * MSS });
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base + 8 * MSS, at, 4), 2);
+	assert_int_equal(t->c->st.timeouts, 0);
+	t->peer_ack = base + 10 * MSS;
+	th_tx(t, .flags = TCP_ACK);
+	assert_int_equal(t->c->snd_una, t->c->snd_max);
+}
+
+/* Segment 0 of 10 is SACKed past (segment 1 arrives first); it arrives 1 ms later, inside the
+ * reordering window of min_RTT / 4 = 2.5 ms (RFC 8985 6.2 step 4): no retransmission, and RACK now
+ * knows the path reorders. Then, in a second flight, segment 0 never arrives: one SACK suffices
+ * (no three duplicates) once the window has passed. */
+static void test_rack_reordering_window(void **state)
+{
+	struct th *t = *state;
+	struct sent_log log = { .n = 0 };
+	smx_instant at[4] = { 0 };
+	uint32_t base = rack_conn(t, 10);
+
+	flight(t, &log, 10 * MSS);
+	th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + 2 * MSS });
+	collect(t, &log);
+	th_advance(t, 1000);
+	collect(t, &log);
+	t->peer_ack = base + 2 * MSS;
+	th_tx(t, .flags = TCP_ACK);
+	th_advance(t, 5000);
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base, at, 4), 1);
+	assert_int_equal(t->c->st.retransmits, 0);
+	assert_int_equal(t->c->st.fast_retransmits, 0);
+	assert_true(t->c->rack_reo_seen);
+	/* Everything acknowledged; a second flight. */
+	t->peer_ack = base + 10 * MSS;
+	th_tx(t, .flags = TCP_ACK);
+	collect(t, &log);
+	base = t->c->snd_una;
+	send_bytes(t, 10 * MSS);
+	collect(t, &log);
+	smx_instant sent = t->now;
+	th_advance(t, RTT);
+	collect(t, &log);
+	th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + 2 * MSS });
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base, at, 4), 1);
+	th_advance(t, 5000);
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base, at, 4), 2);
+	/* Sent at `sent`, lost at sent + RACK.rtt + reo_wnd, reo_wnd = min_RTT / 4. */
+	assert_int_equal(at[1] - sent, RTT + RTT / 4);
+	assert_int_equal(t->c->st.timeouts, 0);
+}
+
+/* Segment 0 of the last four is lost, and then its retransmission too, with nothing sent after it
+ * for RACK to compare with: the probe timer, 2 SRTT + 2 ms after the retransmission, takes it as
+ * lost again, well before the RTO (200 ms at least), which the retransmission of SND.UNA's segment
+ * restarted. */
+static void test_lost_retransmission_of_the_last(void **state)
+{
+	struct th *t = *state;
+	struct sent_log log = { .n = 0 };
+	smx_instant at[4] = { 0 };
+	uint32_t base = rack_conn(t, 4);
+
+	flight(t, &log, 4 * MSS);
+	assert_int_equal(log.n, 4);
+	for (uint32_t k = 1; k < 4; k++) {
+		if (k == 3) {
+			/* As when the last cumulative ACK came long ago: the RTO is due before a probe
+			 * timeout would be, 15 ms from now. */
+			t->c->rtx_at = t->now + 15000;
+			tcp_timer_arm(t->s, t->c, t->c->rtx_at);
+		}
+		th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + MSS * (k + 1) });
+		th_advance(t, 100);
+	}
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base, at, 4), 2);
+	assert_int_equal(log.n, 5); /* nothing but the retransmission */
+	th_advance(t, 2 * RTT + 3000);
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base, at, 4), 3);
+	assert_true(at[2] - at[1] <= 2 * RTT + 3000);
+	assert_int_equal(t->c->st.timeouts, 0);
+	assert_int_equal(t->c->st.lost_retransmits, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rack_lost_retransmission, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rack_tail_probe, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rack_reordering_window, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_lost_retransmission_of_the_last, setup_big, th_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
