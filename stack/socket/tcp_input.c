@@ -394,6 +394,9 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 		if (ack == c->snd_una && c->snd_max != c->snd_una && newly > 0 && !(c->flags & TCP_CF_PERSIST))
 			dupack = true;
 		tcp_cc_sack_ack(s, c, delivered > 0 ? (uint32_t)delivered : 0, dupack);
+		/* An ACK that ends a flight of several RACK ranges (and any recovery) may leave the range
+		 * tables empty with nothing more to send: back now, not at the next segment out. */
+		tcp_ranges_trim(c);
 	} else if (dupack) {
 		tcp_cc_on_dupack(s, c);
 	}

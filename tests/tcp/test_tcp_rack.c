@@ -263,6 +263,71 @@ static void test_lost_retransmission_of_the_last(void **state)
 	assert_int_equal(t->c->st.lost_retransmits, 1);
 }
 
+/* Where RACK's transmit times live: one range in the control block while a flight takes SRTT/8 (here
+ * 1.25 ms) or less; a later send needs a second range and draws the range tables' chunk (32 ranges);
+ * the ACK of everything gives it back. With the pool empty the one range takes the later send too
+ * (legal: loss by time is declared later, never earlier) and the short pool is counted. A receive
+ * buffer of one chunk, so no window promises the tables a chunk. */
+static void test_rack_ranges_from_pool(void **state)
+{
+	static uint32_t taken[1u << 16];
+	struct th *t = *state;
+	struct tcp_pool *p = &t->s->pool;
+	uint32_t base = rack_conn(t, 20), n = 0;
+	uint64_t short0;
+
+	assert_true(sizeof(struct tcp_conn) < 1024);
+	send_bytes(t, 2 * MSS);
+	th_poll(t);
+	assert_int_equal(t->c->rack_sent_count, 1);
+	assert_int_equal(t->c->ranges, TCP_NIL);
+	th_advance(t, 2000);
+	send_bytes(t, MSS);
+	th_poll(t);
+	assert_int_not_equal(t->c->ranges, TCP_NIL);
+	assert_int_equal(t->c->rack_sent_count, 2);
+	assert_int_equal(t->c->rack_sent_cap, TCP_RACK_SENT);
+	assert_int_equal(t->c->rack_sent[t->c->rack_sent_head].seq, base);
+	assert_int_equal(t->c->rack_sent[t->c->rack_sent_head].end, base + 2 * MSS);
+	t->peer_ack = t->c->snd_max;
+	th_tx(t, .flags = TCP_ACK);
+	assert_int_equal(t->c->rack_sent_count, 0);
+	assert_int_equal(t->c->ranges, TCP_NIL); /* back on the ACK, nothing sent since */
+	assert_int_equal(p->free, p->count);
+
+	/* The pool empty but for the send ring's chunk, which has room for all four segments. */
+	base = t->c->snd_max;
+	send_bytes(t, 3 * MSS);
+	th_poll(t);
+	while (n < sizeof(taken) / sizeof(taken[0]) && (taken[n] = tcp_pool_take(p, false)) != TCP_NIL)
+		n++;
+	short0 = p->short_count;
+	th_advance(t, 2000);
+	send_bytes(t, MSS);
+	th_poll(t);
+	assert_int_equal(t->c->snd_max, base + 4 * MSS);
+	assert_int_equal(t->c->ranges, TCP_NIL);
+	assert_int_equal(t->c->rack_sent_count, 1);
+	assert_int_equal(t->c->rack_sent[t->c->rack_sent_head].end, base + 4 * MSS);
+	assert_true(p->short_count > short0);
+	while (n > 0)
+		tcp_pool_give(p, taken[--n]);
+	t->peer_ack = t->c->snd_max;
+	th_tx(t, .flags = TCP_ACK);
+	assert_int_equal(p->free, p->count);
+}
+
+static int setup_one_chunk_rx(void **state)
+{
+	struct tcp_config cfg;
+
+	th_config(&cfg);
+	cfg.rx_buf_size = TCP_CHUNK_SIZE;
+	cfg.tx_buf_size = 1u << 20;
+	*state = th_new(&cfg);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +335,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rack_tail_probe, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_reordering_window, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_lost_retransmission_of_the_last, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rack_ranges_from_pool, setup_one_chunk_rx, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
