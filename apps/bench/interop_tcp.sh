@@ -161,7 +161,10 @@ linux_to_smx() {
 	local t0 port=$((5100 + RUN))
 	local r0
 	r0=$(linux_rtos)
-	P "$PY" "$PYHELP" server "$port" "$SIZE" 0 >"$TMP/peer.out" 2>&1 &
+	# The server's own bound on a socket call is the run's: with 120 s (its default) a sendall that
+	# long in Linux's exponential backoff (no SACK, 10% loss) gave up, and its orphaned socket was
+	# aborted without a word to our client, which then waited for its timeout.
+	P "$PY" "$PYHELP" server "$port" "$SIZE" 0 "$TIMEOUT" >"$TMP/peer.out" 2>&1 &
 	PEER_PID=$!
 	for _ in $(seq 50); do grep -q listening "$TMP/peer.out" 2>/dev/null && break; sleep 0.1; done
 	t0=$(now)

@@ -127,9 +127,10 @@ def refused(host, port):
     sys.exit("port %d: connected, expected a refusal" % port)
 
 
-def server(port, size, recv_size=None):
+def server(port, size, recv_size=None, timeout=120):
     """A Linux server for the stack's client: sends `size` bytes of the pattern, reads what the client
-    sends (the same pattern; `recv_size` bytes, default `size`) and checks it, then closes."""
+    sends (the same pattern; `recv_size` bytes, default `size`) and checks it, then closes. `timeout`
+    bounds each socket call (a whole sendall included)."""
     if recv_size is None:
         recv_size = size
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -138,7 +139,7 @@ def server(port, size, recv_size=None):
     ls.listen(1)
     print("listening", flush=True)
     s, _ = ls.accept()
-    s.settimeout(120)
+    s.settimeout(timeout)
     errors = []
 
     def writer():
@@ -186,6 +187,7 @@ if __name__ == "__main__":
     elif mode == "refused":
         refused(sys.argv[2], int(sys.argv[3]))
     elif mode == "server":
-        server(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else None)
+        server(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else None,
+               int(sys.argv[5]) if len(sys.argv) > 5 else 120)
     else:
         sys.exit("unknown mode " + mode)
