@@ -22,6 +22,7 @@
 #   --opts LIST   Linux option sets (default all,nosack,nots,nows): all = the three on, nosack /
 #                 nots / nows = one off, none = all three off
 #   --reorder PCT frames held back by path_emu, each way (default 2)
+#   --dirs LIST   smx->linux and/or linux->smx (default both)
 # Needs root; everything it makes carries its PID and is removed on exit.
 set -euo pipefail
 
@@ -31,12 +32,14 @@ SIZE=104857600
 LOSSES=0,1,5,10
 OPTSETS=all,nosack,nots,nows
 REORDER=2
+DIRS="smx->linux,linux->smx"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--size) SIZE=$2; shift 2 ;;
 	--loss) LOSSES=$2; shift 2 ;;
 	--opts) OPTSETS=$2; shift 2 ;;
 	--reorder) REORDER=$2; shift 2 ;;
+	--dirs) DIRS=$2; shift 2 ;;
 	*) echo "interop_tcp.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -211,17 +214,21 @@ IFS=, read -ra OPT_LIST <<<"$OPTSETS"
 for loss in "${LOSS_LIST[@]}"; do
 	set_loss "$loss"
 	# smolxdp-server and smolxdp-tcpclient take the same interface in turn (one XDP program each).
-	start_server
-	SRC_RUNS=0
-	for o in "${OPT_LIST[@]}"; do
-		set_opts "$o"
-		row "$o" "$loss" "smx->linux" smx_to_linux
-	done
-	stop_server
-	for o in "${OPT_LIST[@]}"; do
-		set_opts "$o"
-		row "$o" "$loss" "linux->smx" linux_to_smx
-	done
+	if [[ ",$DIRS," == *",smx->linux,"* ]]; then
+		start_server
+		SRC_RUNS=0
+		for o in "${OPT_LIST[@]}"; do
+			set_opts "$o"
+			row "$o" "$loss" "smx->linux" smx_to_linux
+		done
+		stop_server
+	fi
+	if [[ ",$DIRS," == *",linux->smx,"* ]]; then
+		for o in "${OPT_LIST[@]}"; do
+			set_opts "$o"
+			row "$o" "$loss" "linux->smx" linux_to_smx
+		done
+	fi
 	# What the path did, so a pass is known to have met the loss and reordering it claims.
 	netem_stop
 	NOTES+=("loss $loss%: nftables dropped $(P nft list ruleset 2>/dev/null | grep -o 'packets [0-9]*' |
