@@ -237,19 +237,53 @@ tcp_rate_runs() {
 	done
 }
 
+# The kernel's memory now: slab bytes in use (every cache: active objects x object size) and TCP's
+# buffer pages (sockstat's mem, all namespaces). Both are machine-wide.
+tcp_mem_now() {
+	awk 'NR > 2 { s += $2 * $4 } END { printf "%d", s }' /proc/slabinfo
+	echo -n " "
+	awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "mem") print $(i + 1) }' /proc/net/sockstat
+}
+
+# tcp_mem_sampler FILE: every 100 ms, the highest of both so far into FILE ("slab pages"), until killed.
+tcp_mem_sampler() {
+	local best_slab=0 best_pages=0 slab pages
+	while :; do
+		read -r slab pages < <(tcp_mem_now)
+		[ "$slab" -gt "$best_slab" ] && best_slab=$slab
+		[ "${pages:-0}" -gt "$best_pages" ] && best_pages=$pages
+		echo "$best_slab $best_pages" >"$1.tmp" && mv "$1.tmp" "$1"
+		sleep 0.1
+	done
+}
+
 # 10,000 concurrent connections need 10,000 slots (under 1 KB each); their buffers, 64 KB at most
 # each way, are drawn from a 256 MB pool as they need them (each first offers a one-chunk window).
+# Memory per connection: the kernel's slab and TCP buffer pages are sampled before and during each
+# run while the client holds all 10,000 open (--hold-ms); the same Linux client runs against both
+# servers, so the kernel run's growth minus smolxdp's is the kernel server's own. smolxdp-server
+# says what it used as it exits.
 tcp_concurrent() {
-	local rep=$1 name addr
+	local rep=$1 name addr base peak sp mem log=$out/logs/tcp-smolxdp.log
 	tcp_smx_start --tcp-conns 10240 --tcp-pool $((256 << 20)) || return 0
 	for name in smolxdp kernel; do
 		addr=$KIP; [ $name = smolxdp ] && addr=$SIP
+		mem=$out/tcp/concurrent--$name--r$rep
+		read -r -a base < <(tcp_mem_now)
+		tcp_mem_sampler "$mem.peak" &
+		sp=$!
 		ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --cc "$tcp_kernel_cc" --mode concurrent --conns 10000 \
-			--label "concurrent:$name" --json "$out/tcp/concurrent--$name--r$rep.client.json" \
+			--hold-ms 1000 --label "concurrent:$name" --json "$mem.client.json" \
 			--quiet "$addr" 2>>"$out/logs/tcp-client.log" ||
 			echo "bench.sh: concurrent $name failed (see $out/logs/tcp-client.log)" >&2
+		kill "$sp" 2>/dev/null; wait "$sp" 2>/dev/null || true
+		read -r -a peak <"$mem.peak" 2>/dev/null || peak=(0 0)
+		printf '{"slab_before": %s, "slab_peak": %s, "tcp_pages_before": %s, "tcp_pages_peak": %s}\n' \
+			"${base[0]}" "${peak[0]}" "${base[1]:-0}" "${peak[1]:-0}" >"$mem.mem.json"
+		rm -f "$mem.peak"
 	done
-	tcp_smx_start --tcp-log "${SMX_TCP_BUF[@]}"
+	tcp_smx_start --tcp-log "${SMX_TCP_BUF[@]}" # the 10,000-slot server exits: its memory line is the last
+	grep 'tcp: memory' "$log" | tail -n 1 >"$out/tcp/concurrent--smolxdp--r$rep.server.txt"
 	tcp_smx_loss=0
 }
 

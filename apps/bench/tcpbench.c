@@ -56,6 +56,8 @@ static const char usage[] =
 	"  --parallel P        crr: lanes (default 1)\n"
 	"  --conns N           concurrent: connections (default 10000)\n"
 	"  --pace K            concurrent: handshakes in progress at most (default 256)\n"
+	"  --hold-ms MS        concurrent: once all have echoed, keep them open MS more before closing\n"
+	"                      (default 0), for a look at the server's memory meanwhile\n"
 	"  --timeout-ms MS     crr: a connection not done in MS fails (default 1000); concurrent: the same,\n"
 	"                      from connect to echo (default 30000; the run gives up after MS + 1 ms per\n"
 	"                      connection); upload/download: the longest the connect or a stall may take\n"
@@ -307,7 +309,7 @@ static int parse_opts(int argc, char **argv, struct tb_opts *o)
 		{ "conns", required_argument, NULL, 'n' },    { "pace", required_argument, NULL, 'k' },
 		{ "timeout-ms", required_argument, NULL, 't' }, { "label", required_argument, NULL, 'l' },
 		{ "json", required_argument, NULL, 'j' },     { "quiet", no_argument, NULL, 'q' },
-		{ "cc", required_argument, NULL, 'c' },
+		{ "cc", required_argument, NULL, 'c' },       { "hold-ms", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },           { "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -360,6 +362,10 @@ static int parse_opts(int argc, char **argv, struct tb_opts *o)
 		case 't':
 			if (app_parse_long(optarg, 1, 3600000, &o->timeout_ms) < 0)
 				return bad_usage("--timeout-ms wants 1..3600000, not", optarg);
+			break;
+		case 'H':
+			if (app_parse_long(optarg, 0, 3600000, &o->hold_ms) < 0)
+				return bad_usage("--hold-ms wants 0..3600000, not", optarg);
 			break;
 		case 'l':
 			o->label = optarg;

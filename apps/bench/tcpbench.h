@@ -19,6 +19,7 @@ struct tb_opts {
 	double duration_s;
 	uint64_t bytes;
 	long parallel, conns, pace, timeout_ms;
+	long hold_ms; /* concurrent: keep them all open this long once every one has echoed */
 	const char *label, *json;
 	const char *cc; /* TCP_CONGESTION for every socket, NULL: the namespace's default */
 	bool quiet;

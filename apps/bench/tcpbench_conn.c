@@ -342,6 +342,12 @@ int tb_run_concurrent(const struct tb_opts *o, struct tb_result *r)
 		err = -EBADMSG;
 	else if (c.done < o->conns)
 		err = -ENOTCONN;
+	if (err == 0 && o->hold_ms) {
+		struct timespec hold = { .tv_sec = o->hold_ms / 1000, .tv_nsec = o->hold_ms % 1000 * 1000000 };
+
+		while (nanosleep(&hold, &hold) < 0 && errno == EINTR)
+			;
+	}
 out:
 	if (c.fds)
 		for (long i = 0; i < o->conns; i++)
