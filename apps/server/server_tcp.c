@@ -10,13 +10,11 @@
 
 #include "server_tcp.h"
 
+#include "app_pattern.h"
+
 #define SRV_TCP_BACKLOG 1024
 
 static const char *const service_names[SRV_TCP_SERVICES] = { "hello", "echo", "discard", "source" };
-
-/* Bytes 0..255 twice: any 256 consecutive bytes of the source's stream are one slice of it. Filled
- * by srv_tcp_open, before any queue's thread starts. */
-static uint8_t source_pattern[512];
 
 int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, const struct srv_tcp_opts *o)
 {
@@ -25,8 +23,6 @@ int srv_tcp_open(struct srv_tcp *t, struct iface *ifc, const struct srv_tcp_opts
 	struct l4_handler h;
 	size_t n;
 
-	for (size_t i = 0; i < sizeof(source_pattern); i++)
-		source_pattern[i] = (uint8_t)i;
 	memset(t, 0, sizeof(*t));
 	t->iface = ifc;
 	t->conn_log = o->conn_log;
@@ -187,18 +183,6 @@ static void serve_discard(struct srv_tcp *t, struct srv_tcp_conn *sc)
 		tcp_shutdown(t->s, sc->c);
 }
 
-/* Fill out with the stream's bytes from pos on, a slice at a time (a loop storing byte by byte was
- * a quarter of the server's CPU time when it sent at full speed). */
-static void fill_pattern(uint8_t *out, size_t n, uint64_t pos)
-{
-	for (size_t done = 0; done < n;) {
-		size_t k = n - done < 256 ? n - done : 256;
-
-		memcpy(out + done, source_pattern + ((pos + done) & 255), k);
-		done += k;
-	}
-}
-
 /* Source: byte i of the stream is i mod 256, for as long as the peer listens. */
 static void serve_source(struct srv_tcp *t, struct srv_tcp_conn *sc)
 {
@@ -213,7 +197,7 @@ static void serve_source(struct srv_tcp *t, struct srv_tcp_conn *sc)
 		return;
 	}
 	while ((n = tcp_send_buf(t->s, sc->c, &out)) > 0) {
-		fill_pattern(out, n, sc->pos);
+		app_pattern_fill(out, n, sc->pos);
 		tcp_send_commit(t->s, sc->c, n);
 		sc->pos += n;
 		t->sourced += n;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "app_json.h"
+#include "app_pattern.h"
 #include "app_parse.h"
 #include "app_sys.h"
 #include "smolxdp/dev_fault.h"
@@ -39,6 +40,8 @@ struct cli_opts {
 	uint8_t vlan_prio;
 	uint16_t mtu;      /* 0: the device's (IFACE's MTU) */
 	enum xsk_bind_mode bind_mode;
+	bool spin;      /* never sleep: poll the rings in a loop */
+	bool busy_poll; /* spin with socket busy polling (the driver's NAPI run from here) */
 	ipv4_addr server;
 	uint16_t port;
 	uint64_t send_bytes;
@@ -120,6 +123,9 @@ static const char usage[] =
 	"                       default 0) (default: untagged)\n"
 	"  --copy | --zero-copy AF_XDP bind mode (default: zero-copy if the driver can)\n"
 	"  --mtu BYTES          largest IPv4 packet (68..9216; default: IFACE's MTU, jumbo included)\n"
+	"  --spin               spin on the rings instead of sleeping in poll()\n"
+	"  --busy-poll          spin with socket busy polling (SO_PREFER_BUSY_POLL/SO_BUSY_POLL): the\n"
+	"                       driver's receive work runs here, not in an interrupt and a wake-up\n"
 	"  --connect ADDR:PORT  the server (required)\n"
 	"  --send BYTES         bytes to send (default 0)\n"
 	"  --expect BYTES       bytes the server must send back (default 0)\n"
@@ -264,6 +270,12 @@ static const char *apply(struct cli_opts *o, int c, const char *arg)
 	case 'H':
 		o->no_handoff = true;
 		return NULL;
+	case 'P':
+	case 'Y':
+		if ((c == 'P' && o->spin) || (c == 'Y' && o->busy_poll))
+			return "--spin and --busy-poll: give one (--busy-poll spins too)";
+		*(c == 'P' ? &o->busy_poll : &o->spin) = true;
+		return NULL;
 	case 'U':
 		if (parse_u64(arg, &v) < 0 || v >= DEV_HANDOFF_MAX_QUEUES)
 			return "must be a queue number, 0..63";
@@ -311,6 +323,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		{ "version", no_argument, NULL, 'V' },        { "vlan", required_argument, NULL, 'Q' },
 		{ "mtu", required_argument, NULL, 'M' },
 		{ "no-handoff", no_argument, NULL, 'H' },     { "queue", required_argument, NULL, 'U' },
+		{ "busy-poll", no_argument, NULL, 'P' },      { "spin", no_argument, NULL, 'Y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_ip = false;
@@ -486,7 +499,8 @@ static int cli_open(struct cli *k, const struct cli_opts *o)
 {
 	static struct xsk_log_app log = { .prog = PROG, .max = XSK_LOG_NOTICE };
 	struct xsk_prog_opts po = { .vlan_id = o->vlan_id, .log = xsk_log_app_stderr, .log_ctx = &log };
-	struct xsk_dev_opts xo = { .bind_mode = o->bind_mode, .log = xsk_log_app_stderr, .log_ctx = &log };
+	struct xsk_dev_opts xo = { .bind_mode = o->bind_mode, .busy_poll = o->busy_poll, .log = xsk_log_app_stderr,
+				   .log_ctx = &log };
 	int err;
 
 	err = cli_plan_queues(k, o);
@@ -635,8 +649,7 @@ static void cli_pump(struct cli *k, const struct cli_opts *o)
 	while (!time_up && k->sent < o->send_bytes && (n = tcp_send_buf(k->tcp, k->c, &out)) > 0) {
 		if (n > o->send_bytes - k->sent)
 			n = (size_t)(o->send_bytes - k->sent);
-		for (size_t i = 0; i < n; i++)
-			out[i] = (uint8_t)(k->sent + i);
+		app_pattern_fill(out, n, k->sent);
 		tcp_send_commit(k->tcp, k->c, n);
 		k->sent += n;
 	}
@@ -645,9 +658,8 @@ static void cli_pump(struct cli *k, const struct cli_opts *o)
 	    tcp_shutdown(k->tcp, k->c) == TCP_OK)
 		k->shut = true;
 	while ((n = tcp_recv_peek(k->tcp, k->c, &in)) > 0) {
-		for (size_t i = 0; i < n && !k->bad_at; i++)
-			if (in[i] != (uint8_t)(k->recvd + i))
-				k->bad_at = k->recvd + i + 1;
+		if (!k->bad_at)
+			k->bad_at = app_pattern_check(in, n, k->recvd);
 		k->recvd += n;
 		tcp_recv_consume(k->tcp, k->c, n);
 		if (o->bench == CLI_BENCH_DOWNLOAD && o->expect_bytes && k->recvd >= o->expect_bytes)
@@ -710,7 +722,7 @@ static int cli_run(struct cli *k, const struct cli_opts *o)
 		if (k->bench_until == SMX_INSTANT_NEVER && tcp_conn_state(k->c) >= TCP_ESTABLISHED &&
 		    (o->bench != CLI_BENCH_DOWNLOAD || k->recvd > 0))
 			k->bench_until = now_us() + (smx_instant)(o->duration_s * 1e6);
-		if (active)
+		if (active || o->spin || o->busy_poll)
 			continue;
 		int err2 = cli_wait(k);
 		if (err2 < 0)

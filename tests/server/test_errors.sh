@@ -66,6 +66,8 @@ usage_error "smolxdp-tcpclient: --connect 192.168.69.100:99999: the port must be
 usage_error "smolxdp-tcpclient: give our address: --ip ADDR/PREFIX" "$CLIENT" veth0 --connect "$CLI_IP:80"
 usage_error "smolxdp-tcpclient: --copy and --zero-copy contradict each other: give one" \
 	"$CLIENT" veth0 --ip "$SRV_IP/24" --connect "$CLI_IP:80" --zero-copy --copy
+usage_error "smolxdp-tcpclient: --spin and --busy-poll: give one (--busy-poll spins too)" \
+	"$CLIENT" veth0 --ip "$SRV_IP/24" --connect "$CLI_IP:80" --busy-poll --spin
 usage_error "smolxdp-detach: give the interface (smolxdp-detach IFACE [--force])" "$DETACH"
 ok "bad values and contradicting flags: one line saying why, and the pointer to --help"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The stack as a TCP client (smolxdp-tcpclient on veth) against Linux servers: 100 MB each way
-# byte-exact, the same with 5% loss by nftables in both directions, a refused connection, and on 2 and
+# byte-exact (4 MB spinning and busy-polling), the same with 5% loss by nftables in both directions, a refused connection, and on 2 and
 # 4 receive queues with no readable RSS, each queue's frames handed to the connection's (issue 14).
 . "$(dirname "$0")/../server/lib.sh"
 PY=/usr/bin/python3
@@ -13,15 +13,17 @@ smx_setup
 # The same floor for Linux's side of the link (its default is 200 ms), per route.
 C ip route replace 192.168.69.0/24 dev veth1 src "$CLI_IP" rto_min 20ms
 
-# run_pair PORT BYTES: a Linux server in the client namespace, the stack connecting to it from veth0.
+# run_pair PORT BYTES [CLIENT OPTIONS]: a Linux server in the client namespace, the stack connecting
+# to it from veth0.
 run_pair() {
 	local port=$1 bytes=$2 t0=$SECONDS
+	shift 2
 	ip netns exec "$NS_CLI" "$PY" "$HELPER" server "$port" "$bytes" >"$TMP/linux.$port" 2>&1 &
 	local spid=$!
 	EXTRA_PIDS+=("$spid")
 	for _ in $(seq 50); do grep -q listening "$TMP/linux.$port" 2>/dev/null && break; sleep 0.1; done
 	S timeout 600 "$CLIENT" veth0 --ip "$SRV_IP/24" --connect "$CLI_IP:$port" --send "$bytes" \
-		--expect "$bytes" --tcp-rto-min 20 || fail "smolxdp-tcpclient to port $port"
+		--expect "$bytes" --tcp-rto-min 20 "$@" || fail "smolxdp-tcpclient $* to port $port"
 	wait "$spid" || { cat "$TMP/linux.$port" >&2; fail "the Linux server on port $port"; }
 	cat "$TMP/linux.$port"
 	echo "   ($((SECONDS - t0)) s)"
@@ -29,6 +31,11 @@ run_pair() {
 
 run_pair 5001 "$SIZE"
 ok "stack -> Linux server: $SIZE bytes each way, byte-exact"
+
+# The spinning modes (the benchmark runs the client busy-polling): the same exchange, smaller.
+run_pair 5003 4194304 --spin
+run_pair 5004 4194304 --busy-poll
+ok "stack -> Linux server, --spin and --busy-poll: 4 MB each way, byte-exact"
 
 out=$(S timeout 30 "$CLIENT" veth0 --ip "$SRV_IP/24" --connect "$CLI_IP:5999" 2>&1) && fail "connected to a closed port"
 grep -q "connection refused" <<<"$out" || fail "closed port: $out"
