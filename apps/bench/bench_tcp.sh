@@ -64,17 +64,26 @@ tcp_conditions=(
 	"rtt50-loss1|emu|1|--delay-ms 25 --rate 100M --limit-frames 420"
 )
 
-# The runs of one condition, interleaved: role|client|mode|server kind.
+# The runs of one condition, interleaved: role|client|mode|server kind|smolxdp's polling.
 #   srv-*: a Linux client against smolxdp-server or the kernel's server (the same services);
 #   cli-*: smolxdp-tcpclient (the stack as the client) against the kernel's server; its kernel
 #          reference is the Linux client's run against the same server (srv-*-kernel).
+# smolxdp runs both ways it can: interrupt-driven (asleep in poll() until a frame or a timer: the
+# kernel's way) and, in the *-busy roles, busy-polling (--busy-poll: a core spinning per queue, the
+# driver's receive work run from the stack's own loop, as a low-latency deployment runs it). A busy
+# smolxdp-server runs only for its own runs (restarted around them), so it never spins on the CPU
+# while the kernel's server is measured.
 tcp_roles=(
-	"srv-up-smolxdp|linux|upload|smx"
-	"srv-up-kernel|linux|upload|kernel"
-	"srv-down-smolxdp|linux|download|smx"
-	"srv-down-kernel|linux|download|kernel"
-	"cli-up-smolxdp|stack|upload|kernel"
-	"cli-down-smolxdp|stack|download|kernel"
+	"srv-up-smolxdp|linux|upload|smx|irq"
+	"srv-up-smolxdp-busy|linux|upload|smx|busy"
+	"srv-up-kernel|linux|upload|kernel|irq"
+	"srv-down-smolxdp|linux|download|smx|irq"
+	"srv-down-smolxdp-busy|linux|download|smx|busy"
+	"srv-down-kernel|linux|download|kernel|irq"
+	"cli-up-smolxdp|stack|upload|kernel|irq"
+	"cli-up-smolxdp-busy|stack|upload|kernel|busy"
+	"cli-down-smolxdp|stack|download|kernel|irq"
+	"cli-down-smolxdp-busy|stack|download|kernel|busy"
 )
 
 tcp_missing() {
@@ -98,7 +107,10 @@ nstat_dump() {
 }
 
 # tcp_smx_start [smolxdp-server options]: (re)starts the direct link's smolxdp-server, waits for ping.
+# The options are kept, so tcp_smx_poll can restart it the same but polling another way.
+tcp_smx_args=()
 tcp_smx_start() {
+	tcp_smx_args=("$@")
 	if [ -n "$tcp_smx_pid" ]; then
 		kill -TERM "$tcp_smx_pid" 2>/dev/null || true
 		wait "$tcp_smx_pid" 2>/dev/null || true
@@ -113,6 +125,39 @@ tcp_smx_start() {
 		sleep 0.1
 	done
 	echo "bench.sh: smolxdp-server did not start (see $out/logs/tcp-smolxdp.log)" >&2
+	return 1
+}
+
+# tcp_smx2_start [smolxdp-server options]: (re)starts the emulated link's smolxdp-server (it answers
+# ping once the forwarder runs, so it is not waited for here: tcp_setup and tcp_smx_poll do).
+tcp_smx2_start() {
+	if [ -n "$tcp_smx2_pid" ]; then
+		kill -TERM "$tcp_smx2_pid" 2>/dev/null || true
+		wait "$tcp_smx2_pid" 2>/dev/null || true
+	fi
+	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$SERVER" "$if_s2" --ip $SIP2/24 --mac $SMAC2 --tcp-log "${SMX_TCP_BUF[@]}" \
+		"$@" >>"$out/logs/tcp-smolxdp-emu.log" 2>&1 &
+	tcp_smx2_pid=$!
+}
+
+# tcp_smx_poll LINK irq|busy: restarts that link's smolxdp-server polling that way (same options
+# otherwise) and waits until it answers ping.
+tcp_smx_poll() {
+	local poll=() args=() a ip=$SIP
+	[ "$2" = busy ] && poll=(--busy-poll)
+	if [ "$1" = direct ]; then
+		for a in "${tcp_smx_args[@]}"; do [ "$a" = --busy-poll ] || args+=("$a"); done
+		tcp_smx_start "${args[@]}" "${poll[@]}"
+		return
+	fi
+	ip=$SIP2
+	tcp_smx2_start "${poll[@]}"
+	for _ in $(seq 100); do
+		ip netns exec "$ns_c" ping -c1 -W0.2 $ip >/dev/null 2>&1 && return 0
+		kill -0 "$tcp_smx2_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench.sh: smolxdp-server on the emulated link did not start (see $out/logs/tcp-smolxdp-emu.log)" >&2
 	return 1
 }
 
@@ -160,9 +205,7 @@ tcp_setup() {
 	tcp_ktcp_pid=$!
 	tcp_smx_start --tcp-log "${SMX_TCP_BUF[@]}" || return 1
 	tcp_smx_loss=0
-	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$SERVER" "$if_s2" --ip $SIP2/24 --mac $SMAC2 --tcp-log "${SMX_TCP_BUF[@]}" \
-		>>"$out/logs/tcp-smolxdp-emu.log" 2>&1 &
-	tcp_smx2_pid=$!
+	tcp_smx2_start
 	local t
 	for t in $(seq 100); do
 		if ip netns exec "$ns_c" ping -c1 -W0.2 $SIP >/dev/null 2>&1 &&
@@ -177,8 +220,14 @@ tcp_setup() {
 
 # tcp_run COND LINK ROLE REP: one measurement; leaves $out/tcp/COND--ROLE--rREP.{client.json,...}.
 tcp_run() {
-	local cond=$1 link=$2 role=$3 rep=$4 client mode kind
-	IFS='|' read -r _ client mode kind <<<"$(printf '%s\n' "${tcp_roles[@]}" | grep "^$role|")"
+	local cond=$1 link=$2 role=$3 rep=$4 client mode kind poll
+	IFS='|' read -r _ client mode kind poll <<<"$(printf '%s\n' "${tcp_roles[@]}" | grep "^$role|")"
+	local cli_poll=()
+	if [ "$poll" = busy ] && [ "$kind" = smx ]; then
+		tcp_smx_poll "$link" busy || return 0
+	elif [ "$poll" = busy ]; then
+		cli_poll=(--busy-poll)
+	fi
 	local base=$out/tcp/$cond--$role--r$rep
 	local sip=$SIP kip=$KIP ifc=$if_c scip=$STACK_CIP scmac=$STACK_CMAC smx=$tcp_smx_pid log=$out/logs/tcp-smolxdp.log
 	local drop=(--drop-chance "$tcp_smx_loss" --seed "$rep")
@@ -202,7 +251,7 @@ tcp_run() {
 	else
 		ip netns exec "$ns_c" taskset -c "$CLI_CPU" timeout $((${tcp_duration%.*} + 60)) "$TCPCLIENT" "$ifc" \
 			--ip "$scip/24" --mac "$scmac" --connect "$addr:$port" --bench "$mode" --duration "$tcp_duration" \
-			--label "$cond:$role" --json "$base.client.json" --quiet "${drop[@]}" --tcp-buf 4194304 >>"$out/logs/tcp-client.log" 2>&1 || rc=$?
+			--label "$cond:$role" --json "$base.client.json" --quiet "${drop[@]}" "${cli_poll[@]}" --tcp-buf 4194304 >>"$out/logs/tcp-client.log" 2>&1 || rc=$?
 	fi
 	# The server logs its side of the connection once it has ended: at once for a reset, after the
 	# last data and FINs are acknowledged for a close (an RTO or two later under loss): wait for it.
@@ -221,6 +270,10 @@ tcp_run() {
 		"$role" "$cond" "$link" "$client" "$mode" "$kind" "$rep" "$rc" \
 		"$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.3f", (b - a) / hz}')" >"$base.meta.json"
 	[ $rc -eq 0 ] || echo "bench.sh: tcp run $cond/$role round $rep failed ($rc; see $out/logs/tcp-client.log)" >&2
+	# Back to sleeping in poll(), so it takes no CPU from the other servers' runs.
+	if [ "$poll" = busy ] && [ "$kind" = smx ]; then
+		tcp_smx_poll "$link" irq || true
+	fi
 }
 
 # Short connections and many at once: on the clean direct link, a Linux client against either server.

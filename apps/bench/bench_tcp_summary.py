@@ -41,6 +41,10 @@ PAIRS = [
     ("The stack as the client, downloading: smolxdp-tcpclient vs a Linux client, both from the "
      "kernel's source server", "cli-down-smolxdp", "srv-down-kernel"),
 ]
+# The same four with smolxdp busy-polling (--busy-poll) instead of sleeping in poll().
+PAIRS += [(title.replace("smolxdp-server", "smolxdp-server --busy-poll", 1)
+           .replace("smolxdp-tcpclient", "smolxdp-tcpclient --busy-poll", 1), smx + "-busy", k)
+          for title, smx, k in PAIRS]
 
 
 def read_json(path):
@@ -170,6 +174,26 @@ def pair_table(title, smx_role, k_role, summary, lines, cpu_key):
             f"{fmt_n(g(s, 'timeouts'))} / {fmt_n(g(k, 'timeouts'))} | "
             f"{fmt_n(g(s, 'recoveries'))} / {fmt_n(g(k, 'recoveries'))} | "
             f"{fmt_n(g(s, cpu_key))} / {fmt_n(g(k, cpu_key))} |")
+    lines.append("")
+
+
+def overview_table(summary, lines):
+    """One line per path: each of the four measurements as smolxdp / kernel and the ratio, with smolxdp
+    interrupt-driven and busy-polling (the README's table)."""
+    heads = ["into smolxdp-server", "out of smolxdp-server", "smolxdp-tcpclient up", "smolxdp-tcpclient down"]
+    lines.append("**Overview: goodput Gbit/s, smolxdp (interrupt-driven; busy-polling) / kernel, and x kernel**\n")
+    lines.append("| path | " + " | ".join(f"{h} | x kernel" for h in heads) + " |")
+    lines.append("|---|" + "---|---|" * len(heads))
+    for cond, desc in CONDITIONS:
+        cells, seen = [], False
+        for _, smx_role, k_role in PAIRS[:4]:
+            s, b, k = (summary.get((cond, r)) for r in (smx_role, smx_role + "-busy", k_role))
+            gs, gb, gk = ((x or {}).get("goodput_gbps") for x in (s, b, k))
+            seen |= any(v is not None for v in (gs, gb, gk))
+            ratio = lambda v: f"{v / gk:.2f}" if v and gk else "-"
+            cells.append(f"{fmt_rate(gs)}; {fmt_rate(gb)} / {fmt_rate(gk)} | {ratio(gs)}; {ratio(gb)}")
+        if seen:
+            lines.append(f"| {desc} | " + " | ".join(cells) + " |")
     lines.append("")
 
 
@@ -361,7 +385,8 @@ def main():
              "in front of the kernel's TCP, the stack's own fault device (receive side) in front of smolxdp's; "
              "on the emulated path, path_emu's seeded loss.\n"]
     for i, (title, smx_role, k_role) in enumerate(PAIRS):
-        pair_table(title, smx_role, k_role, summary, lines, "server_cpu_s" if i < 2 else "client_cpu_s")
+        pair_table(title, smx_role, k_role, summary, lines, "server_cpu_s" if i % 4 < 2 else "client_cpu_s")
+    overview_table(summary, lines)
     out_json = {"bulk": {f"{c}:{r}": v for (c, r), v in summary.items()}}
     rates_table(a.dir, lines, out_json)
     memory_table(a.dir, lines, out_json)

@@ -5,8 +5,10 @@
 #include <pthread.h>
 #include <string.h>
 
-/* Bytes 0..255 twice: any 256 consecutive bytes of the stream are one slice of it. */
-static uint8_t pattern_bytes[512];
+/* The stream's first 16 KB and 256 bytes more: any run of up to 16 KB starting anywhere is one slice
+ * of it, so a segment's worth is one memcpy (256-byte slices were 6% of a sending server's CPU). */
+#define PATTERN_SLICE 16384u
+static uint8_t pattern_bytes[PATTERN_SLICE + 256];
 static pthread_once_t pattern_once = PTHREAD_ONCE_INIT;
 
 static void pattern_init(void)
@@ -27,7 +29,7 @@ void app_pattern_fill(uint8_t *out, size_t n, uint64_t pos)
 	const uint8_t *p = pattern();
 
 	for (size_t done = 0; done < n;) {
-		size_t k = n - done < 256 ? n - done : 256;
+		size_t k = n - done < PATTERN_SLICE ? n - done : PATTERN_SLICE;
 
 		memcpy(out + done, p + ((pos + done) & 255), k);
 		done += k;
@@ -39,7 +41,7 @@ uint64_t app_pattern_check(const uint8_t *in, size_t n, uint64_t pos)
 	const uint8_t *p = pattern();
 
 	for (size_t done = 0; done < n;) {
-		size_t k = n - done < 256 ? n - done : 256;
+		size_t k = n - done < PATTERN_SLICE ? n - done : PATTERN_SLICE;
 		const uint8_t *want = p + ((pos + done) & 255);
 
 		if (memcmp(in + done, want, k) != 0) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the TCP benchmark, behaviour only (no speed is judged): scripts/bench.sh --only tcp on
 # three paths (clean, 2% loss, the emulated 10 ms path) for one short round must produce a record of every
-# run (both servers, both directions, the stack as client), goodput above zero, retransmissions counted
+# run (both servers, both directions, the stack as client; smolxdp interrupt-driven and busy-polling), goodput above zero, retransmissions counted
 # for every sender under loss, connection rates for both servers, 10,000 concurrent connections with
 # none failed, and the table and JSON summary. It exercises the tools the way the benchmark uses them.
 set -euo pipefail
@@ -19,6 +19,7 @@ import json, sys
 doc = json.load(open(sys.argv[1]))
 bulk, rates = doc["bulk"], doc.get("rates", {})
 roles = ["srv-up-smolxdp", "srv-up-kernel", "srv-down-smolxdp", "srv-down-kernel", "cli-up-smolxdp", "cli-down-smolxdp"]
+roles += [r + "-busy" for r in roles if "smolxdp" in r]
 bad = []
 for cond in ("clean", "loss2", "rtt10"):
     for role in roles:
