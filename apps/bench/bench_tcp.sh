@@ -106,6 +106,18 @@ nstat_dump() {
 	ip netns exec "$1" nstat -asz -j >"$2" 2>/dev/null || echo '{}' >"$2"
 }
 
+# tcp_wait_ping PID ADDR LOG: until smolxdp-server PID answers ping at ADDR (1 if it exits or does not
+# in 10 s: LOG says why).
+tcp_wait_ping() {
+	for _ in $(seq 100); do
+		ip netns exec "$ns_c" ping -c1 -W0.2 "$2" >/dev/null 2>&1 && return 0
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench.sh: smolxdp-server at $2 did not start (see $3)" >&2
+	return 1
+}
+
 # tcp_smx_start [smolxdp-server options]: (re)starts the direct link's smolxdp-server, waits for ping.
 # The options are kept, so tcp_smx_poll can restart it the same but polling another way.
 tcp_smx_args=()
@@ -118,14 +130,7 @@ tcp_smx_start() {
 	ip netns exec "$ns_s" taskset -c "$SRV_CPU" "$SERVER" "$if_s" --ip $SIP/24 --mac $SMAC --force "$@" \
 		>>"$out/logs/tcp-smolxdp.log" 2>&1 &
 	tcp_smx_pid=$!
-	local t
-	for t in $(seq 100); do
-		ip netns exec "$ns_c" ping -c1 -W0.2 $SIP >/dev/null 2>&1 && return 0
-		kill -0 "$tcp_smx_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench.sh: smolxdp-server did not start (see $out/logs/tcp-smolxdp.log)" >&2
-	return 1
+	tcp_wait_ping "$tcp_smx_pid" $SIP "$out/logs/tcp-smolxdp.log"
 }
 
 # tcp_smx2_start [smolxdp-server options]: (re)starts the emulated link's smolxdp-server (it answers
@@ -143,22 +148,15 @@ tcp_smx2_start() {
 # tcp_smx_poll LINK irq|busy: restarts that link's smolxdp-server polling that way (same options
 # otherwise) and waits until it answers ping.
 tcp_smx_poll() {
-	local poll=() args=() a ip=$SIP
+	local poll=() args=() a
 	[ "$2" = busy ] && poll=(--busy-poll)
 	if [ "$1" = direct ]; then
 		for a in "${tcp_smx_args[@]}"; do [ "$a" = --busy-poll ] || args+=("$a"); done
 		tcp_smx_start "${args[@]}" "${poll[@]}"
-		return
+	else
+		tcp_smx2_start "${poll[@]}"
+		tcp_wait_ping "$tcp_smx2_pid" $SIP2 "$out/logs/tcp-smolxdp-emu.log"
 	fi
-	ip=$SIP2
-	tcp_smx2_start "${poll[@]}"
-	for _ in $(seq 100); do
-		ip netns exec "$ns_c" ping -c1 -W0.2 $ip >/dev/null 2>&1 && return 0
-		kill -0 "$tcp_smx2_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench.sh: smolxdp-server on the emulated link did not start (see $out/logs/tcp-smolxdp-emu.log)" >&2
-	return 1
 }
 
 # tcp_set_loss LOSS: random loss on the direct link, applied where each frame arrives, so no sender
