@@ -1,20 +1,21 @@
 /* libFuzzer target for a whole interface: 10.0.0.2 (02:00:00:00:00:02, the server of tests/wire/data's
- * captures) on a loopback wire, with a UDP echo socket on 9999, TCP echo listeners on 8080 and 8082, a
- * datagram and a connection of its own towards 10.0.0.1 waiting for ARP, fed the input as frames on
- * virtual time. Input: records of [word: 2 bytes BE][pause: 1 byte][frame: length bytes]; the word's
- * low 11 bits are the length, bit 15 asks for the frame's IPv4 and L4 checksums to be fixed up, bit 14
- * also for a TCP segment's ports, seq and ack to answer the last segment we sent (so the fuzzer gets
- * past handshakes without guessing ISNs). Before each frame time moves on by pause^2 * 50 us,
- * stopping at every instant iface_poll_at asks for. IPv4 fragments in the input are reassembled (and
- * what answers a large datagram leaves in fragments). Checked:
- * no crash or sanitizer report, no poll loop that never settles, every frame sent is well formed (our
- * MAC and address, valid checksums), and at the end every device frame is back in the pool.
+ * captures) on a loopback wire, with a UDP echo socket on 9999 (datagrams up to 4 KB), TCP echo
+ * listeners on 8080 and 8082, a datagram and a connection of its own towards 10.0.0.1 waiting for ARP,
+ * fed the input as frames on virtual time. Input: records of [word: 2 bytes BE][pause: 1 byte][frame:
+ * length bytes]; the word's low 11 bits are the length, bit 15 asks for the frame's IPv4 and L4
+ * checksums to be fixed up, bit 14 also for a TCP segment's ports, seq and ack to answer the last
+ * segment we sent (so the fuzzer gets past handshakes without guessing ISNs). Before each frame time
+ * moves on by pause^2 * 50 us, stopping at every instant iface_poll_at asks for. IPv4 fragments in the
+ * input are reassembled (and what answers a large datagram leaves in fragments). Checked: no crash or
+ * sanitizer report, no poll loop that never settles, every frame sent is well formed (our MAC and
+ * address, valid checksums), and at the end every device frame is back in the pool.
  *
- * Build and run (clang only):
+ * Build and run (clang only; the suite's fuzz_iface_run does this for 30 s):
  *   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSMX_FUZZ=ON && cmake --build build-fuzz --target fuzz_iface
- *   /usr/bin/python3 tests/iface/fuzz_iface_seeds.py corpus-iface   # seeds: the captures in tests/wire/data
- *   ./build-fuzz/tests/iface/fuzz_iface -max_total_time=180 corpus-iface
- * A crash file replays with ./build-fuzz/tests/iface/fuzz_iface crash-<hash>; FUZZ_IFACE_VERBOSE=1 prints
+ *   cp -R tests/iface/corpus corpus-iface   # or fuzz_iface_seeds.py's seeds alone
+ *   ./build-fuzz/tests/iface/fuzz_iface -max_total_time=180 -max_len=8192 corpus-iface
+ * A crash file replays with ./build-fuzz/tests/iface/fuzz_iface crash-<hash> (or with fuzz_iface_replay,
+ * in any build); once fixed, it goes into tests/iface/corpus/regressions/. FUZZ_IFACE_VERBOSE=1 prints
  * the counters of each run; FUZZ_IFACE_STRICT_TCP=1 also requires every TCP connection gone at the end. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,12 +287,16 @@ static void setup(struct run *r)
 	o.cfg_a.arp_cache_entries = 8;
 	o.udp_a.max_sockets = 4;
 	o.cfg_a.icmp_errors_per_sec = 20;
-	/* Small reassembly, so that a few frames reach its limits: slots evicted, datagrams too long. */
+	/* Few reassembly slots, so that a few datagrams reach eviction; each as large as IPv4 allows, so a
+	 * 65,535-byte datagram completes and its answer leaves in fragments (a fragment's offset field
+	 * still reaches past 65,535: "too long"). */
 	o.cfg_a.reasm_slots = 4;
-	o.cfg_a.reasm_max_len = 4096;
+	o.cfg_a.reasm_max_len = 65535;
 	memset(r, 0, sizeof(*r));
 	fix_init_raw(&r->f, &o);
-	r->udp = fix_udp_socket(r->f.a, UDP_PORT, 8, 4);
+	/* Slots larger than a frame, so reassembled datagrams reach the echo and leave again in fragments. */
+	struct udp_socket_config uc = {.rx_slots = 8, .rx_slot_size = 4096, .tx_slots = 4, .tx_slot_size = 4096};
+	r->udp = fix_udp_socket_cfg(r->f.a, UDP_PORT, &uc);
 
 	struct tcp_config tc;
 	tcp_config_default(&tc);

@@ -6,7 +6,8 @@ their seq, ack and ports to the stack's own segments (its ISNs differ from the c
 seeds get through the handshake. Plain pcap reading, no scapy needed. Then fragment sets, built here
 with their checksums right (no fix-up flag: fuzz_iface's fixing would sum one fragment as a whole
 datagram): a ping and a UDP datagram in order, reversed and duplicated, an overlap, a tiny first
-fragment, an end past the reassembly buffer, a flood of incomplete datagrams.
+fragment, a gap that never fills, a 65,535-byte ping and an end one byte past that, two sources'
+datagrams with the same identification interleaved, a flood of incomplete datagrams.
 
 Usage: tests/iface/fuzz_iface_seeds.py OUT_DIR [PCAP...]"""
 import glob
@@ -45,6 +46,8 @@ def record(frame, pause=20):
 
 PEER_MAC = bytes([2, 0, 0, 0, 0, 1])
 PEER_IP = bytes([10, 0, 0, 1])
+OTHER_MAC = bytes([2, 0, 0, 0, 0, 3])  # a second neighbour, for fragments of two sources at once
+OTHER_IP = bytes([10, 0, 0, 3])
 MY_IP = bytes([10, 0, 0, 2])
 
 
@@ -57,16 +60,16 @@ def csum(data):
     return ~s & 0xFFFF
 
 
-def arp_request():
-    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + PEER_MAC + PEER_IP + bytes(6) + MY_IP
-    return BROADCAST + PEER_MAC + b"\x08\x06" + arp
+def arp_request(mac=PEER_MAC, ip=PEER_IP):
+    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac + ip + bytes(6) + MY_IP
+    return BROADCAST + mac + b"\x08\x06" + arp
 
 
-def ip_frame(proto, ident, off, more, data):
+def ip_frame(proto, ident, off, more, data, mac=PEER_MAC, ip=PEER_IP):
     flags = (0x2000 if more else 0) | (off // 8)
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(data), ident, flags, 64, proto, 0, PEER_IP, MY_IP)
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(data), ident, flags, 64, proto, 0, ip, MY_IP)
     hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
-    return MY_MAC + PEER_MAC + b"\x08\x00" + hdr + data
+    return MY_MAC + mac + b"\x08\x00" + hdr + data
 
 
 def icmp_echo(n):
@@ -74,22 +77,30 @@ def icmp_echo(n):
     return struct.pack("!BBH", 8, 0, csum(b"\x08\x00\x00\x00" + body)) + body
 
 
-def udp_to_echo(n):
+def udp_to_echo(n, src=PEER_IP):
     payload = bytes((i * 11) & 255 for i in range(n))
     length = 8 + n
-    pseudo = PEER_IP + MY_IP + struct.pack("!BBH", 0, 17, length)
+    pseudo = src + MY_IP + struct.pack("!BBH", 0, 17, length)
     c = csum(pseudo + struct.pack("!HHHH", 40000, 9999, length, 0) + payload) or 0xFFFF
     return struct.pack("!HHHH", 40000, 9999, length, c) + payload
 
 
-def split(proto, ident, l4, per):
-    return [ip_frame(proto, ident, off, off + per < len(l4), l4[off:off + per]) for off in range(0, len(l4), per)]
+def split(proto, ident, l4, per, mac=PEER_MAC, ip=PEER_IP):
+    return [ip_frame(proto, ident, off, off + per < len(l4), l4[off:off + per], mac, ip)
+            for off in range(0, len(l4), per)]
 
 
 def frag_seeds():
     ping = split(1, 100, icmp_echo(3000), 1480)
     udp = split(17, 101, udp_to_echo(1200), 608)
     tcp_hdr = bytes(12) + b"\x50\x02" + bytes(6)
+    # The largest datagram, 65,535 bytes with its header (RFC 791), in 45 fragments of 1480.
+    biggest = split(1, 106, icmp_echo(65535 - 20 - 8), 1480)
+    # Same identification, protocol and destination from two sources: two datagrams (RFC 791's key),
+    # the second's fragments in reverse, each source's interleaved with the other's.
+    mine = split(17, 108, udp_to_echo(2000), 512)
+    other = split(17, 108, udp_to_echo(2000, OTHER_IP), 512, OTHER_MAC, OTHER_IP)[::-1]
+    interleaved = [arp_request(OTHER_MAC, OTHER_IP)] + [f for pair in zip(mine, other) for f in pair]
     return {
         "frag-ping-inorder": ping,
         "frag-ping-reversed": ping[::-1],
@@ -98,7 +109,10 @@ def frag_seeds():
         "frag-udp-reversed": udp[::-1],
         "frag-overlap": [ip_frame(1, 102, 0, True, icmp_echo(24)[:16]), ip_frame(1, 102, 8, False, bytes(16))],
         "frag-tiny-tcp": [ip_frame(6, 103, 0, True, tcp_hdr[:8]), ip_frame(6, 103, 8, False, tcp_hdr[8:])],
-        "frag-too-long": [ip_frame(1, 104, 0, True, icmp_echo(8)), ip_frame(1, 104, 4088, False, bytes(64))],
+        "frag-gap": [ip_frame(1, 104, 0, True, icmp_echo(8)), ip_frame(1, 104, 4088, False, bytes(64))],
+        "frag-max-datagram": biggest,
+        "frag-past-max": [ip_frame(1, 107, 0, True, icmp_echo(8)), ip_frame(1, 107, 65512, False, bytes(4))],
+        "frag-interleaved": interleaved,
         "frag-flood": [ip_frame(17, 200 + i, 0, True, udp_to_echo(8)) for i in range(6)] + udp,
         "frag-last-only": [ip_frame(1, 105, 1480, False, bytes(100))],
     }

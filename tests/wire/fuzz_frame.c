@@ -1,5 +1,6 @@
 /* libFuzzer target: arbitrary bytes through frame_print and every parser (each given exactly the bytes
- * it may read); a parsed repr re-emitted must parse again. Build with clang and -DSMX_FUZZ=ON. */
+ * it may read); a parsed repr re-emitted must parse again. The libFuzzer binary needs clang and
+ * -DSMX_FUZZ=ON; fuzz_frame_replay runs its corpus (tests/wire/corpus) in any build. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

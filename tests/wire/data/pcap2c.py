@@ -119,4 +119,5 @@ def main():
     emit(os.path.join(here, "..", "capture_frames.c"), os.path.join(here, "..", "capture_frames.h"), named)
 
 
-main()
+if __name__ == "__main__":  # tests/wire/fuzz_frame_seeds.py imports read_pcap
+    main()
