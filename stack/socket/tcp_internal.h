@@ -329,6 +329,10 @@ struct tcp_conn {
 	uint32_t hs_last_min; /* lastRoundMinRTT, UINT32_MAX: none */
 	uint32_t hs_cur_min;  /* currentRoundMinRTT */
 	uint32_t hs_css_base; /* cssBaselineMinRtt */
+	/* The ACK train (Linux's HyStart; tcp_cubic.c): the lowest RTT seen (us, UINT32_MAX: none), and
+	 * the (uint32_t) times of the train's first ACK and of its latest. */
+	uint32_t hs_delay_min;
+	uint32_t hs_train_start, hs_train_last;
 	/* RTT estimation (RFC 6298), microseconds. */
 	uint32_t srtt;
 	uint32_t rttvar;
@@ -597,7 +601,7 @@ void tcp_cubic_reset(struct tcp_conn *c);
 void tcp_cubic_grow(struct tcp_conn *c, uint32_t acked, smx_instant now);
 uint32_t tcp_cubic_on_congestion(struct tcp_conn *c);
 void tcp_hystart_init(struct tcp_conn *c);
-uint32_t tcp_hystart_ack(struct tcp_conn *c, uint32_t rtt_us);
+uint32_t tcp_hystart_ack(struct tcp_conn *c, uint32_t rtt_us, smx_instant now);
 
 /* tcp_pmtu.c: the MSS we offer, and path MTU discovery (RFC 1191) */
 /* The MSS we offer over tx (tcp_mss_for_mtu of its MTU), or the config's mss if smaller. */
