@@ -113,11 +113,14 @@ unsigned tcp_asm_sack_blocks(const struct tcp_assembler *a, struct tcp_sack_bloc
 	return n;
 }
 
-/* The smallest chunk holds the tables and 16 RACK ranges (buffers of 2 KB or less: a segment or two in
- * flight), a 4 KB one all TCP_RACK_SENT. */
-_Static_assert(sizeof(struct tcp_ranges) + 16 * sizeof(struct tcp_rack_sent) <= (1u << TCP_CHUNK_MIN_SHIFT),
+/* The smallest chunk holds tables of TCP_ASM_MAX ranges and 16 RACK ranges (buffers of 2 KB or less:
+ * a segment or two in flight), a 4 KB one all TCP_RACK_SENT and tables of what is left. */
+#define TCP_RACK_SENT_MIN 16u
+_Static_assert(sizeof(struct tcp_ranges) + 4 * TCP_ASM_MAX * sizeof(uint32_t) +
+		       TCP_RACK_SENT_MIN * sizeof(struct tcp_rack_sent) <= (1u << TCP_CHUNK_MIN_SHIFT),
 	       "range tables fit one chunk");
-_Static_assert(sizeof(struct tcp_ranges) + TCP_RACK_SENT * sizeof(struct tcp_rack_sent) <= TCP_CHUNK_SIZE,
+_Static_assert(sizeof(struct tcp_ranges) + 4 * TCP_ASM_MAX * sizeof(uint32_t) +
+		       TCP_RACK_SENT * sizeof(struct tcp_rack_sent) <= TCP_CHUNK_SIZE,
 	       "range tables fit one chunk");
 
 bool tcp_ranges_wanted(const struct tcp_conn *c)
@@ -156,22 +159,28 @@ bool tcp_ranges_attach(struct tcp_conn *c)
 		tcp_ring_promise_taken(c->pool, &c->rx);
 	c->ranges_promised = false;
 	t = (struct tcp_ranges *)(void *)tcp_pool_chunk(c->pool, chunk);
-	memcpy(t->ooo_left, c->ooo.left, sizeof(uint32_t) * c->ooo.count);
-	memcpy(t->ooo_right, c->ooo.right, sizeof(uint32_t) * c->ooo.count);
+	/* The layout of struct tcp_ranges: the marks, four tables of cap, the RACK ranges. */
+	uint32_t rack = c->pool->size >= TCP_CHUNK_SIZE ? TCP_RACK_SENT : TCP_RACK_SENT_MIN;
+	uint32_t cap = (uint32_t)SMX_MIN((c->pool->size - sizeof(*t) - rack * sizeof(struct tcp_rack_sent)) /
+					 (4 * sizeof(uint32_t)), (size_t)UINT8_MAX);
+	uint32_t *tab = t->tables;
+	struct tcp_rack_sent *rs = (struct tcp_rack_sent *)(void *)(tab + 4 * cap);
+
+	memcpy(tab, c->ooo.left, sizeof(uint32_t) * c->ooo.count);
+	memcpy(tab + cap, c->ooo.right, sizeof(uint32_t) * c->ooo.count);
 	c->ranges = chunk;
-	c->ooo.left = t->ooo_left;
-	c->ooo.right = t->ooo_right;
-	c->sb.left = t->sb_left;
-	c->sb.right = t->sb_right;
-	c->ooo.cap = c->sb.cap = TCP_ASM_MAX;
+	c->ooo.left = tab;
+	c->ooo.right = tab + cap;
+	c->sb.left = tab + 2 * cap;
+	c->sb.right = tab + 3 * cap;
+	c->ooo.cap = c->sb.cap = (uint8_t)cap;
 	c->rtx_marks = t->rtx_marks;
 	/* RACK's ranges so far (one at most: the control block's slot) move to the chunk's. */
 	if (c->rack_sent_count > 0)
-		t->rack_sent[0] = c->rack_sent[c->rack_sent_head];
-	c->rack_sent = t->rack_sent;
+		rs[0] = c->rack_sent[c->rack_sent_head];
+	c->rack_sent = rs;
 	c->rack_sent_head = 0;
-	c->rack_sent_cap = (uint8_t)SMX_MIN((c->pool->size - sizeof(*t)) / sizeof(t->rack_sent[0]),
-					    (size_t)TCP_RACK_SENT);
+	c->rack_sent_cap = (uint8_t)rack;
 	return true;
 }
 

@@ -33,6 +33,8 @@ void tcp_rtt_sample(struct tcp_stack *s, struct tcp_conn *c, uint32_t r)
 	c->rto = (uint32_t)rto;
 	/* A fresh sample ends any backoff (RFC 6298 5.7 keeps it only until then). */
 	c->backoff = 0;
+	if (r > 0 && r < c->hs_delay_min)
+		c->hs_delay_min = r; /* the ACK train's yardstick (tcp_cubic.c), to the microsecond */
 	c->st.srtt_us = c->srtt;
 	c->st.rttvar_us = c->rttvar;
 	c->st.rto_us = c->rto;
@@ -142,7 +144,7 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t
 		/* Slow start, RFC 5681 3.1 eq. 2 with RFC 3465 byte counting, L = 2 SMSS: a receiver that
 		 * acknowledges every second segment (or more, as Linux's coalesced ACKs do) still doubles
 		 * the window each round trip. HyStart++ slows it (conservative slow start) or ends it. */
-		c->cwnd += SMX_MIN(acked, 2u * mss) / tcp_hystart_ack(c, rtt_us);
+		c->cwnd += SMX_MIN(acked, 2u * mss) / tcp_hystart_ack(c, rtt_us, now);
 	} else if (c->cc == TCP_CC_CUBIC) {
 		tcp_cubic_grow(c, acked, now);
 	} else {

@@ -1,7 +1,8 @@
 /* CUBIC (RFC 9438): the window's growth in congestion avoidance and its reduction on a congestion
  * event; and HyStart++ (RFC 9406), which ends slow start when the RTT rises, before the queue
- * overflows. Windows are in bytes. CUBIC's time is in units of 2^-10 s (as Linux's), so that
- * C * (t - K)^3 is integer arithmetic: the stack has no floating point. */
+ * overflows, with Linux's ACK-train test besides (for a sender without pacing). Windows are in
+ * bytes. CUBIC's time is in units of 2^-10 s (as Linux's), so that C * (t - K)^3 is integer
+ * arithmetic: the stack has no floating point. */
 #include "tcp_internal.h"
 
 /* RFC 9438 4.6: beta_cubic = 0.7; 4.2: C = 0.4 = 2/5 segments per s^3. */
@@ -19,6 +20,10 @@
 #define HS_CSS_GROWTH_DIVISOR 4u
 #define HS_CSS_ROUNDS 5u
 #define HS_NONE UINT32_MAX
+/* The ACK train, as Linux's HyStart has it (RFC 9406 has no such test): ACKs at most ACK_DELTA us
+ * apart make one train, looked at from a window of LOW_WINDOW segments on. */
+#define HS_ACK_DELTA 2000u
+#define HS_LOW_WINDOW 16u
 
 static uint64_t cubic_units(uint64_t us)
 {
@@ -142,18 +147,51 @@ void tcp_hystart_init(struct tcp_conn *c)
 	c->hs_last_min = HS_NONE;
 	c->hs_cur_min = HS_NONE;
 	c->hs_css_base = HS_NONE;
+	c->hs_delay_min = HS_NONE;
+	c->hs_train_start = c->hs_train_last = 0;
+}
+
+/* Whether this ACK, at t, makes an ACK train longer than half the lowest RTT. A sender without pacing
+ * sends what each ACK allows at once, so its ACKs come back as trains spaced by the bottleneck, with
+ * idle time between them. A train longer than half the round trip means the window keeps the
+ * bottleneck busy that long: doubling it from there is the burst that overflows a drop-tail queue of
+ * about a BDP, and RFC 9406's per-round minimum RTT does not see it coming, for the first segments
+ * after each idle time find the queue drained (on a 50 ms, 100 Mbit/s path the minimum stays at
+ * 50 ms until the queue overflows). Linux's HyStart ends slow start on such a train (tcp_cubic.c
+ * hystart_update); so does this. Linux times the train from the round's first ACK only; here a gap
+ * starts a new one too, since the round's edge (SND.NXT when the last round ended) may fall inside a
+ * train and split each window's ACKs into two trains of half its length. */
+static bool tcp_hystart_train(struct tcp_conn *c, smx_instant now)
+{
+	uint32_t t = (uint32_t)now;
+
+	if (c->hs_delay_min == HS_NONE || c->cwnd < HS_LOW_WINDOW * tcp_seg_mss(c))
+		return false;
+	if (t - c->hs_train_last > HS_ACK_DELTA)
+		c->hs_train_start = t; /* a gap: a new train begins */
+	c->hs_train_last = t;
+	return t - c->hs_train_start > c->hs_delay_min / 2;
 }
 
 /* RFC 9406 4.2, for each ACK of new data in slow start with `rtt_us` its RTT sample (HS_NONE: none;
  * samples come from echoed timestamps, so without them slow start ends only by loss, as before).
  * Returns the divisor of slow start's growth: CSS_GROWTH_DIVISOR in conservative slow start, else 1.
  * After CSS_ROUNDS rounds of conservative slow start, ssthresh = cwnd: congestion avoidance. */
-uint32_t tcp_hystart_ack(struct tcp_conn *c, uint32_t rtt_us)
+uint32_t tcp_hystart_ack(struct tcp_conn *c, uint32_t rtt_us, smx_instant now)
 {
 	bool enough;
 
 	if (c->hs_state == TCP_HS_DONE)
 		return 1;
+	/* Whole ticks of our millisecond timestamps, 2 or more (as RTTM takes them, tcp_input.c). */
+	if (rtt_us != HS_NONE && rtt_us >= 2000u && rtt_us < c->hs_delay_min)
+		c->hs_delay_min = rtt_us;
+	if (tcp_hystart_train(c, now)) {
+		c->ssthresh = c->cwnd;
+		c->hs_state = TCP_HS_DONE;
+		c->st.hystart_exits++;
+		return 1;
+	}
 	if (rtt_us != HS_NONE) {
 		c->hs_cur_min = SMX_MIN(c->hs_cur_min, rtt_us);
 		if (c->hs_samples < 255)
@@ -187,6 +225,7 @@ uint32_t tcp_hystart_ack(struct tcp_conn *c, uint32_t rtt_us)
 		c->hs_cur_min = HS_NONE;
 		c->hs_samples = 0;
 		c->hs_window_end = c->snd_nxt;
+		c->hs_train_start = c->hs_train_last = (uint32_t)now;
 	}
 	return c->hs_state == TCP_HS_CSS ? HS_CSS_GROWTH_DIVISOR : 1;
 }

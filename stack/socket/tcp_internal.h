@@ -24,7 +24,8 @@
 #include "smolxdp/wire/tcp.h"
 
 #define TCP_NIL UINT32_MAX
-#define TCP_ASM_MAX 64               /* out-of-order ranges held per connection */
+#define TCP_ASM_MAX 64               /* out-of-order (and SACKed) ranges held per connection with
+					* 2 KB chunks; a 4 KB chunk holds more (tcp_ranges_attach) */
 #define TCP_ASM_INLINE 4             /* of those, held in the control block: a window of one chunk */
 #define TCP_ASM_RECENT 4             /* latest arrivals remembered for SACK block order (RFC 2018 4) */
 #define TCP_DEFAULT_MSS 536          /* RFC 9293 3.7.1: assumed when the peer sends no MSS option */
@@ -246,14 +247,15 @@ struct tcp_rack_rtx {
 
 /* What only a connection with out-of-order data, SACKed data, retransmissions in a SACK recovery or
  * a flight of more than one RACK range needs, in one pool chunk drawn when first needed and given
- * back once all is empty, so an idle connection's control block stays small. rack_sent takes what
- * the chunk has left, up to TCP_RACK_SENT ranges: 32 in a 4 KB chunk, 16 in a 2 KB one (whose
- * buffers of at most 2 KB have a segment or two in flight). */
+ * back once all is empty, so an idle connection's control block stays small. After the marks, the
+ * chunk holds four tables of `cap` sequence numbers (ooo left and right edges, then the
+ * scoreboard's), then the RACK ranges: 16 in a 2 KB chunk (whose buffers of at most 2 KB have a
+ * segment or two in flight) with cap TCP_ASM_MAX, TCP_RACK_SENT in a 4 KB one with cap 176, so
+ * that a window of hundreds of segments with a hole in every other one (a slow start's overflow of
+ * a drop-tail queue) is held and reported whole. */
 struct tcp_ranges {
-	uint32_t ooo_left[TCP_ASM_MAX], ooo_right[TCP_ASM_MAX];
-	uint32_t sb_left[TCP_ASM_MAX], sb_right[TCP_ASM_MAX];
 	struct tcp_rack_rtx rtx_marks[TCP_RTX_MARKS];
-	struct tcp_rack_sent rack_sent[];
+	uint32_t tables[];
 };
 
 #define TCP_TS_OPT_LEN 12u           /* NOP NOP kind len TSval TSecr: what a timestamp costs a segment */
@@ -329,6 +331,10 @@ struct tcp_conn {
 	uint32_t hs_last_min; /* lastRoundMinRTT, UINT32_MAX: none */
 	uint32_t hs_cur_min;  /* currentRoundMinRTT */
 	uint32_t hs_css_base; /* cssBaselineMinRtt */
+	/* The ACK train (Linux's HyStart; tcp_cubic.c): the lowest RTT seen (us, UINT32_MAX: none), and
+	 * the (uint32_t) times of the train's first ACK and of its latest. */
+	uint32_t hs_delay_min;
+	uint32_t hs_train_start, hs_train_last;
 	/* RTT estimation (RFC 6298), microseconds. */
 	uint32_t srtt;
 	uint32_t rttvar;
@@ -597,7 +603,7 @@ void tcp_cubic_reset(struct tcp_conn *c);
 void tcp_cubic_grow(struct tcp_conn *c, uint32_t acked, smx_instant now);
 uint32_t tcp_cubic_on_congestion(struct tcp_conn *c);
 void tcp_hystart_init(struct tcp_conn *c);
-uint32_t tcp_hystart_ack(struct tcp_conn *c, uint32_t rtt_us);
+uint32_t tcp_hystart_ack(struct tcp_conn *c, uint32_t rtt_us, smx_instant now);
 
 /* tcp_pmtu.c: the MSS we offer, and path MTU discovery (RFC 1191) */
 /* The MSS we offer over tx (tcp_mss_for_mtu of its MTU), or the config's mss if smaller. */

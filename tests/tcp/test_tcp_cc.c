@@ -1,8 +1,9 @@
 /* Congestion control on virtual time: CUBIC's curve and reduction (RFC 9438), its Reno-friendly
- * region, NewReno kept per connection, HyStart++ (RFC 9406), and no growth for a window the sender
- * does not use. The curve is driven through tcp_cc_on_ack with a sender that keeps its window
- * full; the decrease through a real fast retransmit. Undo: of a recovery whose retransmissions were
- * all D-SACKed (RFC 3708), and of a timeout that the echoed timestamp shows spurious (RFC 3522). */
+ * region, NewReno kept per connection, HyStart++ (RFC 9406) and its ACK train, and no growth for
+ * a window the sender does not use. The curve is driven through tcp_cc_on_ack with a sender that
+ * keeps its window full; the decrease through a real fast retransmit. Undo: of a recovery whose
+ * retransmissions were all D-SACKed (RFC 3708), and of a timeout that the echoed timestamp shows
+ * spurious (RFC 3522). */
 #include "tcp_harness.h"
 
 #include <string.h>
@@ -35,6 +36,16 @@ static void cc_round(struct th *t, uint32_t rtt_us, uint32_t chunk, uint32_t rtt
 		tcp_cc_on_ack(c, chunk, t->now, rtt_sample);
 		c->snd_nxt = c->snd_max = c->snd_una + c->cwnd;
 	}
+}
+
+/* The same window's ACKs as a train in the first fifth of the RTT, then nothing: a sender without
+ * pacing below the path's BDP, its bursts drained by a bottleneck five times the rate it uses. */
+static void hs_round(struct th *t, uint32_t rtt_us, uint32_t chunk, uint32_t rtt_sample)
+{
+	smx_instant t0 = t->now;
+
+	cc_round(t, rtt_us / 5, chunk, rtt_sample);
+	t->now = t0 + rtt_us;
 }
 
 /* RFC 9438 4.2: after a loss at W_max = 100 segments, cwnd restarts at 0.7 W_max and follows
@@ -180,23 +191,23 @@ static void test_hystart(void **state)
 	c->hs_window_end = c->snd_nxt;
 	/* Flat 10 ms: slow start doubles each round. */
 	for (int i = 0; i < 3; i++)
-		cc_round(t, 10000, 2 * MSS, 10000);
+		hs_round(t, 10000, 2 * MSS, 10000);
 	assert_int_equal(c->hs_state, TCP_HS_SLOW_START);
 	assert_true(c->cwnd >= 70 * MSS);
 	/* The delay rises by 3 ms: under the 4 ms floor, nothing. */
-	cc_round(t, 13000, 2 * MSS, 13000);
+	hs_round(t, 13000, 2 * MSS, 13000);
 	assert_int_equal(c->hs_state, TCP_HS_SLOW_START);
 	/* By 5 ms over the last round's minimum: conservative slow start. */
 	uint32_t before = c->cwnd;
-	cc_round(t, 18000, 2 * MSS, 18000);
+	hs_round(t, 18000, 2 * MSS, 18000);
 	assert_int_equal(c->hs_state, TCP_HS_CSS);
 	/* Growth a quarter of slow start's within the next round. */
 	before = c->cwnd;
-	cc_round(t, 18000, 2 * MSS, 18000);
+	hs_round(t, 18000, 2 * MSS, 18000);
 	assert_true(c->cwnd - before <= before / 4 + 2 * MSS);
 	assert_true(c->cwnd > before);
 	for (int i = 0; i < 5 && c->hs_state == TCP_HS_CSS; i++)
-		cc_round(t, 18000, 2 * MSS, 18000);
+		hs_round(t, 18000, 2 * MSS, 18000);
 	assert_int_equal(c->hs_state, TCP_HS_DONE);
 	/* ssthresh = cwnd at the round's end; the rest of this round grew it in congestion avoidance. */
 	assert_true(c->ssthresh <= c->cwnd && c->cwnd - c->ssthresh <= 4 * MSS);
@@ -212,19 +223,53 @@ static void test_hystart_spurious_and_no_samples(void **state)
 	struct tcp_conn *c = cc_conn(t, 10 * MSS, UINT32_MAX / 2);
 
 	c->hs_window_end = c->snd_nxt;
-	cc_round(t, 10000, 2 * MSS, 10000);
-	cc_round(t, 20000, 2 * MSS, 20000);
+	hs_round(t, 10000, 2 * MSS, 10000);
+	hs_round(t, 20000, 2 * MSS, 20000);
 	assert_int_equal(c->hs_state, TCP_HS_CSS);
-	cc_round(t, 10000, 2 * MSS, 10000);
+	hs_round(t, 10000, 2 * MSS, 10000);
 	assert_int_equal(c->hs_state, TCP_HS_SLOW_START);
 
 	struct th *t2 = th_new(&t->cfg);
 	c = cc_conn(t2, 10 * MSS, UINT32_MAX / 2);
 	for (int i = 0; i < 6; i++)
-		cc_round(t2, 10000 * (i + 1), 2 * MSS, UINT32_MAX);
+		hs_round(t2, 10000 * (i + 1), 2 * MSS, UINT32_MAX);
 	assert_int_equal(c->hs_state, TCP_HS_SLOW_START);
 	assert_true(c->cwnd >= 320 * MSS);
 	th_free(t2);
+}
+
+/* The ACK train (Linux's HyStart): a sender without pacing gets each round's ACKs back as a train
+ * spaced by the bottleneck; one longer than half the lowest RTT means the window keeps the bottleneck
+ * busy that long, and slow start ends there (ssthresh = cwnd), before the burst that doubles it
+ * overflows the queue, with a flat RTT. Not below 16 segments; ACKs over 2 ms apart make no train. */
+static void test_hystart_ack_train(void **state)
+{
+	struct th *t = *state;
+	struct tcp_conn *c = cc_conn(t, 4 * MSS, UINT32_MAX / 2);
+	struct tcp_conn_stats st;
+
+	c->hs_window_end = c->snd_nxt;
+	/* A small window: its ACKs fill the whole 10 ms round trip, but it is under 16 segments. */
+	cc_round(t, 10000, 2 * MSS, 10000);
+	assert_int_equal(c->hs_state, TCP_HS_SLOW_START);
+	assert_true(c->cwnd < 16 * MSS);
+	/* Trains of a fifth of the RTT: slow start goes on. */
+	while (c->cwnd < 40 * MSS)
+		hs_round(t, 10000, 2 * MSS, 10000);
+	assert_int_equal(c->hs_state, TCP_HS_SLOW_START);
+	/* ACKs 2.5 ms apart over the whole round trip: no train, however long the round. */
+	for (int i = 0; i < 2; i++)
+		cc_round(t, 2500 * (c->cwnd / (2 * MSS)), 2 * MSS, 10000);
+	assert_int_equal(c->hs_state, TCP_HS_SLOW_START);
+	/* A train over the whole round trip: out of slow start once it is 5 ms long, half way through
+	 * the round, the window grown by half. */
+	uint32_t before = c->cwnd;
+	cc_round(t, 10000, 2 * MSS, 10000);
+	assert_int_equal(c->hs_state, TCP_HS_DONE);
+	assert_true(c->ssthresh > before + before / 4 && c->ssthresh < before + before * 3 / 4);
+	assert_true(c->ssthresh <= c->cwnd);
+	tcp_conn_stats(c, &st);
+	assert_int_equal(st.hystart_exits, 1);
 }
 
 /* RFC 7661's point: a sender using under half its window (application- or receiver-limited) does
@@ -430,6 +475,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cc_choice, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_hystart, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_hystart_spurious_and_no_samples, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_hystart_ack_train, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_no_growth_unused_window, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_dsack_undo, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_dsack_no_undo, th_setup, th_teardown),

@@ -169,6 +169,28 @@ static void test_pool_exhausted_keeps_window(void **state)
 	th_free(t);
 }
 
+/* The range tables' chunk: with 4 KB chunks it holds 176 out-of-order ranges (and as many SACKed
+ * ones), so a window with a hole in every other segment (a slow start's overflow of a drop-tail
+ * queue) is held whole, not just its first 64 ranges; the 177th is refused and counted. */
+static void test_ooo_ranges_fill_chunk(void **state)
+{
+	struct th *t = th_with(16 * TCP_CHUNK_SIZE, 16 * TCP_CHUNK_SIZE, 64 * TCP_CHUNK_SIZE, 2);
+	static uint8_t in[50];
+	uint32_t base;
+
+	(void)state;
+	th_open_passive(t, 1000, 1000);
+	base = t->c->rcv_nxt;
+	assert_true(t->c->rcv_adv - base >= 177 * 100);
+	for (uint32_t i = 0; i < 177; i++)
+		th_tx(t, .flags = TCP_ACK, .seq = base + 100 * i + 50, .data = in, .len = sizeof(in));
+	assert_int_equal(t->c->ooo.cap, 176);
+	assert_int_equal(t->c->sb.cap, 176);
+	assert_int_equal(t->c->ooo.count, 176);
+	assert_int_equal(tcp_stack_stats(t->s)->rx_ooo_drop, 1);
+	th_free(t);
+}
+
 /* A second connection finds the pool empty: its SYN-ACK offers no window, and data sent into it
  * anyway is not taken (nothing was promised), while the first connection's window stays whole. */
 static void test_pool_exhausted_new_conn(void **state)
@@ -563,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_pool_grows_with_rate),
 		cmocka_unit_test(test_pool_exhausted_keeps_window),
 		cmocka_unit_test(test_pool_exhausted_new_conn),
+		cmocka_unit_test(test_ooo_ranges_fill_chunk),
 		cmocka_unit_test(test_pool_waiters_woken),
 		cmocka_unit_test(test_pool_returned_on_ack_and_close),
 		cmocka_unit_test(test_pool_returned_on_abort),
