@@ -387,6 +387,11 @@ tcp_bench() {
 		--note "$pin_note; $tcp_repeats rounds of ${tcp_duration}s per run" --emu-rate "$EMU_RATE" \
 		--kernel-cc "$tcp_kernel_cc"
 	if command -v gnuplot >/dev/null && [ -f "$out/tcp-goodput.gp" ]; then
-		gnuplot "$out/tcp-goodput.gp" 2>>"$out/logs/gnuplot.log" && echo "bench.sh: plot $out/tcp-goodput.png" >&2
+		# A run without the direct link's rows (--tcp-conditions) has nothing to plot: not a failure.
+		if gnuplot "$out/tcp-goodput.gp" 2>>"$out/logs/gnuplot.log"; then
+			echo "bench.sh: plot $out/tcp-goodput.png" >&2
+		else
+			echo "bench.sh: no goodput plot (see $out/logs/gnuplot.log)" >&2
+		fi
 	fi
 }
