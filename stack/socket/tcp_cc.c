@@ -168,8 +168,12 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t
 
 		c->cwnd += inc > 0 ? inc : 1;
 	}
-	/* Keep `recover` within reach of sequence comparison on long loss-free runs. */
-	if (!(c->flags & TCP_CF_IN_RECOVERY) && c->snd_una - c->recover > 0x40000000u)
+	/* Keep `recover` within reach of sequence comparison on long loss-free runs: once SND.UNA is
+	 * far past it, not while it lies ahead (after a timeout it is SND.MAX, and RFC 6582 4 needs it
+	 * there until go-back-N passes it, so that the duplicates the resent segments draw do not start a
+	 * recovery of their own). */
+	if (!(c->flags & TCP_CF_IN_RECOVERY) && tcp_seq_gt(c->snd_una, c->recover) &&
+	    c->snd_una - c->recover > 0x40000000u)
 		c->recover = c->snd_una - 1;
 	/* Far beyond any window a peer can offer (RFC 7323: under 2^30), and no overflow. */
 	if (c->cwnd > TCP_MAX_CWND)
