@@ -11,10 +11,12 @@
 # a Linux server sending the pattern to smolxdp-tcpclient, which checks it. Loss: nftables in the
 # peer's input hook for frames to Linux, path_emu's loss toward smolxdp (both are loss in the
 # network: neither sender can tell); reordering: path_emu holds --reorder % of frames back 0.25 ms,
-# both ways. The last column is the sender's RTO count for the transfer (smolxdp-server's --tcp-log
-# line, or the peer namespace's TcpExtTCPTimeouts). Goodput is wall time from the connect to the last byte checked (the client's process
-# lifetime), so it includes the handshake and start-up: a comparison across cells, not a benchmark
-# (apps/bench/bench_tcp.sh is that).
+# both ways. The last column is the sender's RTO count for the transfer, every expiry, repeated ones
+# included: smolxdp-server's --tcp-log line for the connection (found by the Linux client's port),
+# or Linux's tcp_info tcpi_total_rto for its socket (Linux 6.7 on; "?" before). Goodput is wall
+# time from the connect to the last byte checked (the client's process lifetime), so it includes
+# the handshake and start-up: a comparison across cells, not a benchmark (apps/bench/bench_tcp.sh
+# is that).
 #
 # usage: interop_tcp.sh BUILD_DIR [--size BYTES] [--loss LIST] [--opts LIST] [--reorder PCT]
 #   --size BYTES  per transfer (default 104857600)
@@ -139,31 +141,27 @@ start_server() {
 now() { date +%s.%N; }
 
 # smx_to_linux: the Linux client reads SIZE bytes of smolxdp-server's pattern and checks them. Prints
-# the start and end times and the sender's RTOs (the server's --tcp-log line for the connection).
+# the start and end times and the sender's RTOs: the timeouts of the server's --tcp-log line for
+# this connection, the one whose peer is the client's port (it runs in a subshell of row's, so it
+# counts nothing; a line from an earlier connection that ended late cannot be taken for this one's).
 smx_to_linux() {
-	local t0 t1 rtos=""
+	local t0 t1 port rtos=""
 	t0=$(now)
 	P timeout "$TIMEOUT" "$PY" "$PYHELP" source "$SIP" "$SIZE" >"$TMP/run.out" 2>&1 || return 1
 	t1=$(now)
+	port=$(sed -n 's/^source: local port \([0-9]*\)$/\1/p' "$TMP/run.out")
 	for _ in $(seq 50); do
-		rtos=$(grep "tcp-conn: service source" "$TMP/server.out" | sed -n "$((SRC_RUNS + 1))p" |
-			grep -o 'timeouts [0-9]*' | cut -d' ' -f2) && [ -n "$rtos" ] && break
+		rtos=$(grep "^tcp-conn: service source peer $PIP:$port " "$TMP/server.out" |
+			grep -o ' timeouts [0-9]*' | cut -d' ' -f3) && [ -n "$rtos" ] && break
 		sleep 0.1
 	done
-	SRC_RUNS=$((SRC_RUNS + 1))
 	echo "$t0 $t1 ${rtos:-?}"
 }
 
-# The Linux sender's RTOs so far (its namespace's counter).
-linux_rtos() {
-	P nstat -asz TcpExtTCPTimeouts 2>/dev/null | awk '$1 == "TcpExtTCPTimeouts" {print $2} END {if (!NR) print 0}'
-}
-
 # linux_to_smx: a Linux server sends SIZE bytes of the pattern to smolxdp-tcpclient, which checks them.
+# The sender's RTOs are its socket's (tcp_info), which the server prints as it ends.
 linux_to_smx() {
 	local t0 port=$((5100 + RUN))
-	local r0
-	r0=$(linux_rtos)
 	# The server's own bound on a socket call is the run's: with 120 s (its default) a sendall that
 	# long in Linux's exponential backoff (no SACK, 10% loss) gave up, and its orphaned socket was
 	# aborted without a word to our client, which then waited for its timeout.
@@ -179,7 +177,7 @@ linux_to_smx() {
 	wait "$PEER_PID" || rc=1
 	PEER_PID=""
 	[ $rc -eq 0 ] || { cat "$TMP/peer.out" >>"$TMP/run.out"; return 1; }
-	echo "$t0 $t1 $(($(linux_rtos) - r0))"
+	echo "$t0 $t1 $(sed -n 's/^server: sent .*, rtos \([0-9?]*\)$/\1/p' "$TMP/peer.out")"
 }
 
 stop_server() {
@@ -188,7 +186,7 @@ stop_server() {
 	SERVER_PID=""
 }
 
-# row OPTS LOSS DIRECTION FUNCTION: one transfer and its line of the table.
+# row OPTS LOSS DIRECTION FUNCTION: one transfer and its line of the table; false if it failed.
 row() {
 	local times t0 t1 rtos
 	RUN=$((RUN + 1))
@@ -201,6 +199,7 @@ row() {
 		FAILED=$((FAILED + 1))
 		printf '| %s | %s | %s | %s | FAIL | | | | |\n' "$1" "$2" "$REORDER" "$3"
 		sed 's/^/    /' "$TMP/run.out" >&2
+		return 1
 	fi
 }
 
@@ -216,17 +215,22 @@ for loss in "${LOSS_LIST[@]}"; do
 	# smolxdp-server and smolxdp-tcpclient take the same interface in turn (one XDP program each).
 	if [[ ",$DIRS," == *",smx->linux,"* ]]; then
 		start_server
-		SRC_RUNS=0
 		for o in "${OPT_LIST[@]}"; do
 			set_opts "$o"
-			row "$o" "$loss" "smx->linux" smx_to_linux
+			# A failed transfer may leave its connection in the server, still sending into the
+			# path: a new server for the next row, so that each row measures its transfer alone.
+			row "$o" "$loss" "smx->linux" smx_to_linux && continue
+			stop_server
+			port=$(sed -n 's/^source: local port \([0-9]*\)$/\1/p' "$TMP/run.out")
+			grep "^tcp-conn: service source peer $PIP:${port:-none} " "$TMP/server.out" | sed 's/^/    /' >&2 || true
+			start_server
 		done
 		stop_server
 	fi
 	if [[ ",$DIRS," == *",linux->smx,"* ]]; then
 		for o in "${OPT_LIST[@]}"; do
 			set_opts "$o"
-			row "$o" "$loss" "linux->smx" linux_to_smx
+			row "$o" "$loss" "linux->smx" linux_to_smx || true
 		done
 	fi
 	# What the path did, so a pass is known to have met the loss and reordering it claims.

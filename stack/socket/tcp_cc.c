@@ -40,6 +40,22 @@ void tcp_rtt_sample(struct tcp_stack *s, struct tcp_conn *c, uint32_t r)
 	c->st.rto_us = c->rto;
 }
 
+/* Whether an ACK's echo, after timeouts in a row, names an older copy of the data than the latest:
+ * then that copy (or the original) arrived but its ACK was lost, and this ACK may answer a later
+ * copy, which as a duplicate left TS.Recent alone (RFC 7323 5.3 rejects it, R2, before R3 would take
+ * its TSval). Timestamps do not resolve this ambiguity (RFC 6298 3 says they do), and its RTT would
+ * count the backoff between the copies: 1.4 s after three timeouts of 0.2 s, an RTO near 1.6 s from
+ * it, the next episode's copies waiting that long doubled and echoed alike (13.6 s samples and 60 s
+ * stalls seen with 10% loss each way). So no sample, as Karn's rule. After a single timeout the echo
+ * of the original flight is still one: RFC 3522's spurious timeout, a late ACK whose RTT is real (or
+ * a lost one, whose sample is an RTO more than the RTT, no worse); and the echo of the latest copy
+ * is unambiguous. A path whose RTT outgrows two RTOs at once is then learned only from data sent
+ * once, and meanwhile each of its timeouts proves spurious and is undone (tcp_cc_rto_undo_check). */
+bool tcp_rtt_echo_ambiguous(const struct tcp_conn *c, uint32_t ts_ecr)
+{
+	return c->backoff >= 2 && (int32_t)(ts_ecr - c->rto_tsval) < 0;
+}
+
 /* RFC 6298 5.5: the timer backs off by doubling, up to the maximum. */
 uint32_t tcp_rto_backed_off(const struct tcp_stack *s, const struct tcp_conn *c)
 {
@@ -154,8 +170,12 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t
 
 		c->cwnd += inc > 0 ? inc : 1;
 	}
-	/* Keep `recover` within reach of sequence comparison on long loss-free runs. */
-	if (!(c->flags & TCP_CF_IN_RECOVERY) && c->snd_una - c->recover > 0x40000000u)
+	/* Keep `recover` within reach of sequence comparison on long loss-free runs: once SND.UNA is
+	 * far past it, not while it lies ahead (after a timeout it is SND.MAX, and RFC 6582 4 needs it
+	 * there until go-back-N passes it, so that the duplicates the resent segments draw do not start a
+	 * recovery of their own). */
+	if (!(c->flags & TCP_CF_IN_RECOVERY) && tcp_seq_gt(c->snd_una, c->recover) &&
+	    c->snd_una - c->recover > 0x40000000u)
 		c->recover = c->snd_una - 1;
 	/* Far beyond any window a peer can offer (RFC 7323: under 2^30), and no overflow. */
 	if (c->cwnd > TCP_MAX_CWND)
@@ -364,12 +384,14 @@ void tcp_cc_on_timeout(struct tcp_conn *c)
 	tcp_cc_stats(c);
 }
 
-/* Before a timeout's reduction: what an undo would restore, should the timeout prove spurious. The
- * first timeout of an episode only (a backed-off one keeps the first's), and within a recovery the
- * values from before it. With timestamps the retransmissions' TSval tells (Eifel detection, RFC
- * 3522); without, D-SACKs for every retransmission do, as after a recovery (RFC 3708). */
+/* Before a timeout's reduction: when its retransmissions begin (every timeout), and what an undo
+ * would restore, should the timeout prove spurious. The latter at the first timeout of an episode
+ * only (a backed-off one keeps the first's), and within a recovery the values from before it. With
+ * timestamps the retransmissions' TSval tells (Eifel detection, RFC 3522); without, D-SACKs for
+ * every retransmission do, as after a recovery (RFC 3708). */
 void tcp_cc_rto_undo_arm(struct tcp_conn *c, smx_instant now)
 {
+	c->rto_tsval = tcp_ts_now(c, now);
 	if (c->backoff != 1)
 		return;
 	if (!((c->flags & TCP_CF_IN_RECOVERY) && c->undo_retrans >= 0)) {
@@ -378,7 +400,7 @@ void tcp_cc_rto_undo_arm(struct tcp_conn *c, smx_instant now)
 		c->undo_wmax = c->cubic_wmax;
 	}
 	c->undo_marker = c->snd_una;
-	c->undo_rto_tsval = tcp_ts_now(c, now);
+	c->undo_rto_tsval = c->rto_tsval;
 	c->flags |= TCP_CF_RTO_UNDO;
 }
 

@@ -312,12 +312,14 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, u
 	if ((c->flags & TCP_CF_RTT_TIMING) && tcp_seq_gt(ack, c->rtt_seq)) {
 		tcp_rtt_sample(s, c, (uint32_t)(now - c->rtt_start));
 		c->flags &= ~(uint32_t)TCP_CF_RTT_TIMING;
-	} else if (ts_rtt != UINT32_MAX && ts_rtt >= 2000u && ((c->flags & TCP_CF_IN_RECOVERY) || c->backoff > 0)) {
+	} else if (ts_rtt != UINT32_MAX && ts_rtt >= 2000u && ((c->flags & TCP_CF_IN_RECOVERY) || c->backoff > 0) &&
+		   !tcp_rtt_echo_ambiguous(c, ts_ecr)) {
 		/* RFC 7323 4.1 (RTTM): in a recovery or after a timeout, where Karn's rule leaves no segment
-		 * to time, the echoed timestamp times the ACK. Elsewhere the microsecond timing above is the
-		 * better clock: ours ticks in milliseconds (a sub-millisecond path reads 0 or 1 tick by where
-		 * the tick fell, so under 2 ticks nothing is taken), and an echo also counts the peer's
-		 * delayed ACK. */
+		 * to time, the echoed timestamp times the ACK (unless it names an earlier copy than the
+		 * latest of timeouts in a row: tcp_rtt_echo_ambiguous). Elsewhere the microsecond timing
+		 * above is the better clock: ours ticks in milliseconds (a sub-millisecond path reads 0 or 1
+		 * tick by where the tick fell, so under 2 ticks nothing is taken), and an echo also counts the
+		 * peer's delayed ACK. */
 		tcp_rtt_sample(s, c, ts_rtt);
 	}
 	tcp_cc_rto_undo_check(c, ts_ecr); /* before backoff is forgotten: RFC 3522 */

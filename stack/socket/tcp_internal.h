@@ -425,6 +425,7 @@ struct tcp_conn {
 	uint32_t undo_marker; /* SND.UNA when the episode began */
 	uint32_t undo_cwnd, undo_ssthresh, undo_wmax;
 	uint32_t undo_rto_tsval; /* our TSval when the timeout's retransmissions began (RFC 3522) */
+	uint32_t rto_tsval;      /* and when the latest timeout's began (tcp_rtt_echo_ambiguous) */
 	struct tcp_conn_stats st;
 };
 
@@ -613,6 +614,7 @@ void tcp_pmtu_check(struct tcp_conn *c, smx_instant now);
 
 /* tcp_cc.c: RTT estimation (RFC 6298) and congestion control (RFC 5681, 6582) */
 void tcp_rtt_sample(struct tcp_stack *s, struct tcp_conn *c, uint32_t rtt_us);
+bool tcp_rtt_echo_ambiguous(const struct tcp_conn *c, uint32_t ts_ecr);
 uint32_t tcp_rto_backed_off(const struct tcp_stack *s, const struct tcp_conn *c);
 void tcp_cc_init(struct tcp_conn *c);
 void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, smx_instant now, uint32_t rtt_us);

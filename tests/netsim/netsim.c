@@ -196,11 +196,15 @@ static void ns_pump_sender(struct tcp_stack *s, struct ns_bulk *b, uint64_t tota
 			   struct netsim_result *res)
 {
 	uint8_t junk[256];
+	struct tcp_conn_stats st;
 
 	if (!b->c || b->closed)
 		return;
 	if (!b->open_at && tcp_conn_state(b->c) >= TCP_ESTABLISHED)
 		b->open_at = now;
+	tcp_conn_stats(b->c, &st);
+	if (st.srtt_us != 0 && st.rto_us > res->max_rto_us)
+		res->max_rto_us = st.rto_us; /* from samples: not the initial RTO, nor a lost SYN's 3 s */
 	while (b->sent < total) {
 		uint8_t *span;
 		size_t room = tcp_send_buf(s, b->c, &span);

@@ -45,6 +45,7 @@ struct netsim_result {
 	uint64_t received;       /* bytes B read */
 	smx_instant max_stall_us; /* the longest simulated time B's application got no new byte, from
 				   * the accept to the last byte */
+	uint32_t max_rto_us;     /* the sender's largest RTO from its RTT samples (backoff aside) */
 	uint64_t retransmits, fast_retransmits, timeouts; /* the sender's (stack A) */
 	uint64_t segs_a, segs_b; /* segments each stack sent */
 	uint64_t loss_drops;     /* frames lost by the fault injectors, both directions */

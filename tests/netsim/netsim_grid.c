@@ -250,10 +250,11 @@ int main(int argc, char **argv)
 		if (json)
 			netsim_json_row(json, &runs[i], &res, i == 0);
 		fprintf(stderr, "netsim_grid: loss %u%% rtt %g ms buf %u reorder %u%% SACK %s: %s, %.3f s simulated (longest "
-			"stall %.0f ms), %llu steps, %.2f s wall%s%s\n",
+			"stall %.0f ms, largest RTO %.0f ms), %llu steps, %.2f s wall%s%s\n",
 			runs[i].loss_pct, (double)runs[i].rtt / 1000, runs[i].buf, runs[i].reorder_pct,
 			runs[i].no_sack ? "off" : "on",
-			ok ? "ok" : "FAILED", res.sim_s, (double)res.max_stall_us / 1000, (unsigned long long)res.steps,
+			ok ? "ok" : "FAILED", res.sim_s, (double)res.max_stall_us / 1000, (double)res.max_rto_us / 1000,
+			(unsigned long long)res.steps,
 			wall_now() - t, res.why[0] ? ": " : "", res.why);
 		if (!ok)
 			status = 1;

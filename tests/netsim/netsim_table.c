@@ -116,14 +116,15 @@ void netsim_json_row(FILE *out, const struct netsim_config *cfg, const struct ne
 		"\"goodput_mbps\": %.3f, "
 		"\"retransmits\": %llu, \"fast_retransmits\": %llu, \"timeouts\": %llu, \"segs_a\": %llu, "
 		"\"segs_b\": %llu, \"loss_drops\": %llu, \"queue_drops\": %llu, \"full_drops\": %llu, "
-		"\"reordered\": %llu, \"max_stall_ms\": %.3f, \"frames_leaked\": %u, \"why\": ",
+		"\"reordered\": %llu, \"max_stall_ms\": %.3f, \"max_rto_ms\": %.3f, \"frames_leaked\": %u, \"why\": ",
 		first ? "" : ",", cfg->loss_pct, (double)cfg->rtt / 1000, cfg->buf, cfg->reorder_pct,
 		cfg->no_sack ? "false" : "true", (unsigned long long)cfg->bytes, res->completed ? "true" : "false", res->byte_exact ? "true" : "false",
 		res->sim_s, res->open_s, res->data_s, res->goodput_bps / 1e6, (unsigned long long)res->retransmits,
 		(unsigned long long)res->fast_retransmits, (unsigned long long)res->timeouts,
 		(unsigned long long)res->segs_a, (unsigned long long)res->segs_b, (unsigned long long)res->loss_drops,
 		(unsigned long long)res->queue_drops, (unsigned long long)res->full_drops,
-		(unsigned long long)res->reordered, (double)res->max_stall_us / 1000, res->frames_leaked);
+		(unsigned long long)res->reordered, (double)res->max_stall_us / 1000, (double)res->max_rto_us / 1000,
+		res->frames_leaked);
 	json_str(out, res->why);
 	fputc('}', out);
 }

@@ -4,14 +4,39 @@ when the bytes are not exactly what the service promises."""
 import hashlib
 import os
 import socket
+import struct
 import sys
 import threading
+import time
+
+# tcp_info's tcpi_state (include/net/tcp_states.h): our FIN sent, not yet acknowledged.
+TCP_FIN_WAIT1, TCP_LAST_ACK, TCP_CLOSING = 4, 9, 11
 
 
 def connect(host, port, timeout=60):
     s = socket.create_connection((host, port), timeout=timeout)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
+
+
+def total_rtos(s):
+    """The socket's retransmission timeouts so far, every one, SYN's and repeated ones included
+    (tcp_info's tcpi_total_rto, Linux 6.7 on, at byte 240); None on an older kernel."""
+    info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    return struct.unpack_from("H", info, 240)[0] if len(info) >= 242 else None
+
+
+def wait_acked(s, timeout):
+    """Until the peer has acknowledged everything sent, the FIN included, or `timeout` s. A socket
+    closed before that is orphaned, and Linux drops an orphan whose retransmissions have gone on
+    for about 100 s (tcp_orphan_retries: 8 at the 200 ms minimum RTO) without a reset: the peer
+    is never told, and waits out its own timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+        if state not in (TCP_FIN_WAIT1, TCP_LAST_ACK, TCP_CLOSING):
+            return
+        time.sleep(0.05)
 
 
 def pattern_block(start, n):
@@ -78,6 +103,9 @@ def sink(host, size):
 
 def source(host, size):
     s = connect(host, 6972)
+    # Said first, so that a transfer that fails still names its connection (the server's log is
+    # found by it: interop_tcp.sh).
+    print("source: local port %d" % s.getsockname()[1], flush=True)
     want = hashlib.sha256()
     got = hashlib.sha256()
     n = 0
@@ -166,12 +194,16 @@ def server(port, size, recv_size=None, timeout=120):
             ok = False
         n += len(b)
     t.join()
+    # The peer may have closed first (smolxdp-tcpclient --send 0 does at once): all we sent must
+    # be acknowledged before the close, which would orphan the socket. Then the count is complete.
+    wait_acked(s, timeout)
+    rtos = total_rtos(s)
     s.close()
     if errors:
         sys.exit("server: writer failed: %r" % errors[0])
     if not ok or n != recv_size:
         sys.exit("server: received %d bytes (%s)" % (n, "pattern ok" if ok else "pattern differs"))
-    print("server: sent %d and received %d bytes" % (size, recv_size))
+    print("server: sent %d and received %d bytes, rtos %s" % (size, recv_size, "?" if rtos is None else rtos))
 
 
 if __name__ == "__main__":

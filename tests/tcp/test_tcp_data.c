@@ -291,6 +291,18 @@ static void test_rtt_estimation_and_karn(void **state)
 	assert_int_equal(st2.rttvar_us, st.rttvar_us);
 }
 
+/* An established connection (SMSS 1000) with NewReno, cwnd as given (0: the initial window), and
+ * `len` bytes of the pattern queued. */
+static void newreno_sending(struct th *t, uint32_t cwnd, uint8_t *data, size_t len)
+{
+	th_open_passive(t, 1000, 1000);
+	assert_int_equal(tcp_set_congestion_control(t->s, t->c, TCP_CC_NEWRENO), TCP_OK);
+	if (cwnd)
+		t->c->cwnd = cwnd;
+	fill(data, 0, len);
+	tcp_send(t->s, t->c, data, len);
+}
+
 static void test_fast_retransmit_newreno(void **state)
 {
 	struct th *t = *state;
@@ -298,10 +310,7 @@ static void test_fast_retransmit_newreno(void **state)
 	static uint8_t data[16000];
 	struct tcp_conn_stats st;
 
-	th_open_passive(t, 1000, 1000);
-	assert_int_equal(tcp_set_congestion_control(t->s, t->c, TCP_CC_NEWRENO), TCP_OK);
-	fill(data, 0, sizeof(data));
-	tcp_send(t->s, t->c, data, sizeof(data));
+	newreno_sending(t, 0, data, sizeof(data));
 	while (th_next(t, &seg))
 		;
 	peer_ack_to(t, 4000); /* cwnd 6000 (L = 2) */
@@ -346,6 +355,46 @@ static void test_fast_retransmit_newreno(void **state)
 	assert_int_equal(st.retransmits, 2);
 	assert_int_equal(st.timeouts, 0);
 	assert_int_equal(th_events(t, t->c, NULL), TCP_EV_WRITABLE);
+}
+
+/* RFC 6582 4: after a timeout, `recover` is the highest sequence sent, and duplicate ACKs below it
+ * start no recovery unless the last advance was small (4.2's heuristic): go-back-N resends what the
+ * peer already holds, and each such segment draws a duplicate. Here 0 and 6000 of 0..9999 were lost;
+ * the timeout's copy of 0 brings the ACK to 6000 (6 SMSS at once); 6000 is lost again, and the copies
+ * of 7000.. draw three duplicates: no fast retransmit, no second reduction; the RTO resends 6000. */
+static void test_dupacks_after_timeout(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	static uint8_t data[10000];
+	struct tcp_conn_stats st;
+
+	newreno_sending(t, 10000, data, sizeof(data));
+	for (int i = 0; i < 10; i++)
+		th_want(t, .off = 1000u * i);
+	th_advance(t, tcp_poll_at(t->s, t->now) - t->now);
+	th_want(t, .off = 0);
+	th_expect_none(t);
+	peer_ack_to(t, 6000);
+	tcp_conn_stats(t->c, &st);
+	uint32_t ssthresh = st.ssthresh;
+	uint32_t off = 6000;
+	while (th_next(t, &seg)) /* go-back-N from 6000, in slow start */
+		assert_int_equal(rel(t, seg.r.seq), off), off += 1000;
+	assert_true(off >= 8000);
+	for (int i = 0; i < 3; i++) {
+		th_send(t, TCP_ACK, NULL, 0);
+		while (th_next(t, &seg)) /* limited transmit: the rest of go-back-N */
+			assert_true(rel(t, seg.r.seq) >= 8000);
+	}
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.fast_retransmits, 0);
+	assert_int_equal(st.ssthresh, ssthresh);
+	assert_int_equal(st.timeouts, 1);
+	th_advance(t, tcp_poll_at(t->s, t->now) - t->now);
+	th_want(t, .off = 6000);
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.timeouts, 2);
 }
 
 /* RFC 3042: the first two duplicate ACKs each let one new segment out, beyond cwnd. */
@@ -624,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_rto_max_and_ack_resets_backoff),
 		cmocka_unit_test_setup_teardown(test_rtt_estimation_and_karn, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_fast_retransmit_newreno, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_dupacks_after_timeout, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_probe, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_nagle, th_setup, th_teardown),
 		cmocka_unit_test(test_keepalive),

@@ -263,6 +263,58 @@ static void test_ts_rttm(void **state)
 	assert_int_equal(t->c->srtt, srtt0 - srtt0 / 8 + 30000 / 8); /* RFC 6298 2.3 with R' = 30 ms */
 }
 
+/* After timeouts in a row, an ACK echoing an older copy than the latest is ambiguous (RFC 6298 3):
+ * that copy arrived, its ACK was lost, and the ACK now may answer a later copy, which as a duplicate
+ * does not update TS.Recent (RFC 7323 5.3, R2 before R3). Its "RTT" would count the backoff between
+ * the copies, and the RTO would jump by seconds. No sample, whether the echo is an earlier copy's or
+ * the original's; the echo of the latest copy is one. */
+static uint32_t rttm_timeouts(struct th *t, int n, uint32_t *tsval)
+{
+	struct th_seg seg;
+
+	assert_int_equal(tcp_send(t->s, t->c, "data", 4), 4);
+	th_expect(t, &seg);
+	uint32_t original = seg.r.opts.ts_val;
+	for (int i = 0; i < n; i++) {
+		th_advance(t, tcp_poll_at(t->s, t->now) - t->now); /* the RTO, backing off: sent again */
+		tsval[i] = th_want(t, .len = 4)->r.opts.ts_val;
+	}
+	assert_int_equal(t->c->backoff, n);
+	return original;
+}
+
+static void rttm_ack(struct th *t, uint32_t ecr, uint32_t after_us)
+{
+	th_advance(t, after_us);
+	t->peer_ack += 4;
+	t->peer_opts.ts_ecr = ecr;
+	th_send(t, TCP_ACK, NULL, 0);
+}
+
+static void test_ts_rttm_ambiguous_echo(void **state)
+{
+	struct th *t = *state;
+	uint32_t tsval[3];
+
+	open_with_ts(t, 7000);
+	uint32_t srtt0 = t->c->srtt, rto0 = t->c->rto;
+
+	rttm_timeouts(t, 3, tsval);
+	rttm_ack(t, tsval[0], 1000); /* the first copy's: 0.6 s and 1 ms ago */
+	assert_int_equal(t->c->srtt, srtt0);
+	assert_int_equal(t->c->rto, rto0);
+	assert_int_equal(t->c->backoff, 0); /* new data acknowledged: the RTO is the estimate's again */
+
+	uint32_t original = rttm_timeouts(t, 2, tsval);
+	rttm_ack(t, original, 1000); /* 0.6 s and 1 ms ago */
+	assert_int_equal(t->c->srtt, srtt0);
+	assert_int_equal(t->c->rto, rto0);
+
+	rttm_timeouts(t, 2, tsval);
+	rttm_ack(t, tsval[1], 2000); /* the latest copy's: 2 ms, a sample */
+	assert_int_equal(t->c->srtt, srtt0 - srtt0 / 8 + 2000 / 8);
+}
+
 /* A peer that stamps its SYN only: we keep stamping ours, and take its segments without one. */
 static void test_ts_peer_stops(void **state)
 {
@@ -419,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ts_every_segment, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_paws, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_rttm, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_ts_rttm_ambiguous_echo, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_peer_stops, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_not_offered, th_setup, th_teardown),
 	};
