@@ -304,7 +304,7 @@ uint64_t srv_tcp_drops(const struct srv_tcp *t)
 {
 	const struct tcp_stats *st = tcp_stack_stats(t->s);
 
-	return st->rx_malformed + st->rx_bad_checksum + st->rx_listen_drop + st->rx_ooo_drop;
+	return st->rx_malformed + st->rx_bad_checksum + st->rx_listen_drop + st->rx_ooo_drop + st->rx_no_buffer;
 }
 
 void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out)
@@ -329,6 +329,7 @@ void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out)
 	fprintf(out, "  tcp: segments in %llu out %llu, retransmits %llu (fast %llu, timeouts %llu), rst sent %llu, "
 		"refused (closed port) %llu, listen drops %llu, bad checksum %llu, malformed %llu, "
 		"out of window %llu, PAWS %llu, challenge ACKs %llu (limited %llu), bad ACKs %llu, out-of-order drops %llu, "
+		"dropped for want of buffer %llu, "
 		"half-open recycled %llu, TIME-WAIT recycled %llu, no TX buffer %llu\n",
 		(unsigned long long)st->rx_segs, (unsigned long long)st->tx_segs, (unsigned long long)st->retransmits,
 		(unsigned long long)st->fast_retransmits, (unsigned long long)st->timeouts,
@@ -338,6 +339,7 @@ void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out)
 		(unsigned long long)st->rx_paws_rejected,
 		(unsigned long long)st->challenge_acks, (unsigned long long)st->challenge_acks_limited,
 		(unsigned long long)st->rx_bad_ack, (unsigned long long)st->rx_ooo_drop,
+		(unsigned long long)st->rx_no_buffer,
 		(unsigned long long)st->syn_recv_recycled, (unsigned long long)st->time_wait_recycled,
 		(unsigned long long)st->tx_no_buffer);
 	srv_tcp_print_mem(t, out);

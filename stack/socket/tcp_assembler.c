@@ -205,8 +205,9 @@ void tcp_ranges_trim(struct tcp_conn *c)
 	tcp_ranges_init(c);
 	c->rack_sent_one = one;
 	c->rack_sent_count = n;
-	if (tcp_ranges_wanted(c)) {
-		/* The window offered still counts on them: the chunk stays promised (RFC 9293 3.8.6). */
+	if (tcp_ranges_wanted(c) && !tcp_ring_empty(&c->rx)) {
+		/* The window offered still counts on them: the chunk stays promised (RFC 9293 3.8.6;
+		 * an empty buffer backs nothing, tcp_rcvbuf.c). */
 		tcp_ring_promise_one(c->pool, &c->rx);
 		c->ranges_promised = true;
 	}

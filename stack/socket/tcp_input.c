@@ -536,13 +536,27 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 			return;
 		}
 		uint32_t off = seq - c->rcv_nxt;
+		uint64_t fits = tcp_ring_room(c->pool, &c->rx);
+		bool was_empty = tcp_ring_empty(&c->rx);
 
-		/* Within the window offered the room is promised (tcp_rcvbuf.c): this cuts nothing. */
-		if (off + len > tcp_ring_room(c->pool, &c->rx))
-			len = off < tcp_ring_room(c->pool, &c->rx) ? tcp_ring_room(c->pool, &c->rx) - off : 0;
+		/* A buffer holding data has its window promised: nothing is cut. An empty one's is not
+		 * (tcp_rcvbuf.c): with the pool empty, what does not fit is dropped unacknowledged and
+		 * counted, and an ACK says where we are (Linux's tcp_data_queue drops so when its
+		 * memory is short, and ACKs; the peer retransmits). */
+		if (off + len > fits)
+			fits += (uint64_t)tcp_pool_avail(c->pool) << c->pool->shift;
+		if (off + len > fits) {
+			s->stats.rx_no_buffer++;
+			len = fits > off ? (uint32_t)(fits - off) : 0;
+			fin = false;
+			c->flags |= TCP_CF_ACK_NOW;
+			tcp_conn_ready(s, c);
+		}
 		if (!tcp_ring_write_at(c->pool, &c->rx, c->rx.len + off, data, len))
 			len = 0;
-		if (off == 0) {
+		else if (len > 0 && was_empty)
+			tcp_rcvbuf_back(c); /* it holds data now: the rest of its window is promised */
+		if (len > 0 && off == 0) {
 			bool filled = c->ooo.count > 0;
 			uint32_t end = tcp_asm_advance(&c->ooo, c->rcv_nxt + len);
 			uint32_t got = end - c->rcv_nxt;

@@ -75,8 +75,9 @@ static inline uint8_t *tcp_pool_chunk(const struct tcp_pool *p, uint32_t chunk)
 }
 
 /* A byte ring made of a list of chunks: `len` bytes readable from offset `head` of chunk `first`;
- * writes beyond len (out-of-order data) are allowed up to `hi`. A receive ring also holds `promised`
- * chunks not yet drawn, so the window it offered is always there to take (RFC 9293 3.8.6). */
+ * writes beyond len (out-of-order data) are allowed up to `hi`. A receive ring holding data also
+ * holds `promised` chunks not yet drawn, so the window it offered is there to take (RFC 9293 3.8.6);
+ * an empty one holds neither (tcp_rcvbuf.c: overcommit). */
 struct tcp_ring {
 	uint32_t first;    /* TCP_NIL: no chunk */
 	uint32_t last;
@@ -89,11 +90,15 @@ struct tcp_ring {
 	uint32_t max;      /* the most this ring may hold, bytes */
 	uint32_t cur;      /* a cursor: chunk cur_k of the list (TCP_NIL: none), so walks are short */
 	uint32_t cur_k;
-	bool keeps_promise;/* a receive ring: chunks given back when drained stay promised */
 	bool span_out;     /* tcp_ring_write_span handed out a span not yet committed: its chunk stays */
 };
 
-void tcp_ring_init(struct tcp_ring *r, uint32_t max, bool receive);
+void tcp_ring_init(struct tcp_ring *r, uint32_t max);
+/* Nothing in it, in order or out of order. */
+static inline bool tcp_ring_empty(const struct tcp_ring *r)
+{
+	return r->hi == 0;
+}
 /* Bytes writable past len without drawing a chunk that is not already drawn or promised (not
  * capped by max: a window offered before max was lowered is still there to take). */
 static inline uint32_t tcp_ring_room(const struct tcp_pool *p, const struct tcp_ring *r)
@@ -108,7 +113,7 @@ uint32_t tcp_ring_free(const struct tcp_pool *p, const struct tcp_ring *r);
 bool tcp_ring_write_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
 /* Copy n bytes out from offset off (off + n <= len). */
 void tcp_ring_read_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
-/* Drop n bytes from the front; chunks emptied go back to the pool. */
+/* Drop n bytes from the front; chunks emptied go back to the pool (all of them once it is empty). */
 void tcp_ring_consume(struct tcp_pool *p, struct tcp_ring *r, uint32_t n);
 static inline void tcp_ring_commit(struct tcp_ring *r, uint32_t n)
 {
@@ -661,6 +666,9 @@ static inline uint32_t tcp_rcvbuf_room(const struct tcp_conn *c)
 /* rcv_adv moved: promise the chunks the window now offered needs (never fails: the window was at
  * most tcp_rcvbuf_room). */
 void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now);
+/* The promise itself: the window offered backed while the buffer holds data, nothing when it is
+ * empty. Input calls it when data lands in an empty buffer. */
+void tcp_rcvbuf_back(struct tcp_conn *c);
 /* The app read n bytes: once per RTT, grow the buffer toward what that rate needs. */
 void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now);
 /* Nothing more will arrive (the peer's FIN is in, or the connection ended): no window's promise. */

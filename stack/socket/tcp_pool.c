@@ -1,7 +1,8 @@
 /* The pool every connection's buffers are drawn from: fixed-size chunks laid out at init, a free list
- * through a link per chunk, and a count of chunks promised to receive windows already offered, so that
- * data arriving within an offered window always has a place (RFC 9293 3.8.6: the right edge offered
- * is never taken back). No allocation after init: an empty pool gives TCP_NIL. */
+ * through a link per chunk, and a count of chunks promised to the receive windows of buffers holding
+ * data, so that what arrives within such a window has a place (RFC 9293 3.8.6: the right edge
+ * offered is never taken back; tcp_rcvbuf.c says why empty buffers promise nothing). No allocation
+ * after init: an empty pool gives TCP_NIL. */
 #include "tcp_internal.h"
 
 void tcp_pool_init(struct tcp_pool *p, uint8_t *mem, uint32_t *next, uint32_t count, uint32_t shift)

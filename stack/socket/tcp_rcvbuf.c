@@ -1,8 +1,13 @@
 /* The receive buffer's size, tuned to the connection (as Linux's tcp_rcv_space_adjust): a new
  * connection offers a 64 KB window, and once per RTT the buffer grows to twice what the app read in
  * that RTT, and more while the rate rises (slow start), up to the connection's maximum. Its chunks
- * come from the shared pool, promised as the window is offered: a short pool offers less, never
- * takes back what was offered (RFC 9293 3.8.6), and data within an offered window always fits. */
+ * come from the shared pool. A short pool offers less and never takes back what was offered (RFC
+ * 9293 3.8.6). While the buffer holds data (the app is behind, or there are holes) the window
+ * offered is promised, so what arrives within it fits. An empty buffer promises nothing: an idle
+ * connection costs its control block only, and its window is overcommitted, drawn from the chunks
+ * the pool has free when data comes; with none free the data is dropped unacknowledged and counted
+ * (the peer retransmits it), as Linux drops when its TCP memory is exhausted. A connection that
+ * receives faster than its app reads holds data, so its window is backed while that matters. */
 #include "tcp_internal.h"
 
 /* The interval between measurements before the connection has an RTT (its SYN or SYN-ACK was
@@ -43,6 +48,13 @@ uint32_t tcp_rcvbuf_room_short(const struct tcp_conn *c, uint32_t want, uint32_t
 	return win;
 }
 
+/* An empty buffer backs no window: its promises (the range tables' too) go back. */
+static void tcp_rcvbuf_unback(struct tcp_conn *c)
+{
+	c->ranges_promised = false;
+	tcp_ring_reserve(c->pool, &c->rx, 0);
+}
+
 void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now)
 {
 	uint32_t win = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
@@ -51,7 +63,17 @@ void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now)
 		c->rcv_rtt_seq = c->rcv_adv;
 		c->rcv_rtt_at = now;
 	}
+	tcp_rcvbuf_back(c);
+}
 
+void tcp_rcvbuf_back(struct tcp_conn *c)
+{
+	uint32_t win = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	if (tcp_ring_empty(&c->rx)) {
+		tcp_rcvbuf_unback(c);
+		return;
+	}
 	/* A window of more than a chunk may bring more holes than ooo's few slots: its range tables
 	 * are promised with it (tcp_rcvbuf_room left room for them). */
 	c->ranges_promised = tcp_ranges_wanted(c);
@@ -64,8 +86,7 @@ void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now)
 
 void tcp_rcvbuf_close(struct tcp_conn *c)
 {
-	c->ranges_promised = false;
-	tcp_ring_reserve(c->pool, &c->rx, 0);
+	tcp_rcvbuf_unback(c);
 }
 
 void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now)
@@ -83,6 +104,8 @@ void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now)
 		c->rcv_rtt_at = SMX_INSTANT_NEVER;
 	}
 	c->rcv_read += n;
+	if (tcp_ring_empty(&c->rx))
+		tcp_rcvbuf_unback(c); /* all read: idle until more comes */
 	if (now < c->rcv_space_at + rtt)
 		return;
 	copied = c->rcv_read - c->rcv_space_read;

@@ -3,12 +3,11 @@
  * is written past the readable end (holes stay inside the chunks) and committed later. */
 #include "tcp_internal.h"
 
-void tcp_ring_init(struct tcp_ring *r, uint32_t max, bool receive)
+void tcp_ring_init(struct tcp_ring *r, uint32_t max)
 {
 	memset(r, 0, sizeof(*r));
 	r->first = r->last = r->cur = TCP_NIL;
 	r->max = max;
-	r->keeps_promise = receive;
 }
 
 /* cover follows chunks, promised and head: every function that moves one of them ends here. */
@@ -143,16 +142,9 @@ void tcp_ring_consume(struct tcp_pool *p, struct tcp_ring *r, uint32_t n)
 		r->head -= p->size;
 	}
 	if (r->hi == 0 && !r->span_out) {
-		/* Drained: every chunk goes back (but the one under a span the app is writing into). A
-		 * receive ring's stay promised, so the window it offered is still there to take. */
-		uint32_t k = r->chunks;
-
+		/* Drained: every chunk goes back (but the one under a span the app is writing into). */
 		while (r->chunks > 0)
 			tcp_ring_drop_first(p, r);
-		if (r->keeps_promise) {
-			r->promised += k;
-			p->promised += k;
-		}
 		r->head = 0;
 	}
 	tcp_ring_sync(p, r);
@@ -210,12 +202,11 @@ uint32_t tcp_ring_reserve(struct tcp_pool *p, struct tcp_ring *r, uint32_t want)
 void tcp_ring_clear(struct tcp_pool *p, struct tcp_ring *r)
 {
 	uint32_t max = r->max;
-	bool receive = r->keeps_promise;
 
 	while (r->chunks > 0)
 		tcp_ring_drop_first(p, r);
 	p->promised -= r->promised;
-	tcp_ring_init(r, max, receive);
+	tcp_ring_init(r, max);
 }
 
 void tcp_ring_promise_taken(struct tcp_pool *p, struct tcp_ring *r)

@@ -156,8 +156,8 @@ struct tcp_stack *tcp_init(void *mem, size_t len, const struct tcp_config *cfg)
 			c->link[k] = (struct tcp_link){ TCP_NIL, TCP_NIL };
 		c->pool = &s->pool;
 		tcp_ranges_init(c);
-		tcp_ring_init(&c->rx, cfg->rx_buf_size, true);
-		tcp_ring_init(&c->tx, cfg->tx_buf_size, false);
+		tcp_ring_init(&c->rx, cfg->rx_buf_size);
+		tcp_ring_init(&c->tx, cfg->tx_buf_size);
 		c->aux_owner = TCP_AUX_FREE;
 		tcp_list_push(s, &s->lists[TCP_LIST_AUX], TCP_LIST_AUX, c);
 	}

@@ -183,8 +183,8 @@ void tcp_conn_free(struct tcp_stack *s, struct tcp_conn *c)
 	tcp_ranges_init(c);
 	for (int k = 0; k < TCP_LIST_KINDS; k++)
 		c->link[k] = (struct tcp_link){ TCP_NIL, TCP_NIL };
-	tcp_ring_init(&c->rx, s->cfg.rx_buf_size, true);
-	tcp_ring_init(&c->tx, s->cfg.tx_buf_size, false);
+	tcp_ring_init(&c->rx, s->cfg.rx_buf_size);
+	tcp_ring_init(&c->tx, s->cfg.tx_buf_size);
 	c->aux_owner = TCP_AUX_FREE;
 	tcp_list_push(s, &s->lists[TCP_LIST_AUX], TCP_LIST_AUX, c);
 	s->used--;

@@ -1,6 +1,8 @@
 /* The shared buffer pool on virtual time: buffers grow with the rate (autotuning) and go back to the
  * pool when drained and on close; a short pool offers smaller windows but takes in everything sent
- * within a window already offered (RFC 9293 3.8.6); zero-copy spans stop at a chunk's end and data
+ * within a window already offered while the buffer holds data (RFC 9293 3.8.6); an idle connection
+ * holds nothing, and what comes into its window when the pool is empty is dropped unacknowledged,
+ * counted, and taken when retransmitted; zero-copy spans stop at a chunk's end and data
  * crosses chunks intact; and 100,000 connections, established and flooding, in the memory the config
  * says, with the 4-tuple table's chains short under the keyed hash. */
 #include "tcp_harness.h"
@@ -110,18 +112,19 @@ static void test_pool_grows_with_rate(void **state)
 	assert_int_equal(t->c->rcv_space, 1u << 20);
 	assert_true(edge - t->c->rcv_nxt > TCP_RCV_INITIAL);
 	assert_true(edge - t->c->rcv_nxt <= (1u << 20));
-	/* All read: no chunk holds data; only the window offered is promised. */
+	/* All read: idle, the connection holds no chunk and no promise (its window is not backed). */
 	assert_int_equal(t->c->rx.chunks, 0);
 	assert_int_equal(pool_of(t)->count - pool_of(t)->free, 0);
-	assert_true((uint64_t)pool_of(t)->promised << pool_of(t)->shift >= edge - t->c->rcv_nxt);
+	assert_int_equal(pool_of(t)->promised, 0);
 	th_free(t);
 }
 
-/* A pool of 16 chunks for two slots: the connection's first window (32 KB, its maximum: 8 chunks,
- * a share of the pool, and a ninth for the range tables out-of-order data may need), then the
- * app's sends take the rest. Everything the peer sends within the window offered is taken
- * in, out of order first, across chunks; with the pool empty the window closes at the same right
- * edge (never shrinks); read, the chunks come back and the window opens again. */
+/* A pool of 16 chunks for two slots. The connection's first window (32 KB, its maximum: 8 chunks, a
+ * share of the pool) is backed once its buffer holds data (here a segment out of order): 8 chunks
+ * and a ninth for the range tables out-of-order data may need, drawn or promised; then the app's
+ * sends take the rest. Everything the peer sends within the window offered is taken in, out of
+ * order first, across chunks; with the pool empty the window closes at the same right edge (never
+ * shrinks); read, the chunks come back and the window opens again. */
 static void test_pool_exhausted_keeps_window(void **state)
 {
 	struct th *t = th_with(8 * TCP_CHUNK_SIZE, 65536, 16 * TCP_CHUNK_SIZE, 2);
@@ -134,7 +137,11 @@ static void test_pool_exhausted_keeps_window(void **state)
 	edge = t->c->rcv_adv;
 	base = t->c->rcv_nxt;
 	assert_int_equal(edge - base, 8 * TCP_CHUNK_SIZE);
-	assert_int_equal(pool_of(t)->promised, 9);
+	assert_int_equal(pool_of(t)->promised, 0); /* empty: nothing backed yet */
+	fill(in, 0, sizeof(in));
+	th_tx(t, .flags = TCP_ACK, .seq = base + sizeof(in) - 1024, .data = in + sizeof(in) - 1024, .len = 1024);
+	drain_acks(t, &edge);
+	assert_int_equal(t->c->rx.chunks + pool_of(t)->promised, 9);
 	/* The app wants to send 64 KB: the pool has 7 chunks for it. */
 	assert_int_equal(tcp_send(t->s, t->c, out, sizeof(out)), 7 * TCP_CHUNK_SIZE);
 	assert_int_equal(tcp_send_space(t->c), 0);
@@ -142,7 +149,6 @@ static void test_pool_exhausted_keeps_window(void **state)
 	drain_acks(t, &edge);
 	/* The peer fills the window it was offered: every other segment first (16 holes, more than
 	 * the control block's slots: the range tables come from their promise), then the rest. */
-	fill(in, 0, sizeof(in));
 	for (int odd = 0; odd < 2; odd++) {
 		for (int i = (int)(sizeof(in) / 1024) - 1; i >= 0; i--)
 			if ((i & 1) != odd)
@@ -162,7 +168,7 @@ static void test_pool_exhausted_keeps_window(void **state)
 	n = tcp_recv(t->s, t->c, got, sizeof(got));
 	assert_int_equal(n, sizeof(in));
 	assert_memory_equal(got, in, sizeof(in));
-	/* Read: the chunks are promised again and the window opens. */
+	/* Read: the chunks come back (the buffer is empty: not promised) and the window opens. */
 	th_advance(t, 1000);
 	drain_acks(t, &edge);
 	assert_int_equal(edge - t->c->rcv_nxt, 8 * TCP_CHUNK_SIZE);
@@ -217,6 +223,50 @@ static void test_pool_exhausted_new_conn(void **state)
 	th_free(t);
 }
 
+/* Overcommit: an idle connection backs none of the window it offered. The app's send takes the
+ * whole pool; data the peer then sends within the window is dropped, not acknowledged, and counted,
+ * the window's right edge stays (RFC 9293 3.8.6); once the send is acknowledged and its chunks come
+ * back, the peer's retransmission is taken in. */
+static void test_pool_overcommit_idle(void **state)
+{
+	struct th *t = th_with(8 * TCP_CHUNK_SIZE, 65536, 16 * TCP_CHUNK_SIZE, 2);
+	static uint8_t out[65536], in[1000], got[1000];
+	uint32_t edge, base;
+	struct th_seg seg;
+
+	(void)state;
+	th_open_passive(t, 1000, 1000);
+	edge = t->c->rcv_adv;
+	base = t->c->rcv_nxt;
+	assert_int_equal(edge - base, 8 * TCP_CHUNK_SIZE);
+	assert_int_equal(pool_of(t)->promised, 0);
+	assert_int_equal(pool_of(t)->free, pool_of(t)->count);
+	assert_int_equal(tcp_send(t->s, t->c, out, sizeof(out)), sizeof(out));
+	assert_int_equal(tcp_pool_avail(pool_of(t)), 0);
+	drain_acks(t, &edge);
+	fill(in, 0, sizeof(in));
+	th_tx(t, .flags = TCP_ACK, .seq = base, .data = in, .len = sizeof(in));
+	seg = *th_want(t, .flags = TCP_ACK, .ack = base);
+	assert_true(tcp_seq_ge(edge_of(t, &seg), edge)); /* the edge never goes back */
+	assert_int_equal(tcp_stack_stats(t->s)->rx_no_buffer, 1);
+	assert_int_equal(tcp_recv_avail(t->c), 0);
+	/* The peer acknowledges what is sent, round after round: the send's chunks come back. */
+	for (int round = 0; round < 10 && tcp_pool_avail(pool_of(t)) == 0; round++) {
+		t->peer_ack = t->c->snd_max;
+		th_tx(t, .flags = TCP_ACK, .seq = base);
+		drain_acks(t, &edge);
+	}
+	assert_true(tcp_pool_avail(pool_of(t)) > 0);
+	th_tx(t, .flags = TCP_ACK, .seq = base, .data = in, .len = sizeof(in));
+	assert_int_equal(tcp_recv_avail(t->c), sizeof(in));
+	assert_true(pool_of(t)->promised > 0); /* holding data: the rest of the window is backed */
+	assert_int_equal(tcp_recv(t->s, t->c, got, sizeof(got)), sizeof(got));
+	assert_memory_equal(got, in, sizeof(in));
+	assert_int_equal(pool_of(t)->promised, 0); /* read: idle again, at once */
+	assert_int_equal(tcp_stack_stats(t->s)->rx_no_buffer, 1);
+	th_free(t);
+}
+
 /* The second connection, offered no window and refused a send by an empty pool, is not forgotten:
  * once the first one's data is acknowledged and its chunks come back, the second is told WRITABLE
  * and offers a window (an update of its own, without waiting for the peer's probe). */
@@ -230,7 +280,8 @@ static void test_pool_waiters_woken(void **state)
 
 	(void)state;
 	th_open_passive(t, 1000, 1000);
-	assert_int_equal(tcp_send(t->s, t->c, out, sizeof(out)), 7 * TCP_CHUNK_SIZE);
+	/* The first connection's window is not backed (nothing received): its send takes the pool. */
+	assert_int_equal(tcp_send(t->s, t->c, out, sizeof(out)), 16 * TCP_CHUNK_SIZE);
 	while (th_next(t, &seg))
 		;
 	th_send_raw(t, TH_RPORT + 1, TH_LPORT, 5000, 0, TCP_SYN, 65535, NULL, 0, 1000);
@@ -525,7 +576,9 @@ static void test_many_established(void **state)
 	assert_int_equal(accepted, MANY);
 	assert_int_equal(tcp_conn_count(t->s), MANY);
 	print_mem("established", t->s, MANY);
-	assert_int_equal(pool_of(t)->count - pool_of(t)->free, 0); /* every request read: no data held */
+	/* Every request read: no data held, and no window backed (idle costs the control block only). */
+	assert_int_equal(pool_of(t)->count - pool_of(t)->free, 0);
+	assert_int_equal(pool_of(t)->promised, 0);
 	printf("established: longest chain in the 4-tuple table %u (%u buckets)\n", longest_chain(t->s),
 	       t->s->bucket_mask + 1);
 	assert_true(longest_chain(t->s) <= 16);
@@ -587,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_pool_exhausted_new_conn),
 		cmocka_unit_test(test_ooo_ranges_fill_chunk),
 		cmocka_unit_test(test_pool_waiters_woken),
+		cmocka_unit_test(test_pool_overcommit_idle),
 		cmocka_unit_test(test_pool_returned_on_ack_and_close),
 		cmocka_unit_test(test_pool_returned_on_abort),
 		cmocka_unit_test(test_pool_span_across_chunks),

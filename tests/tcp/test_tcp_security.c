@@ -226,7 +226,7 @@ static void test_ring(void **state)
 	for (size_t i = 0; i < sizeof(in); i++)
 		in[i] = (uint8_t)(i * 7);
 	tcp_pool_init(&p, mem, links, 3, TCP_CHUNK_SHIFT);
-	tcp_ring_init(&r, 2 * TCP_CHUNK_SIZE + 100, false);
+	tcp_ring_init(&r, 2 * TCP_CHUNK_SIZE + 100);
 	assert_int_equal(tcp_ring_free(&p, &r), 2 * TCP_CHUNK_SIZE + 100);
 	assert_true(tcp_ring_write_at(&p, &r, 0, in, 10));
 	tcp_ring_commit(&r, 10);

@@ -101,7 +101,13 @@ struct tcp_stack;
 struct tcp_conn;
 struct tcp_listener;
 
-/* Where the memory goes: what is fixed per connection slot, and the buffer pool's use. */
+/* Where the memory goes: what is fixed per connection slot, and the buffer pool's use. The pool backs
+ * the window of a connection whose buffer holds data (received data the app has not read, or
+ * out-of-order data): that window is promised, and what the peer sends within it always fits. A
+ * connection whose buffer is empty (an idle one, or one whose app keeps up) holds no chunk and no
+ * promise: its window is overcommitted, drawn from what the pool has free when data comes, and
+ * dropped unacknowledged (tcp_stats.rx_no_buffer) if it has none, as Linux drops when its TCP
+ * memory is exhausted. */
 struct tcp_mem_usage {
 	size_t total;          /* tcp_mem_size */
 	size_t fixed;          /* control blocks, tables, the pool's chunk links: all but the chunks */
@@ -275,6 +281,9 @@ struct tcp_stats {
 	uint64_t syn_recv_recycled;  /* unanswered half-open connections given up for a new SYN */
 	uint64_t rx_out_of_window;   /* unacceptable segments (RFC 9293 3.10.7.4 first check) */
 	uint64_t rx_ooo_drop;        /* out-of-order segment with no room to keep it */
+	uint64_t rx_no_buffer;       /* text within the window offered dropped (not acknowledged): the
+				      * buffer pool was empty (windows of idle connections are not
+				      * backed by chunks, see tcp_mem_usage); the peer retransmits it */
 	uint64_t rx_bad_ack;         /* ACK outside RFC 5961 5.2's range, or of unsent data */
 	uint64_t rx_paws_rejected;   /* older timestamp than the connection's latest (RFC 7323 5.3) */
 	uint64_t rst_sent;
