@@ -285,8 +285,8 @@ def memory_table(d, lines, out_json, conns=10000):
                      f"{'-' if ratio is None else f'{ratio:.2f}'} |")
     lines.append("")
     lines.append("smolxdp: its exit line: the slots laid out at init, and the buffer pool's peak use, which is "
-                 "mostly the one-chunk window each connection was offered (reserved in the pool so that what a "
-                 "peer sends within it always fits, not holding data). Kernel: the growth of all slab caches and of TCP's buffer pages during its run, "
+                 "the chunks that held a request or reply at the same time (an idle connection holds none: its "
+                 "window is not backed until data waits in its buffer). Kernel: the growth of all slab caches and of TCP's buffer pages during its run, "
                  "minus the growth during smolxdp's run with the same Linux client; machine-wide counters, so "
                  "anything else running shows up in it.\n")
     out_json["memory_per_conn"] = {s: {"fixed": v[0], "buffers": v[1]} for s, v in res.items()}
