@@ -1,5 +1,6 @@
 /* n-tuple flow rules steering our address to the served queue (xsk_ntuple.h), through the ethtool
  * ioctl as `ethtool -N IFACE flow-type ip4 dst-ip ADDR action Q` does. */
+#define _GNU_SOURCE /* secure_getenv */
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/if_ether.h>
@@ -113,63 +114,79 @@ static int insert(int fd, const char *ifname, const struct ethtool_rx_flow_spec 
 	return err;
 }
 
-/* Delete the rule at loc, only if it still is the one we made (someone may have replaced it). */
-static void delete_if_ours(int fd, const char *ifname, uint32_t loc, const struct ethtool_rx_flow_spec *want)
+/* Delete the rule at loc, only if it still is the one we made (someone may have replaced it).
+ * Whether it did. */
+static bool delete_if_ours(int fd, const char *ifname, uint32_t loc, const struct ethtool_rx_flow_spec *want)
 {
 	struct ethtool_rxnfc get = {.cmd = ETHTOOL_GRXCLSRULE};
 	struct ethtool_rxnfc del = {.cmd = ETHTOOL_SRXCLSRLDEL};
 
 	if (loc == NO_LOC)
-		return;
+		return false;
 	get.fs.location = loc;
 	if (ethtool(fd, ifname, &get) < 0 || !same_rule(&get.fs, want))
-		return;
+		return false;
 	del.fs.location = loc;
-	ethtool(fd, ifname, &del);
+	return ethtool(fd, ifname, &del) == 0;
 }
 
-static void state_path(char *buf, size_t size, const char *ifname, ipv4_addr addr)
+static const char *state_dir(void)
 {
-	snprintf(buf, size, XSK_NTUPLE_STATE_DIR "/ntuple-%s-%u.%u.%u.%u", ifname, addr >> 24, (addr >> 16) & 255,
-		 (addr >> 8) & 255, addr & 255);
+	const char *dir = secure_getenv(XSK_NTUPLE_STATE_ENV);
+
+	return dir && dir[0] ? dir : XSK_NTUPLE_STATE_DIR;
 }
 
-static void remove_rules(int fd, const struct xsk_ntuple *r)
+/* r->state_path for (r->ifname, r->addr) under dir; false if it does not fit. */
+static bool state_path(struct xsk_ntuple *r, const char *dir)
+{
+	ipv4_addr a = r->addr;
+	int n = snprintf(r->state_path, sizeof(r->state_path), "%s/ntuple-%s-%u.%u.%u.%u", dir, r->ifname, a >> 24,
+			 (a >> 16) & 255, (a >> 8) & 255, a & 255);
+
+	return n > 0 && (size_t)n < sizeof(r->state_path);
+}
+
+/* How many of the two it deleted. */
+static int remove_rules(int fd, const struct xsk_ntuple *r)
 {
 	struct ethtool_rx_flow_spec fs;
+	int n;
 
 	rule_ip(&fs, r->addr, r->queue);
-	delete_if_ours(fd, r->ifname, r->loc_ip, &fs);
+	n = delete_if_ours(fd, r->ifname, r->loc_ip, &fs);
 	rule_arp(&fs, r->queue);
-	delete_if_ours(fd, r->ifname, r->loc_arp, &fs);
+	return n + delete_if_ours(fd, r->ifname, r->loc_arp, &fs);
 }
 
 /* Rules a killed run left: their locations are in its state file. */
-static void remove_stale(int fd, const struct xsk_logger *lg, struct xsk_ntuple *r, const char *path)
+static void remove_stale(int fd, const struct xsk_logger *lg, struct xsk_ntuple *r)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = fopen(r->state_path, "re");
 	unsigned ip, arp;
 
 	if (!f)
 		return;
 	if (fscanf(f, "ip %u arp %u", &ip, &arp) == 2) {
+		static const char *const removed[] = { "none removed", "one removed", "removed" };
+
 		r->loc_ip = ip;
 		r->loc_arp = arp;
-		remove_rules(fd, r);
-		xsk_say(lg, XSK_LOG_WARN, "removed the n-tuple rules (locations %u, %u) an earlier run left on %s",
-			ip, arp, r->ifname);
+		/* One we did not remove was gone, or replaced by a rule that is not ours: kept. */
+		xsk_say(lg, XSK_LOG_WARN, "n-tuple rules an earlier run left on %s (locations %u, %u): %s",
+			r->ifname, ip, arp, removed[remove_rules(fd, r)]);
 	}
 	fclose(f);
-	unlink(path);
+	unlink(r->state_path);
 }
 
-static int save_state(const struct xsk_ntuple *r, const char *path)
+static int save_state(const struct xsk_ntuple *r, const char *dir)
 {
 	FILE *f;
 
-	if (mkdir(XSK_NTUPLE_STATE_DIR, 0755) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	f = fopen(path, "we");
+	f = fopen(r->state_path, "we");
 	if (!f)
 		return -errno;
 	fprintf(f, "ip %u arp %u\n", r->loc_ip, r->loc_arp);
@@ -181,7 +198,7 @@ int xsk_ntuple_steer(const char *ifname, ipv4_addr addr, uint32_t queue, xsk_log
 {
 	struct xsk_logger lg = {.fn = log, .ctx = log_ctx};
 	struct ethtool_rx_flow_spec fs;
-	char path[96];
+	const char *dir = state_dir();
 	int fd, err;
 
 	memset(out, 0, sizeof(*out));
@@ -191,29 +208,31 @@ int xsk_ntuple_steer(const char *ifname, ipv4_addr addr, uint32_t queue, xsk_log
 	out->addr = addr;
 	out->queue = queue;
 	out->loc_ip = out->loc_arp = NO_LOC;
+	if (!state_path(out, dir))
+		return xsk_fail(&lg, ENAMETOOLONG, "state directory path too long: %s", dir);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return xsk_fail(&lg, errno, "socket: %s", strerror(errno));
-	state_path(path, sizeof(path), ifname, addr);
-	remove_stale(fd, &lg, out, path);
+	remove_stale(fd, &lg, out);
 	out->loc_ip = out->loc_arp = NO_LOC;
 	rule_ip(&fs, addr, queue);
 	err = insert(fd, ifname, &fs, &out->loc_ip);
 	if (err < 0) {
-		err = xsk_fail(&lg, -err, "%s: the driver refused an n-tuple rule (ETHTOOL_SRXCLSRLINS: %s)", ifname,
-			       strerror(-err));
+		err = xsk_fail(&lg, -err, "%s: the driver refused the n-tuple rule for IPv4 (ETHTOOL_SRXCLSRLINS: %s)",
+			       ifname, strerror(-err));
 		goto out;
 	}
 	rule_arp(&fs, queue);
 	err = insert(fd, ifname, &fs, &out->loc_arp);
 	if (err < 0) {
-		err = xsk_fail(&lg, -err, "%s: the driver refused an n-tuple rule for ARP (%s)", ifname, strerror(-err));
+		err = xsk_fail(&lg, -err, "%s: the driver refused the n-tuple rule for ARP (ETHTOOL_SRXCLSRLINS: %s)",
+			       ifname, strerror(-err));
 		remove_rules(fd, out);
 		goto out;
 	}
-	err = save_state(out, path);
+	err = save_state(out, dir);
 	if (err < 0) {
-		err = xsk_fail(&lg, -err, "cannot record the n-tuple rules in %s: %s", path, strerror(-err));
+		err = xsk_fail(&lg, -err, "cannot record the n-tuple rules in %s: %s", out->state_path, strerror(-err));
 		remove_rules(fd, out);
 		goto out;
 	}
@@ -225,7 +244,6 @@ out:
 
 void xsk_ntuple_remove(struct xsk_ntuple *r)
 {
-	char path[96];
 	int fd;
 
 	if (!r || !r->installed)
@@ -235,7 +253,6 @@ void xsk_ntuple_remove(struct xsk_ntuple *r)
 		remove_rules(fd, r);
 		close(fd);
 	}
-	state_path(path, sizeof(path), r->ifname, r->addr);
-	unlink(path);
+	unlink(r->state_path);
 	r->installed = false;
 }
