@@ -62,56 +62,84 @@ static bool same_rule(const struct ethtool_rx_flow_spec *a, const struct ethtool
 	return a->h_u.ether_spec.h_proto == b->h_u.ether_spec.h_proto;
 }
 
-/* A free location, for drivers that do not place rules themselves (RX_CLS_LOC_ANY): the highest
- * one, as ethtool's own rule manager picks. */
-static int free_location(int fd, const char *ifname, uint32_t *loc)
-{
-	struct ethtool_rxnfc cnt = {.cmd = ETHTOOL_GRXCLSRLCNT};
-	struct ethtool_rxnfc *all;
-	uint32_t size;
-	int err = ethtool(fd, ifname, &cnt);
+#define MAX_TABLE (1u << 20) /* more locations than any driver has: a nonsense answer */
 
-	if (err < 0)
-		return err;
-	size = (uint32_t)cnt.data;
-	if (size == 0 || size > 65536)
-		return -ENOSPC;
-	all = calloc(1, sizeof(*all) + cnt.rule_cnt * sizeof(uint32_t));
+/* The highest free location in a table of all->data locations, of which all->rule_locs are used. */
+static int highest_free(const struct ethtool_rxnfc *all, uint32_t *loc)
+{
+	uint32_t size = (uint32_t)all->data;
+	uint8_t *used;
+	int err = -ENOSPC;
+
+	if (all->data == 0 || all->data > MAX_TABLE)
+		return -EPROTO;
+	used = calloc(size, 1);
+	if (!used)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < all->rule_cnt; i++)
+		if (all->rule_locs[i] < size)
+			used[all->rule_locs[i]] = 1;
+	for (uint32_t l = size; l-- > 0;) {
+		if (!used[l]) {
+			*loc = l;
+			err = 0;
+			break;
+		}
+	}
+	free(used);
+	return err;
+}
+
+/* A free location for a driver that does not place rules itself: the highest, as ethtool's rule
+ * manager (rxclass.c) picks. The table's size is ETHTOOL_GRXCLSRLALL's data: GRXCLSRLCNT's may be 0
+ * (linux/ethtool.h allows it; ixgbe and igc leave it so). */
+static int free_location(int fd, const char *ifname, uint32_t n_rules, uint32_t *loc, uint32_t *size)
+{
+	struct ethtool_rxnfc *all = calloc(1, sizeof(*all) + n_rules * sizeof(uint32_t));
+	int err;
+
 	if (!all)
 		return -ENOMEM;
 	all->cmd = ETHTOOL_GRXCLSRLALL;
-	all->rule_cnt = cnt.rule_cnt;
+	all->rule_cnt = n_rules;
 	err = ethtool(fd, ifname, all);
-	for (uint32_t l = size; err == 0 && l-- > 0;) {
-		bool used = false;
-
-		for (uint32_t i = 0; i < all->rule_cnt && !used; i++)
-			used = all->rule_locs[i] == l;
-		if (!used) {
-			*loc = l;
-			free(all);
-			return 0;
-		}
-	}
+	*size = (uint32_t)all->data;
+	if (err == 0)
+		err = highest_free(all, loc);
 	free(all);
-	return err < 0 ? err : -ENOSPC;
+	return err;
 }
 
-static int insert(int fd, const char *ifname, const struct ethtool_rx_flow_spec *fs, uint32_t *loc)
+/* Install fs (the rule for `what`) and say where it went. Only a driver that says it chooses locations
+ * itself (RX_CLS_LOC_SPECIAL in ETHTOOL_GRXCLSRLCNT's data, linux/ethtool.h) is given RX_CLS_LOC_ANY:
+ * the others answer it with -EINVAL (ixgbe, i40e) or -ENOSPC (ice), so they get a free location. */
+static int insert(int fd, const struct xsk_logger *lg, const char *ifname, const char *what,
+		  const struct ethtool_rx_flow_spec *fs, uint32_t *loc)
 {
-	struct ethtool_rxnfc nfc = {.cmd = ETHTOOL_SRXCLSRLINS, .fs = *fs};
-	int err;
+	struct ethtool_rxnfc cnt = {.cmd = ETHTOOL_GRXCLSRLCNT};
+	struct ethtool_rxnfc ins = {.cmd = ETHTOOL_SRXCLSRLINS, .fs = *fs};
+	uint32_t size = 0;
+	int err = ethtool(fd, ifname, &cnt);
 
-	nfc.fs.location = RX_CLS_LOC_ANY;
-	err = ethtool(fd, ifname, &nfc);
-	if (err == -EINVAL) { /* the driver wants a location of ours */
-		err = free_location(fd, ifname, &nfc.fs.location);
-		if (err == 0)
-			err = ethtool(fd, ifname, &nfc);
+	if (err < 0)
+		return xsk_fail(lg, -err, "%s: %s (ETHTOOL_GRXCLSRLCNT: %s)", ifname,
+				err == -EOPNOTSUPP ? "no n-tuple filters" : "cannot count its n-tuple rules", strerror(-err));
+	ins.fs.location = RX_CLS_LOC_ANY;
+	if (!(cnt.data & RX_CLS_LOC_SPECIAL)) {
+		err = free_location(fd, ifname, cnt.rule_cnt, &ins.fs.location, &size);
+		if (err == -ENOSPC)
+			return xsk_fail(lg, ENOSPC, "%s: no room for the n-tuple rule for %s: all %u locations of its "
+					"table are taken", ifname, what, size);
+		if (err < 0)
+			return xsk_fail(lg, -err, "%s: cannot list its n-tuple rules (ETHTOOL_GRXCLSRLALL: %s)", ifname,
+					strerror(-err));
 	}
-	if (err == 0)
-		*loc = nfc.fs.location;
-	return err;
+	err = ethtool(fd, ifname, &ins);
+	if (err < 0)
+		return xsk_fail(lg, -err, "%s: the driver refused the n-tuple rule for %s (ETHTOOL_SRXCLSRLINS: %s)",
+				ifname, what, strerror(-err));
+	*loc = ins.fs.location;
+	return 0;
 }
 
 /* Delete the rule at loc, only if it still is the one we made (someone may have replaced it).
@@ -216,17 +244,12 @@ int xsk_ntuple_steer(const char *ifname, ipv4_addr addr, uint32_t queue, xsk_log
 	remove_stale(fd, &lg, out);
 	out->loc_ip = out->loc_arp = NO_LOC;
 	rule_ip(&fs, addr, queue);
-	err = insert(fd, ifname, &fs, &out->loc_ip);
-	if (err < 0) {
-		err = xsk_fail(&lg, -err, "%s: the driver refused the n-tuple rule for IPv4 (ETHTOOL_SRXCLSRLINS: %s)",
-			       ifname, strerror(-err));
+	err = insert(fd, &lg, ifname, "IPv4", &fs, &out->loc_ip);
+	if (err < 0)
 		goto out;
-	}
 	rule_arp(&fs, queue);
-	err = insert(fd, ifname, &fs, &out->loc_arp);
+	err = insert(fd, &lg, ifname, "ARP", &fs, &out->loc_arp);
 	if (err < 0) {
-		err = xsk_fail(&lg, -err, "%s: the driver refused the n-tuple rule for ARP (ETHTOOL_SRXCLSRLINS: %s)",
-			       ifname, strerror(-err));
 		remove_rules(fd, out);
 		goto out;
 	}

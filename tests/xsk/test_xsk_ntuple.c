@@ -40,6 +40,8 @@ struct fake_driver {
 static const struct fake_driver drivers[] = {
 	{ "places rules itself (sfc)", true, true, 0 },
 	{ "needs a location, GRXCLSRLCNT gives the size, -EINVAL to RX_CLS_LOC_ANY (i40e)", false, true, -EINVAL },
+	{ "needs a location, GRXCLSRLCNT's data 0, -EINVAL to RX_CLS_LOC_ANY (ixgbe, igc)", false, false, -EINVAL },
+	{ "needs a location, -ENOSPC to RX_CLS_LOC_ANY (ice)", false, true, -ENOSPC },
 };
 #define PLACES (&drivers[0])
 #define NDRIVERS (sizeof(drivers) / sizeof(drivers[0]))
@@ -48,6 +50,7 @@ static struct fake_nic {
 	const struct fake_driver *drv;
 	uint32_t size;   /* locations in the table, <= TABLE_MAX */
 	bool refuse_arp; /* no ethertype filters: ETHER_FLOW rules get -EINVAL */
+	bool no_filters; /* no n-tuple filters at all (veth): every command gets -EOPNOTSUPP */
 	bool used[TABLE_MAX];
 	struct ethtool_rx_flow_spec rule[TABLE_MAX];
 	unsigned inserts, deletes;
@@ -95,6 +98,8 @@ static int nic_ethtool(void *cmd)
 	struct ethtool_rxnfc *nfc = cmd;
 	uint32_t loc = nfc->fs.location, n = 0;
 
+	if (nic.no_filters)
+		return -EOPNOTSUPP;
 	switch (nfc->cmd) {
 	case ETHTOOL_GRXCLSRLCNT:
 		nfc->rule_cnt = nic_count();
@@ -419,9 +424,7 @@ static void test_arp_refused(void **state)
 	char buf[64];
 
 	(void)state;
-	/* Not yet with the driver that places rules itself: xsk_ntuple.c takes any -EINVAL for "wants a
-	 * location", looks for one and reports a full table instead of the driver's refusal. */
-	for (size_t i = 1; i < NDRIVERS; i++) {
+	for (size_t i = 0; i < NDRIVERS; i++) {
 		print_message("%s\n", drivers[i].name);
 		nic_reset(&drivers[i], 16);
 		nic_put_foreign(0, false);
@@ -493,10 +496,26 @@ static void test_full_table(void **state)
 			assert_int_equal(nic.deletes, free_slots);
 			assert_non_null(strstr(xsk_last_error(), IFNAME));
 			assert_non_null(strstr(xsk_last_error(), free_slots ? "for ARP" : "for IPv4"));
-			assert_non_null(strstr(xsk_last_error(), "No space left"));
+			assert_non_null(strstr(xsk_last_error(),
+					       drivers[i].places_itself ? "No space left" : "all 4 locations"));
 			assert_false(state_file(buf, sizeof(buf)));
 		}
 	}
+}
+
+/* A driver without n-tuple filters (veth): -EOPNOTSUPP, an error saying so, no state file. */
+static void test_no_filters(void **state)
+{
+	struct xsk_ntuple r;
+	char buf[64];
+
+	(void)state;
+	nic_reset(PLACES, 16);
+	nic.no_filters = true;
+	assert_int_equal(steer(1, &r), -EOPNOTSUPP);
+	assert_false(r.installed);
+	assert_non_null(strstr(xsk_last_error(), IFNAME ": no n-tuple filters"));
+	assert_false(state_file(buf, sizeof(buf)));
 }
 
 /* A state directory whose path does not fit: refused before anything is installed. */
@@ -526,6 +545,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_arp_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_location, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_dir_too_long, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
