@@ -1,7 +1,7 @@
 /* xsk_ntuple.c's install path against a fake driver: ioctl is wrapped (-Wl,--wrap=ioctl) and
- * SIOCETHTOOL answered from a classification-rule table in memory, the way linux/ethtool.h asks drivers
- * with n-tuple filters to answer ETHTOOL_GRXCLSRLCNT, GRXCLSRLALL, GRXCLSRULE, SRXCLSRLINS and
- * SRXCLSRLDEL. State files go to a temporary SMOLXDP_STATE_DIR: neither root nor such a NIC is needed.
+ * SIOCETHTOOL answered from a classification-rule table in memory (fake_nic.h), the way linux/ethtool.h
+ * asks drivers with n-tuple filters to answer ETHTOOL_GRXCLSRLCNT, GRXCLSRLALL, GRXCLSRULE, SRXCLSRLINS
+ * and SRXCLSRLDEL. State files go to a temporary SMOLXDP_STATE_DIR: neither root nor such a NIC is needed.
  * Each case checks the fake table's exact contents afterwards. */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,23 +19,13 @@
 #include <net/if.h>
 #include <cmocka.h>
 
+#include "fake_nic.h"
 #include "smolxdp/xsk_ntuple.h"
 
 #define IFNAME "fake0"
 #define ADDR IPV4_ADDR(10, 0, 0, 1)
 #define OTHER IPV4_ADDR(10, 9, 9, 9)
-#define NQUEUES 4
-#define TABLE_MAX 64
 #define ETH_P_LLDP_ 0x88cc
-
-/* How a driver finds a place for a rule (linux/ethtool.h: a driver that accepts the special locations
- * says so with RX_CLS_LOC_SPECIAL in GRXCLSRLCNT's data; that data may also be 0). */
-struct fake_driver {
-	const char *name;
-	bool places_itself;  /* takes RX_CLS_LOC_ANY and uses its lowest free location */
-	bool cnt_gives_size; /* GRXCLSRLCNT's data holds the table's size (GRXCLSRLALL's always does) */
-	int loc_any_err;     /* otherwise, its answer to RX_CLS_LOC_ANY */
-};
 
 static const struct fake_driver drivers[] = {
 	{ "places rules itself (sfc)", true, true, 0 },
@@ -46,92 +36,11 @@ static const struct fake_driver drivers[] = {
 #define PLACES (&drivers[0])
 #define NDRIVERS (sizeof(drivers) / sizeof(drivers[0]))
 
-static struct fake_nic {
-	const struct fake_driver *drv;
-	uint32_t size;   /* locations in the table, <= TABLE_MAX */
-	bool refuse_arp; /* no ethertype filters: ETHER_FLOW rules get -EINVAL */
-	bool no_filters; /* no n-tuple filters at all (veth): every command gets -EOPNOTSUPP */
-	bool used[TABLE_MAX];
-	struct ethtool_rx_flow_spec rule[TABLE_MAX];
-	unsigned inserts, deletes;
-} nic;
+static struct fake_nic nic;
 
 static uint32_t nic_count(void)
 {
-	uint32_t n = 0;
-
-	for (uint32_t l = 0; l < nic.size; l++)
-		n += nic.used[l];
-	return n;
-}
-
-static int nic_insert(struct ethtool_rx_flow_spec *fs)
-{
-	uint32_t type = fs->flow_type, loc = fs->location;
-
-	if (type == IP_USER_FLOW ? fs->h_u.usr_ip4_spec.ip_ver != ETH_RX_NFC_IP4 : type != ETHER_FLOW)
-		return -EINVAL;
-	if (fs->ring_cookie >= NQUEUES || (type == ETHER_FLOW && nic.refuse_arp))
-		return -EINVAL;
-	if (loc & RX_CLS_LOC_SPECIAL) {
-		if (!nic.drv->places_itself)
-			return nic.drv->loc_any_err;
-		if (loc != RX_CLS_LOC_ANY)
-			return -EINVAL;
-		for (loc = 0; loc < nic.size && nic.used[loc]; loc++)
-			;
-		if (loc == nic.size)
-			return -ENOSPC;
-	} else if (loc >= nic.size) {
-		return -EINVAL;
-	}
-	nic.used[loc] = true; /* a used location is updated, as drivers do */
-	nic.rule[loc] = *fs;
-	nic.rule[loc].location = loc;
-	fs->location = loc;
-	nic.inserts++;
-	return 0;
-}
-
-static int nic_ethtool(void *cmd)
-{
-	struct ethtool_rxnfc *nfc = cmd;
-	uint32_t loc = nfc->fs.location, n = 0;
-
-	if (nic.no_filters)
-		return -EOPNOTSUPP;
-	switch (nfc->cmd) {
-	case ETHTOOL_GRXCLSRLCNT:
-		nfc->rule_cnt = nic_count();
-		nfc->data = nic.drv->places_itself ? nic.size | RX_CLS_LOC_SPECIAL : nic.drv->cnt_gives_size ? nic.size : 0;
-		return 0;
-	case ETHTOOL_GRXCLSRLALL:
-		nfc->data = nic.size;
-		for (uint32_t l = 0; l < nic.size; l++) {
-			if (!nic.used[l])
-				continue;
-			if (n == nfc->rule_cnt)
-				return -EMSGSIZE;
-			nfc->rule_locs[n++] = l;
-		}
-		nfc->rule_cnt = n;
-		return 0;
-	case ETHTOOL_GRXCLSRULE:
-		if (loc >= nic.size || !nic.used[loc])
-			return -ENOENT;
-		nfc->fs = nic.rule[loc];
-		return 0;
-	case ETHTOOL_SRXCLSRLINS:
-		return nic_insert(&nfc->fs);
-	case ETHTOOL_SRXCLSRLDEL:
-		if (loc >= nic.size || !nic.used[loc])
-			return -ENOENT;
-		nic.used[loc] = false;
-		nic.deletes++;
-		return 0;
-	default:
-		return -EOPNOTSUPP;
-	}
+	return fake_nic_count(&nic);
 }
 
 int __wrap_ioctl(int fd, unsigned long request, ...);
@@ -151,7 +60,7 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 		errno = ENODEV;
 		return -1;
 	}
-	err = nic_ethtool(ifr->ifr_data);
+	err = fake_nic_ethtool(&nic, ifr->ifr_data);
 	if (err < 0) {
 		errno = -err;
 		return -1;
