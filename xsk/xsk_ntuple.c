@@ -1,5 +1,6 @@
 /* n-tuple flow rules steering our address to the served queue (xsk_ntuple.h), through the ethtool
  * ioctl as `ethtool -N IFACE flow-type ip4 dst-ip ADDR action Q` does. */
+#define _GNU_SOURCE /* secure_getenv */
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/if_ether.h>
@@ -61,115 +62,159 @@ static bool same_rule(const struct ethtool_rx_flow_spec *a, const struct ethtool
 	return a->h_u.ether_spec.h_proto == b->h_u.ether_spec.h_proto;
 }
 
-/* A free location, for drivers that do not place rules themselves (RX_CLS_LOC_ANY): the highest
- * one, as ethtool's own rule manager picks. */
-static int free_location(int fd, const char *ifname, uint32_t *loc)
+#define MAX_TABLE (1u << 20) /* more locations than any driver has: a nonsense answer */
+
+/* The highest free location in a table of all->data locations, of which all->rule_locs are used. */
+static int highest_free(const struct ethtool_rxnfc *all, uint32_t *loc)
 {
-	struct ethtool_rxnfc cnt = {.cmd = ETHTOOL_GRXCLSRLCNT};
-	struct ethtool_rxnfc *all;
-	uint32_t size;
-	int err = ethtool(fd, ifname, &cnt);
+	uint32_t size = (uint32_t)all->data;
+	uint8_t *used;
+	int err = -ENOSPC;
 
-	if (err < 0)
-		return err;
-	size = (uint32_t)cnt.data;
-	if (size == 0 || size > 65536)
-		return -ENOSPC;
-	all = calloc(1, sizeof(*all) + cnt.rule_cnt * sizeof(uint32_t));
-	if (!all)
+	if (all->data == 0 || all->data > MAX_TABLE)
+		return -EPROTO;
+	used = calloc(size, 1);
+	if (!used)
 		return -ENOMEM;
-	all->cmd = ETHTOOL_GRXCLSRLALL;
-	all->rule_cnt = cnt.rule_cnt;
-	err = ethtool(fd, ifname, all);
-	for (uint32_t l = size; err == 0 && l-- > 0;) {
-		bool used = false;
-
-		for (uint32_t i = 0; i < all->rule_cnt && !used; i++)
-			used = all->rule_locs[i] == l;
-		if (!used) {
+	for (uint32_t i = 0; i < all->rule_cnt; i++)
+		if (all->rule_locs[i] < size)
+			used[all->rule_locs[i]] = 1;
+	for (uint32_t l = size; l-- > 0;) {
+		if (!used[l]) {
 			*loc = l;
-			free(all);
-			return 0;
+			err = 0;
+			break;
 		}
 	}
-	free(all);
-	return err < 0 ? err : -ENOSPC;
-}
-
-static int insert(int fd, const char *ifname, const struct ethtool_rx_flow_spec *fs, uint32_t *loc)
-{
-	struct ethtool_rxnfc nfc = {.cmd = ETHTOOL_SRXCLSRLINS, .fs = *fs};
-	int err;
-
-	nfc.fs.location = RX_CLS_LOC_ANY;
-	err = ethtool(fd, ifname, &nfc);
-	if (err == -EINVAL) { /* the driver wants a location of ours */
-		err = free_location(fd, ifname, &nfc.fs.location);
-		if (err == 0)
-			err = ethtool(fd, ifname, &nfc);
-	}
-	if (err == 0)
-		*loc = nfc.fs.location;
+	free(used);
 	return err;
 }
 
-/* Delete the rule at loc, only if it still is the one we made (someone may have replaced it). */
-static void delete_if_ours(int fd, const char *ifname, uint32_t loc, const struct ethtool_rx_flow_spec *want)
+/* A free location for a driver that does not place rules itself: the highest, as ethtool's rule
+ * manager (rxclass.c) picks. The table's size is ETHTOOL_GRXCLSRLALL's data: GRXCLSRLCNT's may be 0
+ * (linux/ethtool.h allows it; ixgbe and igc leave it so). */
+static int free_location(int fd, const char *ifname, uint32_t n_rules, uint32_t *loc, uint32_t *size)
+{
+	struct ethtool_rxnfc *all = calloc(1, sizeof(*all) + n_rules * sizeof(uint32_t));
+	int err;
+
+	if (!all)
+		return -ENOMEM;
+	all->cmd = ETHTOOL_GRXCLSRLALL;
+	all->rule_cnt = n_rules;
+	err = ethtool(fd, ifname, all);
+	*size = (uint32_t)all->data;
+	if (err == 0)
+		err = highest_free(all, loc);
+	free(all);
+	return err;
+}
+
+/* Install fs (the rule for `what`) and say where it went. Only a driver that says it chooses locations
+ * itself (RX_CLS_LOC_SPECIAL in ETHTOOL_GRXCLSRLCNT's data, linux/ethtool.h) is given RX_CLS_LOC_ANY:
+ * the others answer it with -EINVAL (ixgbe, i40e) or -ENOSPC (ice), so they get a free location. */
+static int insert(int fd, const struct xsk_logger *lg, const char *ifname, const char *what,
+		  const struct ethtool_rx_flow_spec *fs, uint32_t *loc)
+{
+	struct ethtool_rxnfc cnt = {.cmd = ETHTOOL_GRXCLSRLCNT};
+	struct ethtool_rxnfc ins = {.cmd = ETHTOOL_SRXCLSRLINS, .fs = *fs};
+	uint32_t size = 0;
+	int err = ethtool(fd, ifname, &cnt);
+
+	if (err < 0)
+		return xsk_fail(lg, -err, "%s: %s (ETHTOOL_GRXCLSRLCNT: %s)", ifname,
+				err == -EOPNOTSUPP ? "no n-tuple filters" : "cannot count its n-tuple rules", strerror(-err));
+	ins.fs.location = RX_CLS_LOC_ANY;
+	if (!(cnt.data & RX_CLS_LOC_SPECIAL)) {
+		err = free_location(fd, ifname, cnt.rule_cnt, &ins.fs.location, &size);
+		if (err == -ENOSPC)
+			return xsk_fail(lg, ENOSPC, "%s: no room for the n-tuple rule for %s: all %u locations of its "
+					"table are taken", ifname, what, size);
+		if (err < 0)
+			return xsk_fail(lg, -err, "%s: cannot list its n-tuple rules (ETHTOOL_GRXCLSRLALL: %s)", ifname,
+					strerror(-err));
+	}
+	err = ethtool(fd, ifname, &ins);
+	if (err < 0)
+		return xsk_fail(lg, -err, "%s: the driver refused the n-tuple rule for %s (ETHTOOL_SRXCLSRLINS: %s)",
+				ifname, what, strerror(-err));
+	*loc = ins.fs.location;
+	return 0;
+}
+
+/* Delete the rule at loc, only if it still is the one we made (someone may have replaced it).
+ * Whether it did. */
+static bool delete_if_ours(int fd, const char *ifname, uint32_t loc, const struct ethtool_rx_flow_spec *want)
 {
 	struct ethtool_rxnfc get = {.cmd = ETHTOOL_GRXCLSRULE};
 	struct ethtool_rxnfc del = {.cmd = ETHTOOL_SRXCLSRLDEL};
 
 	if (loc == NO_LOC)
-		return;
+		return false;
 	get.fs.location = loc;
 	if (ethtool(fd, ifname, &get) < 0 || !same_rule(&get.fs, want))
-		return;
+		return false;
 	del.fs.location = loc;
-	ethtool(fd, ifname, &del);
+	return ethtool(fd, ifname, &del) == 0;
 }
 
-static void state_path(char *buf, size_t size, const char *ifname, ipv4_addr addr)
+static const char *state_dir(void)
 {
-	snprintf(buf, size, XSK_NTUPLE_STATE_DIR "/ntuple-%s-%u.%u.%u.%u", ifname, addr >> 24, (addr >> 16) & 255,
-		 (addr >> 8) & 255, addr & 255);
+	const char *dir = secure_getenv(XSK_NTUPLE_STATE_ENV);
+
+	return dir && dir[0] ? dir : XSK_NTUPLE_STATE_DIR;
 }
 
-static void remove_rules(int fd, const struct xsk_ntuple *r)
+/* r->state_path for (r->ifname, r->addr) under dir; false if it does not fit. */
+static bool state_path(struct xsk_ntuple *r, const char *dir)
+{
+	ipv4_addr a = r->addr;
+	int n = snprintf(r->state_path, sizeof(r->state_path), "%s/ntuple-%s-%u.%u.%u.%u", dir, r->ifname, a >> 24,
+			 (a >> 16) & 255, (a >> 8) & 255, a & 255);
+
+	return n > 0 && (size_t)n < sizeof(r->state_path);
+}
+
+/* How many of the two it deleted. */
+static int remove_rules(int fd, const struct xsk_ntuple *r)
 {
 	struct ethtool_rx_flow_spec fs;
+	int n;
 
 	rule_ip(&fs, r->addr, r->queue);
-	delete_if_ours(fd, r->ifname, r->loc_ip, &fs);
+	n = delete_if_ours(fd, r->ifname, r->loc_ip, &fs);
 	rule_arp(&fs, r->queue);
-	delete_if_ours(fd, r->ifname, r->loc_arp, &fs);
+	return n + delete_if_ours(fd, r->ifname, r->loc_arp, &fs);
 }
 
 /* Rules a killed run left: their locations are in its state file. */
-static void remove_stale(int fd, const struct xsk_logger *lg, struct xsk_ntuple *r, const char *path)
+static void remove_stale(int fd, const struct xsk_logger *lg, struct xsk_ntuple *r)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = fopen(r->state_path, "re");
 	unsigned ip, arp;
 
 	if (!f)
 		return;
 	if (fscanf(f, "ip %u arp %u", &ip, &arp) == 2) {
+		static const char *const removed[] = { "none removed", "one removed", "removed" };
+
 		r->loc_ip = ip;
 		r->loc_arp = arp;
-		remove_rules(fd, r);
-		xsk_say(lg, XSK_LOG_WARN, "removed the n-tuple rules (locations %u, %u) an earlier run left on %s",
-			ip, arp, r->ifname);
+		/* One we did not remove was gone, or replaced by a rule that is not ours: kept. */
+		xsk_say(lg, XSK_LOG_WARN, "n-tuple rules an earlier run left on %s (locations %u, %u): %s",
+			r->ifname, ip, arp, removed[remove_rules(fd, r)]);
 	}
 	fclose(f);
-	unlink(path);
+	unlink(r->state_path);
 }
 
-static int save_state(const struct xsk_ntuple *r, const char *path)
+static int save_state(const struct xsk_ntuple *r, const char *dir)
 {
 	FILE *f;
 
-	if (mkdir(XSK_NTUPLE_STATE_DIR, 0755) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	f = fopen(path, "we");
+	f = fopen(r->state_path, "we");
 	if (!f)
 		return -errno;
 	fprintf(f, "ip %u arp %u\n", r->loc_ip, r->loc_arp);
@@ -181,7 +226,7 @@ int xsk_ntuple_steer(const char *ifname, ipv4_addr addr, uint32_t queue, xsk_log
 {
 	struct xsk_logger lg = {.fn = log, .ctx = log_ctx};
 	struct ethtool_rx_flow_spec fs;
-	char path[96];
+	const char *dir = state_dir();
 	int fd, err;
 
 	memset(out, 0, sizeof(*out));
@@ -191,29 +236,26 @@ int xsk_ntuple_steer(const char *ifname, ipv4_addr addr, uint32_t queue, xsk_log
 	out->addr = addr;
 	out->queue = queue;
 	out->loc_ip = out->loc_arp = NO_LOC;
+	if (!state_path(out, dir))
+		return xsk_fail(&lg, ENAMETOOLONG, "state directory path too long: %s", dir);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return xsk_fail(&lg, errno, "socket: %s", strerror(errno));
-	state_path(path, sizeof(path), ifname, addr);
-	remove_stale(fd, &lg, out, path);
+	remove_stale(fd, &lg, out);
 	out->loc_ip = out->loc_arp = NO_LOC;
 	rule_ip(&fs, addr, queue);
-	err = insert(fd, ifname, &fs, &out->loc_ip);
-	if (err < 0) {
-		err = xsk_fail(&lg, -err, "%s: the driver refused an n-tuple rule (ETHTOOL_SRXCLSRLINS: %s)", ifname,
-			       strerror(-err));
+	err = insert(fd, &lg, ifname, "IPv4", &fs, &out->loc_ip);
+	if (err < 0)
 		goto out;
-	}
 	rule_arp(&fs, queue);
-	err = insert(fd, ifname, &fs, &out->loc_arp);
+	err = insert(fd, &lg, ifname, "ARP", &fs, &out->loc_arp);
 	if (err < 0) {
-		err = xsk_fail(&lg, -err, "%s: the driver refused an n-tuple rule for ARP (%s)", ifname, strerror(-err));
 		remove_rules(fd, out);
 		goto out;
 	}
-	err = save_state(out, path);
+	err = save_state(out, dir);
 	if (err < 0) {
-		err = xsk_fail(&lg, -err, "cannot record the n-tuple rules in %s: %s", path, strerror(-err));
+		err = xsk_fail(&lg, -err, "cannot record the n-tuple rules in %s: %s", out->state_path, strerror(-err));
 		remove_rules(fd, out);
 		goto out;
 	}
@@ -225,7 +267,6 @@ out:
 
 void xsk_ntuple_remove(struct xsk_ntuple *r)
 {
-	char path[96];
 	int fd;
 
 	if (!r || !r->installed)
@@ -235,7 +276,6 @@ void xsk_ntuple_remove(struct xsk_ntuple *r)
 		remove_rules(fd, r);
 		close(fd);
 	}
-	state_path(path, sizeof(path), r->ifname, r->addr);
-	unlink(path);
+	unlink(r->state_path);
 	r->installed = false;
 }

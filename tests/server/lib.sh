@@ -80,6 +80,17 @@ smx_start_server() {
 	fail "smolxdp-server does not answer ping"
 }
 
+# smx_wait_ready: waits for the ready line of the server started in the background as $SERVER_PID
+# (for where ping cannot tell).
+smx_wait_ready() {
+	for _ in $(seq 100); do
+		grep -q "stop with Ctrl-C" "$TMP/server.out" && return 0
+		kill -0 "$SERVER_PID" 2>/dev/null || fail "smolxdp-server exited at start"
+		sleep 0.1
+	done
+	fail "smolxdp-server did not start"
+}
+
 # smx_stop_server: SIGTERM; it must exit 0, print its counters and leave no XDP program behind.
 smx_stop_server() {
 	kill -TERM "$SERVER_PID"

@@ -25,12 +25,7 @@ S ip addr add "$SRV_IP/24" dev veth0
 start_vlan_server() {
 	ip netns exec "$NS_SRV" "$SMX_SERVER" veth0 --vlan "$VID:$PCP" --force "$@" >"$TMP/server.out" 2>&1 &
 	SERVER_PID=$!
-	for _ in $(seq 100); do
-		grep -q "stop with Ctrl-C" "$TMP/server.out" && return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || fail "smolxdp-server exited at start"
-		sleep 0.1
-	done
-	fail "smolxdp-server did not start"
+	smx_wait_ready
 }
 
 # expect_probe WHAT EXPECTED ARGS...: runs one vlan_peer.py probe and compares its line.

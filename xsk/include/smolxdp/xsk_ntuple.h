@@ -2,9 +2,9 @@
  * for a process that serves some queues of a many-queue NIC (issue 14): without a rule, RSS spreads
  * the flows for our address over every queue, and those landing on a queue with no socket are lost.
  * Two rules: IPv4 to the address, and ARP (so that peers can resolve it). The rules' locations are
- * kept in a file under /run/smolxdp, so the next start on the interface removes rules that a killed
- * process (kill -9) left behind. Drivers without n-tuple filters (veth, most virtual NICs) refuse:
- * the caller decides whether that is fatal. */
+ * kept in a state file, so the next start on the interface removes rules that a killed process
+ * (kill -9) left behind. Drivers without n-tuple filters (veth, most virtual NICs) refuse: the caller
+ * decides whether that is fatal. */
 #ifndef SMOLXDP_XSK_NTUPLE_H
 #define SMOLXDP_XSK_NTUPLE_H
 
@@ -17,7 +17,12 @@
 
 SMX_API_BEGIN
 
+/* Where the state files go (one per interface and address: ntuple-IFACE-A.B.C.D), created if missing;
+ * the environment variable SMOLXDP_STATE_DIR, where set, names another directory (tests use it to
+ * run without root). It is ignored in programs run setuid or with file capabilities
+ * (secure_getenv), so that it cannot point a privileged start at someone else's files. */
 #define XSK_NTUPLE_STATE_DIR "/run/smolxdp"
+#define XSK_NTUPLE_STATE_ENV "SMOLXDP_STATE_DIR"
 
 struct xsk_ntuple {
 	char ifname[16];
@@ -26,6 +31,7 @@ struct xsk_ntuple {
 	uint32_t loc_ip;  /* the rule's location in the NIC's table */
 	uint32_t loc_arp;
 	bool installed;
+	char state_path[256]; /* the state file recording loc_ip and loc_arp */
 };
 
 /* Remove stale rules of an earlier run for (ifname, addr), then install both rules to `queue`.
