@@ -113,6 +113,8 @@ uint32_t tcp_ring_free(const struct tcp_pool *p, const struct tcp_ring *r);
 bool tcp_ring_write_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
 /* Copy n bytes out from offset off (off + n <= len). */
 void tcp_ring_read_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
+/* The same, returning the bytes' Internet checksum sum (csum_add(0, out, n)), read once. */
+uint32_t tcp_ring_read_csum(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
 /* Drop n bytes from the front; chunks emptied go back to the pool (all of them once it is empty). */
 void tcp_ring_consume(struct tcp_pool *p, struct tcp_ring *r, uint32_t n);
 static inline void tcp_ring_commit(struct tcp_ring *r, uint32_t n)

@@ -128,12 +128,12 @@ static enum tcp_tx_result tcp_send_segment(struct tcp_stack *s, struct tcp_conn 
 	}
 	if (e != IP_TX_OK)
 		return TCP_TX_LOST;
-	if (len > 0) {
-		/* Straight from the ring into the frame; tcp_emit's memmove then has nothing to move. */
-		tcp_ring_read_at(c->pool, &c->tx, off, t.l4 + hlen, len);
-		r.payload = t.l4 + hlen;
-	}
-	n = tcp_emit(&r, t.src, t.dst, t.l4, t.l4_cap);
+	/* Straight from the ring into the frame, summed on the way (the data is read once). */
+	if (len > 0)
+		n = tcp_emit_summed(&r, t.src, t.dst, t.l4, t.l4_cap,
+				    tcp_ring_read_csum(c->pool, &c->tx, off, t.l4 + hlen, len));
+	else
+		n = tcp_emit(&r, t.src, t.dst, t.l4, t.l4_cap);
 	if (n == 0) {
 		tx->abort(tx->ctx, &t);
 		return TCP_TX_LOST;

@@ -2,6 +2,7 @@
  * grown as data is written and given back as it is consumed, at most `max` bytes. Out-of-order data
  * is written past the readable end (holes stay inside the chunks) and committed later. */
 #include "tcp_internal.h"
+#include "smolxdp/wire/checksum.h"
 
 void tcp_ring_init(struct tcp_ring *r, uint32_t max)
 {
@@ -113,6 +114,24 @@ void tcp_ring_read_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, uint
 		pos += step;
 		n -= step;
 	}
+}
+
+uint32_t tcp_ring_read_csum(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n)
+{
+	uint32_t pos = r->head + off, sum = 0, done = 0;
+
+	while (done < n) {
+		uint32_t in = pos & (p->size - 1);
+		uint32_t step = SMX_MIN(n - done, p->size - in);
+		uint32_t part = csum_copy(out + done, tcp_pool_chunk(p, tcp_ring_chunk(p, r, pos >> p->shift)) + in,
+					  step);
+
+		/* A piece after an odd number of bytes has its bytes in the other halves of the words. */
+		sum += (done & 1) ? csum_odd(part) : csum_fold(part);
+		done += step;
+		pos += step;
+	}
+	return sum;
 }
 
 static void tcp_ring_drop_first(struct tcp_pool *p, struct tcp_ring *r)

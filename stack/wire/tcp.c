@@ -224,16 +224,9 @@ static size_t tcp_options_emit(const struct tcp_options *o, uint8_t *p)
 	return (size_t)(p - start);
 }
 
-size_t tcp_emit(const struct tcp_repr *r, ipv4_addr src, ipv4_addr dst, uint8_t *buf, size_t cap)
+/* Header and options (hlen bytes), the checksum field zero. */
+static void tcp_emit_header(const struct tcp_repr *r, size_t hlen, uint8_t *buf)
 {
-	size_t hlen = TCP_HEADER_LEN + tcp_options_len(&r->opts);
-	size_t n = hlen + r->payload_len;
-
-	if (cap < n || n > 0xffff)
-		return 0;
-	/* Payload first: it may sit where the header goes if the caller built it in place. */
-	if (r->payload_len > 0)
-		memmove(buf + hlen, r->payload, r->payload_len);
 	put_be16(buf + TCP_OFF_SRC, r->src_port);
 	put_be16(buf + TCP_OFF_DST, r->dst_port);
 	put_be32(buf + TCP_OFF_SEQ, r->seq);
@@ -244,8 +237,36 @@ size_t tcp_emit(const struct tcp_repr *r, ipv4_addr src, ipv4_addr dst, uint8_t 
 	put_be16(buf + TCP_OFF_CSUM, 0);
 	put_be16(buf + TCP_OFF_URG, r->urgent);
 	tcp_options_emit(&r->opts, buf + TCP_HEADER_LEN);
+}
+
+size_t tcp_emit(const struct tcp_repr *r, ipv4_addr src, ipv4_addr dst, uint8_t *buf, size_t cap)
+{
+	size_t hlen = TCP_HEADER_LEN + tcp_options_len(&r->opts);
+	size_t n = hlen + r->payload_len;
+
+	if (cap < n || n > 0xffff)
+		return 0;
+	/* Payload first: it may sit where the header goes if the caller built it in place. */
+	if (r->payload_len > 0)
+		memmove(buf + hlen, r->payload, r->payload_len);
+	tcp_emit_header(r, hlen, buf);
 	uint32_t sum = csum_pseudo_ipv4(src, dst, IP_PROTO_TCP, (uint16_t)n);
 	put_be16(buf + TCP_OFF_CSUM, csum_finish(csum_add(sum, buf, n)));
+	return n;
+}
+
+size_t tcp_emit_summed(const struct tcp_repr *r, ipv4_addr src, ipv4_addr dst, uint8_t *buf, size_t cap,
+		       uint32_t payload_sum)
+{
+	size_t hlen = TCP_HEADER_LEN + tcp_options_len(&r->opts);
+	size_t n = hlen + r->payload_len;
+
+	if (cap < n || n > 0xffff)
+		return 0;
+	tcp_emit_header(r, hlen, buf);
+	/* The header's length is a multiple of 4: the payload's words keep their places. */
+	uint32_t sum = csum_pseudo_ipv4(src, dst, IP_PROTO_TCP, (uint16_t)n) + csum_fold(payload_sum);
+	put_be16(buf + TCP_OFF_CSUM, csum_finish(csum_add(sum, buf, hlen)));
 	return n;
 }
 

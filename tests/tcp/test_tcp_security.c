@@ -2,6 +2,7 @@
  * challenge ACKs, ACK range checks, the rate limit), RFC 6528 ISNs, RFC 6056 ephemeral ports, and
  * the pieces underneath (SipHash-2-4 vectors, the byte ring, the reassembly ranges). */
 #include "tcp_harness.h"
+#include "smolxdp/wire/checksum.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,16 @@ static void test_ring(void **state)
 	/* A read span ends at the chunk boundary. */
 	assert_int_equal(tcp_ring_read_span(&p, &r, &span), TCP_CHUNK_SIZE - 5);
 	assert_memory_equal(span, in + 5, TCP_CHUNK_SIZE - 5);
+	/* Read and summed at once, across the chunk boundary at odd and even offsets: the bytes, and
+	 * the sum csum_add gives them (the first piece is odd for even offsets). */
+	for (uint32_t off = 0; off < 8; off++) {
+		uint32_t n = r.len - off - 3;
+
+		memset(out, 0, sizeof(out));
+		assert_int_equal(csum_fold(tcp_ring_read_csum(&p, &r, off, out, n)),
+				 csum_fold(csum_add(0, in + 5 + off, n)));
+		assert_memory_equal(out, in + 5 + off, n);
+	}
 	/* Consuming past the boundary gives the first chunk back. */
 	tcp_ring_consume(&p, &r, TCP_CHUNK_SIZE - 5);
 	assert_int_equal(p.free, 2);

@@ -12,6 +12,9 @@ SMX_API_BEGIN
 /* Add `len` bytes at `data` (any alignment, any length) to `sum`. When chaining calls, every span
  * but the last must have even length. */
 uint32_t csum_add(uint32_t sum, const void *data, size_t len);
+/* Copy len bytes (dst and src must not overlap) and return their sum, csum_add(0, src, len), reading
+ * the data once. */
+uint32_t csum_copy(void *dst, const void *src, size_t len);
 
 /* The small steps around csum_add are inline: each packet takes several, and a call costs more
  * than the few additions inside. */
@@ -28,6 +31,15 @@ static inline uint16_t csum_fold(uint32_t sum)
 static inline uint16_t csum_finish(uint32_t sum)
 {
 	return (uint16_t)~csum_fold(sum);
+}
+
+/* A sum of a span that starts at an odd offset within the data summed: its bytes swap places in the
+ * 16-bit words (RFC 1071 2(B)). */
+static inline uint32_t csum_odd(uint32_t sum)
+{
+	uint16_t f = csum_fold(sum);
+
+	return (uint16_t)(f << 8 | f >> 8);
 }
 
 /* Raw sum of the IPv4 pseudo-header (RFC 768, RFC 9293 3.1): src, dst, zero, protocol, L4 length. */

@@ -77,6 +77,10 @@ size_t tcp_options_len(const struct tcp_options *o);
 size_t tcp_repr_len(const struct tcp_repr *r); /* header with options + payload_len */
 /* Writes header, options, payload (memmove, so it may already sit in place) and checksum. */
 size_t tcp_emit(const struct tcp_repr *r, ipv4_addr src, ipv4_addr dst, uint8_t *buf, size_t cap);
+/* The same for a payload already in place at buf + the header's length (r->payload is not read),
+ * whose sum the caller has: payload_sum = csum_add(0, payload, payload_len), or csum_copy's. */
+size_t tcp_emit_summed(const struct tcp_repr *r, ipv4_addr src, ipv4_addr dst, uint8_t *buf, size_t cap,
+		       uint32_t payload_sum);
 void tcp_print(const struct tcp_repr *r, struct strbuf *sb);
 /* RFC 9293 3.10.7.1: the RST answering seg when no connection (or a listener that refuses it) has its
  * port, in *rst (ports swapped, no options); false if seg is a RST itself, which is never answered. */
