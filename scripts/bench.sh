@@ -20,6 +20,7 @@ warmup=0.3
 only=""
 tcp_repeats=3
 tcp_duration=2
+tcp_long=1 # the 50 ms paths run 10 s at least (bench_tcp.sh); --quick: no
 tcp_only=""
 tcp_rates=1
 tcp_kernel_cc=cubic
@@ -35,7 +36,7 @@ Options:
   --repeats N     rounds of every contender (default $repeats)
   --duration S    seconds measured per run (default $duration)
   --tcp-repeats N rounds of every TCP run (default $tcp_repeats)
-  --tcp-duration S seconds of each TCP transfer (default $tcp_duration)
+  --tcp-duration S seconds of each TCP transfer (default $tcp_duration; 10 at least on the 50 ms paths)
   --tcp-conditions LIST  comma-separated TCP paths to run (default: all; see apps/bench/bench_tcp.sh)
   --no-tcp-rates  skip the TCP connection-rate and 10,000-connection runs
   --kernel-cc NAME the kernel's TCP congestion control in the benchmark's namespaces (default cubic,
@@ -57,7 +58,7 @@ while [ $# -gt 0 ]; do
 	--tcp-conditions) tcp_only=$2; shift 2 ;;
 	--no-tcp-rates) tcp_rates=0; shift ;;
 	--kernel-cc) tcp_kernel_cc=$2; shift 2 ;;
-	--quick) repeats=2; duration=0.5; warmup=0.2; tcp_repeats=1; tcp_duration=1; shift ;;
+	--quick) repeats=2; duration=0.5; warmup=0.2; tcp_repeats=1; tcp_duration=1; tcp_long=0; shift ;;
 	--only) only=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench.sh: unknown option $1" >&2; usage >&2; exit 2 ;;

@@ -47,8 +47,11 @@ tcp_cleanup() {
 	ip netns exec "$ns_s" nft delete table inet smxbloss 2>/dev/null
 }
 
-# The conditions: name|link|loss %|path_emu options (emulated link only). Loss on the direct link is
-# nftables in the kernel end's namespace; on the emulated link, the forwarder's own seeded loss.
+# The conditions: name|link|loss %|path_emu options (emulated link only)|the shortest run in seconds
+# (optional). Loss on the direct link is nftables in the kernel end's namespace; on the emulated link,
+# the forwarder's own seeded loss. The 50 ms paths run 10 s at least (unless --quick): 2 s is 40
+# RTTs, mostly slow start and a handful of losses, which made those rows a lottery (1 MB per run at
+# 1% loss: 0.26x to 1.5x between runs of the same binaries).
 tcp_conditions=(
 	"clean|direct|0|"
 	"loss1|direct|1|"
@@ -60,8 +63,8 @@ tcp_conditions=(
 	"reorder-loss5|emu|5|--rate $EMU_RATE --limit-frames 1000 --reorder 2 --reorder-hold-ms 0.25"
 	"rtt10|emu|0|--delay-ms 5 --rate 100M --limit-frames 100"
 	"rtt10-loss1|emu|1|--delay-ms 5 --rate 100M --limit-frames 100"
-	"rtt50|emu|0|--delay-ms 25 --rate 100M --limit-frames 420"
-	"rtt50-loss1|emu|1|--delay-ms 25 --rate 100M --limit-frames 420"
+	"rtt50|emu|0|--delay-ms 25 --rate 100M --limit-frames 420|10"
+	"rtt50-loss1|emu|1|--delay-ms 25 --rate 100M --limit-frames 420|10"
 )
 
 # The runs of one condition, interleaved: role|client|mode|server kind|smolxdp's polling.
@@ -233,7 +236,10 @@ tcp_run() {
 		drop=()
 		sip=$SIP2 kip=$KIP2 ifc=$if_c2 scip=$STACK_CIP2 scmac=$STACK_CMAC2 smx=$tcp_smx2_pid log=$out/logs/tcp-smolxdp-emu.log
 	fi
-	local addr=$kip spid=$tcp_ktcp_pid
+	local addr=$kip spid=$tcp_ktcp_pid dur=$tcp_duration
+	if [ "${tcp_long:-1}" = 1 ] && [ -n "${cond_secs:-}" ] && [ "${dur%.*}" -lt "$cond_secs" ]; then
+		dur=$cond_secs
+	fi
 	[ "$kind" = smx ] && addr=$sip spid=$smx
 	local port=6971
 	[ "$mode" = download ] && port=6972
@@ -244,11 +250,11 @@ tcp_run() {
 	lines0=$(wc -l <"$log")
 	cpu0=$(cpu_ticks "$spid")
 	if [ "$client" = linux ]; then
-		ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --cc "$tcp_kernel_cc" --mode "$mode" --duration "$tcp_duration" \
+		ip netns exec "$ns_c" taskset -c "$CLI_CPU" "$TCPBENCH" --cc "$tcp_kernel_cc" --mode "$mode" --duration "$dur" \
 			--label "$cond:$role" --json "$base.client.json" --quiet "$addr" 2>>"$out/logs/tcp-client.log" || rc=$?
 	else
-		ip netns exec "$ns_c" taskset -c "$CLI_CPU" timeout $((${tcp_duration%.*} + 60)) "$TCPCLIENT" "$ifc" \
-			--ip "$scip/24" --mac "$scmac" --connect "$addr:$port" --bench "$mode" --duration "$tcp_duration" \
+		ip netns exec "$ns_c" taskset -c "$CLI_CPU" timeout $((${dur%.*} + 60)) "$TCPCLIENT" "$ifc" \
+			--ip "$scip/24" --mac "$scmac" --connect "$addr:$port" --bench "$mode" --duration "$dur" \
 			--label "$cond:$role" --json "$base.client.json" --quiet "${drop[@]}" "${cli_poll[@]}" --tcp-buf 4194304 >>"$out/logs/tcp-client.log" 2>&1 || rc=$?
 	fi
 	# The server logs its side of the connection once it has ended: at once for a reset, after the
@@ -347,10 +353,10 @@ tcp_bench() {
 	fi
 	mkdir -p "$out/tcp"
 	tcp_setup || { tcp_cleanup; return 1; }
-	local rep entry cond link loss emu role seed=1
+	local rep entry cond link loss emu cond_secs role seed=1
 	for rep in $(seq "$tcp_repeats"); do
 		for entry in "${tcp_conditions[@]}"; do
-			IFS='|' read -r cond link loss emu <<<"$entry"
+			IFS='|' read -r cond link loss emu cond_secs <<<"$entry"
 			[ -z "$tcp_only" ] || [[ ",$tcp_only," == *",$cond,"* ]] || continue
 			echo "bench.sh: tcp round $rep/$tcp_repeats: $cond" >&2
 			if [ "$link" = direct ]; then
@@ -384,7 +390,7 @@ tcp_bench() {
 			echo "bench.sh: netsim_grid failed (see $out/logs/netsim.log)" >&2
 	fi
 	/usr/bin/python3 "$root/apps/bench/bench_tcp_summary.py" --dir "$out/tcp" --out "$out" \
-		--note "$pin_note; $tcp_repeats rounds of ${tcp_duration}s per run" --emu-rate "$EMU_RATE" \
+		--note "$pin_note; $tcp_repeats rounds of ${tcp_duration}s per run$([ "${tcp_long:-1}" = 1 ] && echo ' (10 s on the 50 ms paths)')" --emu-rate "$EMU_RATE" \
 		--kernel-cc "$tcp_kernel_cc"
 	if command -v gnuplot >/dev/null && [ -f "$out/tcp-goodput.gp" ]; then
 		# A run without the direct link's rows (--tcp-conditions) has nothing to plot: not a failure.
