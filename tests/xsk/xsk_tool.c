@@ -48,6 +48,7 @@ struct cfg {
 	int idle_ms;        /* stop after this long without frames (0: never) */
 	uint32_t hold;      /* hold: RX frames to hold */
 	int pace_us;        /* send: pause between bursts */
+	uint32_t frame_len; /* send: every frame this long (0: lengths varied by sequence number) */
 	bool spin;
 	bool copy_tx;       /* reflect through tx_reserve + copy instead of in place */
 	bool stall;         /* count/reflect: read nothing until SIGUSR1 */
@@ -145,14 +146,14 @@ static uint8_t pattern(uint32_t seq, size_t i)
 }
 
 /* Length of the frame carrying seq: varies so that sizes from minimum to ~1000 bytes are covered. */
-static uint32_t frame_len_for(uint32_t seq)
+static uint32_t frame_len_for(const struct cfg *c, uint32_t seq)
 {
-	return HDRS_LEN + PAYLOAD_HDR + (seq * 37) % 960;
+	return c->frame_len ? c->frame_len : HDRS_LEN + PAYLOAD_HDR + (seq * 37) % 960;
 }
 
 static uint32_t build_udp(const struct cfg *c, uint8_t *f, uint32_t seq, uint16_t flow)
 {
-	uint32_t len = frame_len_for(seq);
+	uint32_t len = frame_len_for(c, seq);
 	uint32_t udp_len = len - ETH_LEN - IP_LEN;
 	uint8_t *ip = f + ETH_LEN;
 	uint8_t *udp = ip + IP_LEN;
@@ -656,7 +657,7 @@ static void usage(void)
 		"  -n N         send: frames; openclose: cycles\n"
 		"  -e N         stop after receiving N frames;  -w MS stop after MS idle\n"
 		"  -H N         hold: RX frames to hold\n"
-		"  -p US        send: pause between bursts\n"
+		"  -p US        send: pause between bursts;  -L LEN send: every frame LEN bytes\n"
 		"  -c MODE      bind: auto|zc|copy;  -k MODE attach: auto|native|skb\n"
 		"  -b           busy poll (SO_PREFER_BUSY_POLL etc.);  -s spin (never sleep in poll)\n"
 		"  -N           no need_wakeup;  -C reflect by copying into a reserved TX frame\n"
@@ -676,7 +677,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		return -1;
 	c->mode = argv[1];
 	optind = 2;
-	while ((o = getopt(argc, argv, "i:q:a:d:m:P:n:e:w:H:p:c:k:bsNCSF:R:T:f:B:vV")) != -1) {
+	while ((o = getopt(argc, argv, "i:q:a:d:m:P:n:e:w:H:p:L:c:k:bsNCSF:R:T:f:B:vV")) != -1) {
 		switch (o) {
 		case 'i': c->ifname = optarg; break;
 		case 'q': {
@@ -698,6 +699,13 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 		case 'w': c->idle_ms = atoi(optarg); break;
 		case 'H': c->hold = (uint32_t)atoi(optarg); break;
 		case 'p': c->pace_us = atoi(optarg); break;
+		case 'L':
+			c->frame_len = (uint32_t)atoi(optarg);
+			if (c->frame_len < HDRS_LEN + PAYLOAD_HDR || c->frame_len > 1514) {
+				fprintf(stderr, "xsk_tool: -L wants %d to 1514 bytes\n", HDRS_LEN + PAYLOAD_HDR);
+				return -1;
+			}
+			break;
 		case 'c':
 			c->dopts.bind_mode = strcmp(optarg, "zc") == 0 ? XSK_BIND_ZEROCOPY :
 					     strcmp(optarg, "copy") == 0 ? XSK_BIND_COPY : XSK_BIND_AUTO;
