@@ -16,15 +16,21 @@
 # or Linux's tcp_info tcpi_total_rto for its socket (Linux 6.7 on; "?" before). Goodput is wall
 # time from the connect to the last byte checked (the client's process lifetime), so it includes
 # the handshake and start-up: a comparison across cells, not a benchmark (apps/bench/bench_tcp.sh
-# is that).
+# is that). A third direction, "kernel->linux", is the reference for the first: the same transfer
+# over the same path and loss, sent by Linux's own TCP (CUBIC, set on its socket: the host's
+# default may be BBR, which does not slow down for random loss) from smolxdp's interface and
+# address while no smolxdp runs there; its RTOs are its socket's, as linux->smx's.
 #
 # usage: interop_tcp.sh BUILD_DIR [--size BYTES] [--loss LIST] [--opts LIST] [--reorder PCT]
+#                         [--dirs LIST] [--keep DIR]
 #   --size BYTES  per transfer (default 104857600)
 #   --loss LIST   loss % per direction, comma-separated (default 0,1,5,10)
 #   --opts LIST   Linux option sets (default all,nosack,nots,nows): all = the three on, nosack /
 #                 nots / nows = one off, none = all three off
 #   --reorder PCT frames held back by path_emu, each way (default 2)
-#   --dirs LIST   smx->linux and/or linux->smx (default both)
+#   --dirs LIST   smx->linux, linux->smx and/or kernel->linux (default the first two)
+#   --keep DIR    append smolxdp-server's output (its --tcp-log lines, its counters at exit) to
+#                 DIR/server.out, to see afterwards what its connections did
 # Needs root; everything it makes carries its PID and is removed on exit.
 set -euo pipefail
 
@@ -35,6 +41,7 @@ LOSSES=0,1,5,10
 OPTSETS=all,nosack,nots,nows
 REORDER=2
 DIRS="smx->linux,linux->smx"
+KEEP=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--size) SIZE=$2; shift 2 ;;
@@ -42,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--opts) OPTSETS=$2; shift 2 ;;
 	--reorder) REORDER=$2; shift 2 ;;
 	--dirs) DIRS=$2; shift 2 ;;
+	--keep) KEEP=$(realpath "$2"); shift 2 ;;
 	*) echo "interop_tcp.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -184,6 +192,28 @@ stop_server() {
 	kill -TERM "$SERVER_PID" 2>/dev/null || true
 	wait "$SERVER_PID" 2>/dev/null || true
 	SERVER_PID=""
+	[ -z "$KEEP" ] || cat "$TMP/server.out" >>"$KEEP/server.out"
+}
+
+# kernel_to_linux: smx_to_linux with Linux's TCP as the sender, on smolxdp's interface and address
+# (no smolxdp runs then). The peer's neighbour entry for the address is flushed before and after, as
+# the interface's MAC is not smolxdp's.
+kernel_to_linux() {
+	local t0 t1 rc=0
+	ip -n "$NS_S" addr add "$SIP/24" dev "$IF_S"
+	P ip neigh flush dev "$IF_P"
+	ip netns exec "$NS_S" "$PY" "$PYHELP" server 6972 "$SIZE" 0 "$TIMEOUT" cubic >"$TMP/peer.out" 2>&1 &
+	PEER_PID=$!
+	for _ in $(seq 50); do grep -q listening "$TMP/peer.out" 2>/dev/null && break; sleep 0.1; done
+	t0=$(now)
+	P timeout "$TIMEOUT" "$PY" "$PYHELP" source "$SIP" "$SIZE" >"$TMP/run.out" 2>&1 || rc=1
+	t1=$(now)
+	wait "$PEER_PID" || rc=1
+	PEER_PID=""
+	ip -n "$NS_S" addr del "$SIP/24" dev "$IF_S"
+	P ip neigh flush dev "$IF_P"
+	[ $rc -eq 0 ] || { cat "$TMP/peer.out" >>"$TMP/run.out"; return 1; }
+	echo "$t0 $t1 $(sed -n 's/^server: sent .*, rtos \([0-9?]*\)$/\1/p' "$TMP/peer.out")"
 }
 
 # row OPTS LOSS DIRECTION FUNCTION: one transfer and its line of the table; false if it failed.
@@ -231,6 +261,12 @@ for loss in "${LOSS_LIST[@]}"; do
 		for o in "${OPT_LIST[@]}"; do
 			set_opts "$o"
 			row "$o" "$loss" "linux->smx" linux_to_smx || true
+		done
+	fi
+	if [[ ",$DIRS," == *",kernel->linux,"* ]]; then
+		for o in "${OPT_LIST[@]}"; do
+			set_opts "$o"
+			row "$o" "$loss" "kernel->linux" kernel_to_linux || true
 		done
 	fi
 	# What the path did, so a pass is known to have met the loss and reordering it claims.

@@ -328,7 +328,7 @@ void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out)
 		(unsigned long long)t->discarded, (unsigned long long)t->sourced);
 	fprintf(out, "  tcp: segments in %llu out %llu, retransmits %llu (fast %llu, timeouts %llu), rst sent %llu, "
 		"refused (closed port) %llu, listen drops %llu, bad checksum %llu, malformed %llu, "
-		"out of window %llu, PAWS %llu, challenge ACKs %llu (limited %llu), bad ACKs %llu, out-of-order drops %llu, "
+		"out of window %llu, PAWS %llu (reordered duplicate ACKs taken %llu), challenge ACKs %llu (limited %llu), bad ACKs %llu, out-of-order drops %llu, "
 		"dropped for want of buffer %llu, "
 		"half-open recycled %llu, TIME-WAIT recycled %llu, no TX buffer %llu\n",
 		(unsigned long long)st->rx_segs, (unsigned long long)st->tx_segs, (unsigned long long)st->retransmits,
@@ -336,7 +336,7 @@ void srv_tcp_print_stats(const struct srv_tcp *t, FILE *out)
 		(unsigned long long)st->rst_sent, (unsigned long long)st->rx_no_conn,
 		(unsigned long long)st->rx_listen_drop, (unsigned long long)st->rx_bad_checksum,
 		(unsigned long long)st->rx_malformed, (unsigned long long)st->rx_out_of_window,
-		(unsigned long long)st->rx_paws_rejected,
+		(unsigned long long)st->rx_paws_rejected, (unsigned long long)st->rx_paws_disordered_acks,
 		(unsigned long long)st->challenge_acks, (unsigned long long)st->challenge_acks_limited,
 		(unsigned long long)st->rx_bad_ack, (unsigned long long)st->rx_ooo_drop,
 		(unsigned long long)st->rx_no_buffer,

@@ -605,6 +605,26 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 		tcp_rx_fin(s, c);
 }
 
+/* A duplicate ACK that the path delivered behind a later one (two queues of a veth, a multipath
+ * link): its TSval is older than TS.Recent, which R1 (RFC 7323 5.3) takes for an old duplicate, but
+ * it is news that loss recovery counts (RFC 5681 3.2, RFC 6675's SACKs). Taken as Linux takes it
+ * (tcp_input.c, the disordered ACK): a pure ACK at RCV.NXT, of SND.UNA, the window unchanged, so it
+ * can move nothing but the duplicate count and the scoreboard, whatever the sequence space did; and
+ * behind TS.Recent by no more than the peer's clock runs in one RTO (RFC 7323 5.4's fastest clock, a
+ * tick per ms, with a fifth more for the 1200 Hz ones Linux allows for). An ACK that would move
+ * SND.UNA or the window is not one of these: R1 drops it. */
+static bool tcp_paws_disordered_ack(const struct tcp_stack *s, const struct tcp_conn *c,
+				    const struct tcp_repr *r)
+{
+	uint32_t rto = tcp_rto_backed_off(s, c);
+	uint32_t replay = rto / 1000 + rto / 5000;
+	uint32_t wnd = (uint32_t)r->window << c->snd_wscale;
+
+	return (r->flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) == TCP_ACK && r->payload_len == 0 &&
+	       r->seq == c->rcv_nxt && r->ack == c->snd_una && wnd == c->snd_wnd &&
+	       c->ts_recent - r->opts.ts_val <= replay;
+}
+
 static void tcp_conn_segment(struct tcp_stack *s, struct tcp_conn *c, const struct ipv4_repr *ip,
 			     const struct tcp_repr *r, smx_instant now, const struct ip_sender *tx)
 {
@@ -645,18 +665,22 @@ static void tcp_conn_segment(struct tcp_stack *s, struct tcp_conn *c, const stru
 	}
 	/* RFC 7323 5.3 R1 (PAWS): a segment whose timestamp is older than TS.Recent is an old duplicate
 	 * (sequence numbers may have wrapped at these speeds): ACK and drop, unless TS.Recent is over
-	 * 24 days old (5.5). A segment without a timestamp is taken, as Linux takes it (RFC 7323 3.2's
-	 * SHOULD drop would stall a connection whose options a middlebox strips). */
+	 * 24 days old (5.5), or it is a duplicate ACK the path reordered (tcp_paws_disordered_ack). A
+	 * segment without a timestamp is taken, as Linux takes it (RFC 7323 3.2's SHOULD drop would
+	 * stall a connection whose options a middlebox strips). */
 	if ((c->flags & TCP_CF_TS) && r->opts.has_timestamp && !(r->flags & TCP_RST) &&
 	    tcp_seq_lt(r->opts.ts_val, c->ts_recent)) {
-		if (now - c->ts_recent_at < TCP_PAWS_IDLE) {
+		if (now - c->ts_recent_at >= TCP_PAWS_IDLE) {
+			c->ts_recent = r->opts.ts_val;
+			c->ts_recent_at = now;
+		} else if (tcp_paws_disordered_ack(s, c, r)) {
+			s->stats.rx_paws_disordered_acks++; /* TS.Recent stays: R3 takes no older TSval */
+		} else {
 			s->stats.rx_paws_rejected++;
 			c->flags |= TCP_CF_ACK_NOW;
 			tcp_conn_ready(s, c);
 			return;
 		}
-		c->ts_recent = r->opts.ts_val;
-		c->ts_recent_at = now;
 	}
 	/* First step. With the window shut, "special allowance should be made to accept valid ACKs,
 	 * URGs, and RSTs": a zero-window probe at RCV.NXT still carries them (its text is dropped and

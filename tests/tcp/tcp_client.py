@@ -155,19 +155,25 @@ def refused(host, port):
     sys.exit("port %d: connected, expected a refusal" % port)
 
 
-def server(port, size, recv_size=None, timeout=120):
+def server(port, size, recv_size=None, timeout=120, cc=None):
     """A Linux server for the stack's client: sends `size` bytes of the pattern, reads what the client
     sends (the same pattern; `recv_size` bytes, default `size`) and checks it, then closes. `timeout`
-    bounds each socket call (a whole sendall included)."""
+    bounds each socket call (a whole sendall included). `cc`: the congestion control (TCP_CONGESTION
+    on the listener, which accepted sockets inherit; root may set one the namespace does not allow
+    by default), else the namespace's default."""
     if recv_size is None:
         recv_size = size
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if cc:
+        ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
     ls.bind(("0.0.0.0", port))
     ls.listen(1)
     print("listening", flush=True)
     s, _ = ls.accept()
     s.settimeout(timeout)
+    if cc and s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0") != cc.encode():
+        sys.exit("server: congestion control is not %s" % cc)
     errors = []
 
     def writer():
@@ -220,6 +226,6 @@ if __name__ == "__main__":
         refused(sys.argv[2], int(sys.argv[3]))
     elif mode == "server":
         server(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else None,
-               int(sys.argv[5]) if len(sys.argv) > 5 else 120)
+               int(sys.argv[5]) if len(sys.argv) > 5 else 120, sys.argv[6] if len(sys.argv) > 6 else None)
     else:
         sys.exit("unknown mode " + mode)

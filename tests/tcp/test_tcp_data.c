@@ -417,6 +417,50 @@ static void test_limited_transmit(void **state)
 	th_expect_none(t);
 }
 
+/* RFC 5681 2 (e): an ACK that changes the window is no duplicate (Linux's FLAG_WIN_UPDATE keeps such
+ * an ACK from counting alike): of four ACKs at SND.UNA the second opens the window, and the fast
+ * retransmit waits for the fourth. With SACK, RFC 6675 2 counts an ACK that SACKs new data whatever
+ * its window (Linux counts the SACKed segments, not the ACK, to the same effect). */
+static void test_dupack_window_update(void **state)
+{
+	struct th *t = *state;
+	struct th_seg seg;
+	static uint8_t data[4000];
+	struct tcp_conn_stats st;
+
+	t->peer_win = 50000;
+	newreno_sending(t, 0, data, sizeof(data));
+	for (int i = 0; i < 4; i++)
+		th_want(t, .off = 1000u * i);
+	th_send(t, TCP_ACK, NULL, 0);
+	th_tx(t, .flags = TCP_ACK, .win = 60000);
+	t->peer_win = 60000;
+	th_send(t, TCP_ACK, NULL, 0);
+	th_expect_none(t);
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.dup_acks, 2);
+	th_send(t, TCP_ACK, NULL, 0);
+	th_want(t, .off = 0, .len = 1000);
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.dup_acks, 3);
+	assert_int_equal(st.fast_retransmits, 1);
+
+	struct tcp_config cfg;
+	th_config(&cfg);
+	struct th *t2 = th_new(&cfg);
+	t2->peer_win = 50000;
+	t2->peer_opts.sack_permitted = true;
+	newreno_sending(t2, 0, data, sizeof(data));
+	while (th_next(t2, &seg))
+		;
+	uint32_t una = t2->c->snd_una;
+	th_tx(t2, .flags = TCP_ACK, .nsack = 1, .sack = { una + 1000, una + 2000 });
+	th_tx(t2, .flags = TCP_ACK, .win = 60000, .nsack = 1, .sack = { una + 1000, una + 3000 });
+	tcp_conn_stats(t2->c, &st);
+	assert_int_equal(st.dup_acks, 2);
+	th_free(t2);
+}
+
 static void test_zero_window_probe(void **state)
 {
 	struct th *t = *state;
@@ -664,6 +708,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_segmentation_and_slow_start, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_limited_transmit, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_dupack_window_update, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_mss_capped_by_mtu, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_delayed_ack, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order_reassembly, th_setup, th_teardown),

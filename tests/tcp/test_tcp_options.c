@@ -243,6 +243,106 @@ static void test_paws(void **state)
 	th_assert_state(t, TCP_CLOSED);
 }
 
+/* RFC 7323 5.3 R1 with Linux's exception for duplicate ACKs the path reordered: on a connection with
+ * four segments in flight and TS.Recent at 8000 (from a duplicate ACK, which SACKs the second segment
+ * where the row has SACK), one segment whose TSval is behind it. A pure duplicate ACK (with or without
+ * SACK blocks) no older than an RTO in ticks is taken and counted; anything else is dropped and
+ * answered with an ACK, as R1 says: data, an ACK that would move SND.UNA or the window, one older.
+ * (Linux takes any segment one tick behind too, its TCP_PAWS_WINDOW; R1 here does not: the rows one
+ * tick behind that are dropped are where the two differ.) */
+static void test_paws_disordered_acks(void **state)
+{
+	enum { RTO = -1 }; /* behind: as far as the peer's clock runs in one RTO (at 1200 Hz) */
+	static const struct {
+		const char *what;
+		int32_t behind;  /* ticks behind TS.Recent, beyond RTO's if at_rto */
+		bool at_rto;
+		bool sack;       /* SACK agreed, and the ACKs carry a block */
+		uint32_t acked;  /* segments it acknowledges beyond SND.UNA */
+		uint32_t win;    /* its window, unscaled (the connection's is 65535) */
+		uint32_t len;    /* its payload */
+		bool taken;
+	} rows[] = {
+		{ "reordered duplicate ACK", 1, false, false, 0, 65535, 0, true },
+		{ "reordered duplicate ACK with SACK", 1, false, true, 0, 65535, 0, true },
+		{ "as old as an RTO", 0, true, false, 0, 65535, 0, true },
+		{ "older than an RTO", 1, true, false, 0, 65535, 0, false },
+		{ "one that acknowledges new data", 1, false, false, 1, 65535, 0, false },
+		{ "one with another window", 1, false, false, 0, 60000, 0, false },
+		{ "data", 1, false, false, 0, 65535, 10, false },
+	};
+	static uint8_t data[4 * 988];
+	struct tcp_conn_stats st;
+	struct th_seg seg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct tcp_config cfg;
+		struct th *t;
+		uint32_t una, ts, rcv;
+
+		print_message("row: %s\n", rows[i].what);
+		th_config(&cfg);
+		t = th_new(&cfg);
+		t->peer_opts.sack_permitted = rows[i].sack;
+		open_with_ts(t, 7000);
+		assert_int_equal(tcp_send(t->s, t->c, data, sizeof(data)), sizeof(data));
+		for (int k = 0; k < 4; k++)
+			th_want(t, .len = 988);
+		th_expect_none(t);
+		una = t->c->snd_una;
+		t->peer_opts.ts_val = 8000;
+		th_tx(t, .flags = TCP_ACK, .nsack = rows[i].sack ? 1 : 0, .sack = { una + 988, una + 2 * 988 });
+		while (th_next(t, &seg)) /* with SACK, RACK resends the first at once (no RTT on virtual time) */
+			assert_true(rows[i].sack);
+		ts = 8000 - (uint32_t)rows[i].behind;
+		if (rows[i].at_rto)
+			ts -= tcp_rto_backed_off(t->s, t->c) / 1000 + tcp_rto_backed_off(t->s, t->c) / 5000;
+		t->peer_opts.ts_val = ts;
+		rcv = t->peer_seq;
+		th_tx(t, .flags = TCP_ACK, .ack = una + rows[i].acked * 988, .win = rows[i].win, .data = data,
+		      .len = rows[i].len, .nsack = rows[i].sack ? 1 : 0, .sack = { una + 988, una + 2 * 988 });
+		tcp_conn_stats(t->c, &st);
+		assert_int_equal(tcp_stack_stats(t->s)->rx_paws_disordered_acks, rows[i].taken ? 1 : 0);
+		assert_int_equal(tcp_stack_stats(t->s)->rx_paws_rejected, rows[i].taken ? 0 : 1);
+		assert_int_equal(st.dup_acks, rows[i].taken ? 2 : 1);
+		assert_int_equal(t->c->snd_una, una);
+		assert_int_equal(t->c->snd_wnd, 65535);
+		assert_int_equal(tcp_recv_avail(t->c), 0);
+		assert_int_equal(t->c->ts_recent, 8000); /* R3: never an older one */
+		if (rows[i].taken)
+			th_expect_none(t);
+		else
+			th_want(t, .flags = TCP_ACK, .len = 0, .ack = rcv, .tsecr = 8000);
+		th_free(t);
+	}
+}
+
+/* The reordered duplicate ACK counts toward fast retransmit (RFC 5681 3.2): of three duplicates, the
+ * last to arrive was sent first. */
+static void test_paws_reordered_dupack_recovers(void **state)
+{
+	struct th *t = *state;
+	static uint8_t data[4 * 988];
+	struct tcp_conn_stats st;
+
+	open_with_ts(t, 7000);
+	assert_int_equal(tcp_send(t->s, t->c, data, sizeof(data)), sizeof(data));
+	for (int k = 0; k < 4; k++)
+		th_want(t, .len = 988);
+	const uint32_t ts[] = { 8001, 8003, 8002 };
+	for (int k = 0; k < 3; k++) {
+		t->peer_opts.ts_val = ts[k];
+		th_send(t, TCP_ACK, NULL, 0);
+	}
+	th_want(t, .off = 0, .len = 988, .tsecr = 8003);
+	tcp_conn_stats(t->c, &st);
+	assert_int_equal(st.dup_acks, 3);
+	assert_int_equal(st.fast_retransmits, 1);
+	assert_int_equal(st.timeouts, 0);
+	assert_int_equal(tcp_stack_stats(t->s)->rx_paws_rejected, 0);
+}
+
 /* RFC 7323 4.1 (RTTM): a retransmitted segment is not timed (Karn), but the echo times its ACK. */
 static void test_ts_rttm(void **state)
 {
@@ -470,6 +570,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sack_recovery_resends_holes, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_every_segment, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_paws, th_setup, th_teardown),
+		cmocka_unit_test(test_paws_disordered_acks),
+		cmocka_unit_test_setup_teardown(test_paws_reordered_dupack_recovers, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_rttm, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_rttm_ambiguous_echo, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_peer_stops, th_setup, th_teardown),

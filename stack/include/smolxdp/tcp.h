@@ -286,6 +286,7 @@ struct tcp_stats {
 				      * backed by chunks, see tcp_mem_usage); the peer retransmits it */
 	uint64_t rx_bad_ack;         /* ACK outside RFC 5961 5.2's range, or of unsent data */
 	uint64_t rx_paws_rejected;   /* older timestamp than the connection's latest (RFC 7323 5.3) */
+	uint64_t rx_paws_disordered_acks; /* ... taken all the same: duplicate ACKs reordered on the path */
 	uint64_t rst_sent;
 	uint64_t challenge_acks;
 	uint64_t challenge_acks_limited;
