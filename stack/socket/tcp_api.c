@@ -96,7 +96,7 @@ size_t tcp_send(struct tcp_stack *s, struct tcp_conn *c, const void *data, size_
 	n = (uint32_t)SMX_MIN(len, (size_t)tcp_ring_free(c->pool, &c->tx));
 	if (n < len)
 		tcp_send_short(s, c);
-	if (n == 0 || !tcp_ring_write_at(c->pool, &c->tx, c->tx.len, data, n))
+	if (n == 0 || !tcp_ring_write_at(c->pool, &c->tx, c->tx.len, data, n, false))
 		return 0;
 	tcp_ring_commit(&c->tx, n);
 	tcp_conn_ready(s, c);

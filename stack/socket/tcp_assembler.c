@@ -152,7 +152,7 @@ bool tcp_ranges_attach(struct tcp_conn *c)
 
 	if (c->ranges != TCP_NIL)
 		return true;
-	chunk = tcp_pool_take(c->pool, promised);
+	chunk = tcp_pool_take(c->pool, promised ? TCP_TAKE_PROMISED : TCP_TAKE_FREE);
 	if (chunk == TCP_NIL)
 		return false;
 	if (promised)

@@ -538,13 +538,16 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 		uint32_t off = seq - c->rcv_nxt;
 		uint64_t fits = tcp_ring_room(c->pool, &c->rx);
 		bool was_empty = tcp_ring_empty(&c->rx);
+		bool reserve = was_empty && off == 0;
 
-		/* A buffer holding data has its window promised: nothing is cut. An empty one's is not
-		 * (tcp_rcvbuf.c): with the pool empty, what does not fit is dropped unacknowledged and
-		 * counted, and an ACK says where we are (Linux's tcp_data_queue drops so when its
-		 * memory is short, and ACKs; the peer retransmits). */
+		/* A buffer holding data has its window promised (tcp_rcvbuf.c), as far as the pool
+		 * could back it. An empty one's is not: it takes free chunks, and the next in-order
+		 * segment may take the pool's reserve. What still does not fit is dropped
+		 * unacknowledged and counted, and an ACK says where we are (as Linux's tcp_data_queue
+		 * drops and ACKs when its memory is short; the peer retransmits). */
 		if (off + len > fits)
-			fits += (uint64_t)tcp_pool_avail(c->pool) << c->pool->shift;
+			fits += (uint64_t)(reserve ? tcp_pool_avail_reserve(c->pool) : tcp_pool_avail(c->pool))
+				<< c->pool->shift;
 		if (off + len > fits) {
 			s->stats.rx_no_buffer++;
 			len = fits > off ? (uint32_t)(fits - off) : 0;
@@ -552,10 +555,13 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 			c->flags |= TCP_CF_ACK_NOW;
 			tcp_conn_ready(s, c);
 		}
-		if (!tcp_ring_write_at(c->pool, &c->rx, c->rx.len + off, data, len))
+		if (!tcp_ring_write_at(c->pool, &c->rx, c->rx.len + off, data, len, reserve))
 			len = 0;
-		else if (len > 0 && was_empty)
-			tcp_rcvbuf_back(c); /* it holds data now: the rest of its window is promised */
+		else if (len > 0 && was_empty) {
+			/* It holds data now: the rest of its window is promised, or waits for chunks. */
+			tcp_rcvbuf_back(c);
+			tcp_rcvbuf_top_up(s, c);
+		}
 		if (len > 0 && off == 0) {
 			bool filled = c->ooo.count > 0;
 			uint32_t end = tcp_asm_advance(&c->ooo, c->rcv_nxt + len);
@@ -609,7 +615,8 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
  * link): its TSval is older than TS.Recent, which R1 (RFC 7323 5.3) takes for an old duplicate, but
  * it is news that loss recovery counts (RFC 5681 3.2, RFC 6675's SACKs). Taken as Linux takes it
  * (tcp_input.c, the disordered ACK): a pure ACK at RCV.NXT, of SND.UNA, the window unchanged, so it
- * can move nothing but the duplicate count and the scoreboard, whatever the sequence space did; and
+ * can move nothing but the duplicate count and the scoreboard, whatever the sequence space did (nor
+ * a zero window, nor a segment past SND.WL1: Linux's window-update test refuses those too); and
  * behind TS.Recent by no more than the peer's clock runs in one RTO (RFC 7323 5.4's fastest clock, a
  * tick per ms, with a fifth more for the 1200 Hz ones Linux allows for). An ACK that would move
  * SND.UNA or the window is not one of these: R1 drops it. */
@@ -621,8 +628,8 @@ static bool tcp_paws_disordered_ack(const struct tcp_stack *s, const struct tcp_
 	uint32_t wnd = (uint32_t)r->window << c->snd_wscale;
 
 	return (r->flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) == TCP_ACK && r->payload_len == 0 &&
-	       r->seq == c->rcv_nxt && r->ack == c->snd_una && wnd == c->snd_wnd &&
-	       c->ts_recent - r->opts.ts_val <= replay;
+	       r->seq == c->rcv_nxt && r->ack == c->snd_una && wnd == c->snd_wnd && wnd != 0 &&
+	       !tcp_seq_gt(r->seq, c->snd_wl1) && c->ts_recent - r->opts.ts_val <= replay;
 }
 
 static void tcp_conn_segment(struct tcp_stack *s, struct tcp_conn *c, const struct ipv4_repr *ip,

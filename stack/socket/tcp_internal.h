@@ -58,16 +58,37 @@ struct tcp_pool {
 	uint32_t free_head;
 	uint32_t free;     /* chunks on the free list */
 	uint32_t promised; /* of those, promised to receive windows already offered (RFC 9293 3.8.6) */
+	uint32_t reserve;  /* of the rest, kept for in-order data arriving in an empty receive buffer */
 	uint32_t low;      /* the fewest free chunks not promised, ever (how close the pool came) */
 	uint64_t short_count; /* times a window or a write got less than it asked for */
 };
 
 void tcp_pool_init(struct tcp_pool *p, uint8_t *mem, uint32_t *next, uint32_t count, uint32_t shift);
-/* Chunks neither drawn nor promised: what new windows and sends may still take. */
-static inline uint32_t tcp_pool_avail(const struct tcp_pool *p) { return p->free - p->promised; }
-/* A chunk, from a promise (promised: one of the caller's promised chunks) or from what is
- * available; TCP_NIL if there is none. */
-uint32_t tcp_pool_take(struct tcp_pool *p, bool promised);
+/* The chunks an empty receive buffer may take for the next in-order segment when no other is free:
+ * enough for one segment (it spans at most two chunks of 4 KB; a jumbo one four). Linux lets a
+ * socket with an empty receive queue take a segment over its memory limit (sk_forced_mem_schedule)
+ * for the same reason: without it, two stacks whose pools are full of unacknowledged sends would
+ * drop each other's data (the ACKs that would free those sends) for ever. */
+#define TCP_POOL_RESERVE 4u
+/* Chunks neither drawn, promised nor in the reserve: what new windows and sends may still take. */
+static inline uint32_t tcp_pool_avail(const struct tcp_pool *p)
+{
+	uint32_t held = p->promised + p->reserve;
+
+	return p->free > held ? p->free - held : 0;
+}
+/* The same with the reserve: what in-order data arriving in an empty receive buffer may take. */
+static inline uint32_t tcp_pool_avail_reserve(const struct tcp_pool *p)
+{
+	return p->free - p->promised;
+}
+enum tcp_take {
+	TCP_TAKE_FREE,     /* what tcp_pool_avail counts */
+	TCP_TAKE_PROMISED, /* one of the caller's promised chunks */
+	TCP_TAKE_RESERVE,  /* what tcp_pool_avail_reserve counts */
+};
+/* A chunk; TCP_NIL if there is none. */
+uint32_t tcp_pool_take(struct tcp_pool *p, enum tcp_take from);
 void tcp_pool_give(struct tcp_pool *p, uint32_t chunk);
 static inline uint8_t *tcp_pool_chunk(const struct tcp_pool *p, uint32_t chunk)
 {
@@ -108,9 +129,10 @@ static inline uint32_t tcp_ring_room(const struct tcp_pool *p, const struct tcp_
 }
 /* Bytes writable past len, drawing from the pool as needed (a send ring). */
 uint32_t tcp_ring_free(const struct tcp_pool *p, const struct tcp_ring *r);
-/* Copy n bytes in at offset off from head, drawing chunks; false (nothing written) if the pool is
- * short. len unchanged. */
-bool tcp_ring_write_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n);
+/* Copy n bytes in at offset off from head, drawing chunks (promised ones first, then free ones, and
+ * the pool's reserve too if reserve); false (nothing written) if the pool is short. len unchanged. */
+bool tcp_ring_write_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n,
+		       bool reserve);
 /* Copy n bytes out from offset off (off + n <= len). */
 void tcp_ring_read_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
 /* The same, returning the bytes' Internet checksum sum (csum_add(0, out, n)), read once. */
@@ -665,12 +687,17 @@ static inline uint32_t tcp_rcvbuf_room(const struct tcp_conn *c)
 		return want;
 	return tcp_rcvbuf_room_short(c, want, tables, can);
 }
-/* rcv_adv moved: promise the chunks the window now offered needs (never fails: the window was at
- * most tcp_rcvbuf_room). */
+/* rcv_adv moved: promise the chunks the window now offered needs, if the buffer holds data (the
+ * window was at most tcp_rcvbuf_room, but one offered while the buffer was empty may have been
+ * drawn on since: tcp_rcvbuf_top_up). */
 void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now);
 /* The promise itself: the window offered backed while the buffer holds data, nothing when it is
  * empty. Input calls it when data lands in an empty buffer. */
 void tcp_rcvbuf_back(struct tcp_conn *c);
+/* If the buffer holds data and its window offered is not all promised (it was offered while the
+ * buffer was empty, and the pool has been drawn on since), promise what the pool has, and wait on
+ * it for the rest. */
+void tcp_rcvbuf_top_up(struct tcp_stack *s, struct tcp_conn *c);
 /* The app read n bytes: once per RTT, grow the buffer toward what that rate needs. */
 void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now);
 /* Nothing more will arrive (the peer's FIN is in, or the connection ended): no window's promise. */

@@ -14,29 +14,30 @@ void tcp_pool_init(struct tcp_pool *p, uint8_t *mem, uint32_t *next, uint32_t co
 	p->next = next;
 	p->count = count;
 	p->free = count;
+	p->reserve = SMX_MIN(TCP_POOL_RESERVE, count / 4);
 	p->low = count;
 	p->free_head = count > 0 ? 0 : TCP_NIL;
 	for (uint32_t i = 0; i < count; i++)
 		next[i] = i + 1 < count ? i + 1 : TCP_NIL;
 }
 
-uint32_t tcp_pool_take(struct tcp_pool *p, bool promised)
+uint32_t tcp_pool_take(struct tcp_pool *p, enum tcp_take from)
 {
 	uint32_t c = p->free_head;
 
-	if (promised) {
+	if (from == TCP_TAKE_PROMISED) {
 		if (p->promised == 0 || c == TCP_NIL)
 			return TCP_NIL; /* a promise without a chunk behind it: a bug, but never a crash */
 		p->promised--;
-	} else if (tcp_pool_avail(p) == 0) {
+	} else if ((from == TCP_TAKE_RESERVE ? tcp_pool_avail_reserve(p) : tcp_pool_avail(p)) == 0) {
 		p->short_count++;
 		return TCP_NIL;
 	}
 	p->free_head = p->next[c];
 	p->next[c] = TCP_NIL;
 	p->free--;
-	if (tcp_pool_avail(p) < p->low)
-		p->low = tcp_pool_avail(p);
+	if (p->free - p->promised < p->low)
+		p->low = p->free - p->promised;
 	return c;
 }
 

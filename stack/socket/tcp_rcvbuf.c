@@ -84,6 +84,19 @@ void tcp_rcvbuf_back(struct tcp_conn *c)
 	tcp_ring_reserve(c->pool, &c->rx, win + (c->ranges_promised ? c->pool->size : 0));
 }
 
+void tcp_rcvbuf_top_up(struct tcp_stack *s, struct tcp_conn *c)
+{
+	uint32_t win = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	if (tcp_ring_empty(&c->rx) || tcp_ring_room(c->pool, &c->rx) >= win || (c->flags & TCP_CF_RCV_FIN))
+		return;
+	tcp_rcvbuf_back(c);
+	/* The window was offered while the buffer was empty, from chunks others have taken since:
+	 * the rest is promised as they come back. */
+	if (tcp_ring_room(c->pool, &c->rx) < win)
+		tcp_pool_wait(s, c);
+}
+
 void tcp_rcvbuf_close(struct tcp_conn *c)
 {
 	tcp_rcvbuf_unback(c);

@@ -49,18 +49,20 @@ static uint32_t tcp_ring_chunk(struct tcp_pool *p, struct tcp_ring *r, uint32_t 
 	return c;
 }
 
-/* Draw chunks until the list covers `end` bytes from the start of the first (promised ones first). */
-static bool tcp_ring_cover(struct tcp_pool *p, struct tcp_ring *r, uint64_t end)
+/* Draw chunks until the list covers `end` bytes from the start of the first (promised ones first,
+ * then free ones, and the reserve's if reserve). */
+static bool tcp_ring_cover(struct tcp_pool *p, struct tcp_ring *r, uint64_t end, bool reserve)
 {
 	uint64_t need = (end + p->size - 1) >> p->shift;
 
 	if (need - SMX_MIN(need, (uint64_t)r->chunks) >
-	    (uint64_t)r->promised + tcp_pool_avail(p)) {
+	    (uint64_t)r->promised + (reserve ? tcp_pool_avail_reserve(p) : tcp_pool_avail(p))) {
 		p->short_count++;
 		return false;
 	}
 	while (r->chunks < need) {
-		uint32_t c = tcp_pool_take(p, r->promised > 0);
+		uint32_t c = tcp_pool_take(p, r->promised > 0 ? TCP_TAKE_PROMISED :
+					      reserve ? TCP_TAKE_RESERVE : TCP_TAKE_FREE);
 
 		if (c == TCP_NIL) {
 			tcp_ring_sync(p, r);
@@ -79,13 +81,14 @@ static bool tcp_ring_cover(struct tcp_pool *p, struct tcp_ring *r, uint64_t end)
 	return true;
 }
 
-bool tcp_ring_write_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n)
+bool tcp_ring_write_at(struct tcp_pool *p, struct tcp_ring *r, uint32_t off, const uint8_t *data, uint32_t n,
+		       bool reserve)
 {
 	uint32_t pos = r->head + off;
 
 	if (n == 0)
 		return true;
-	if (!tcp_ring_cover(p, r, (uint64_t)pos + n))
+	if (!tcp_ring_cover(p, r, (uint64_t)pos + n, reserve))
 		return false;
 	if (off + n > r->hi)
 		r->hi = off + n;
@@ -186,7 +189,7 @@ uint32_t tcp_ring_write_span(struct tcp_pool *p, struct tcp_ring *r, uint8_t **p
 	uint32_t left = r->max > r->len ? r->max - r->len : 0;
 
 	*ptr = NULL;
-	if (left == 0 || !tcp_ring_cover(p, r, end + 1))
+	if (left == 0 || !tcp_ring_cover(p, r, end + 1, false))
 		return 0;
 	*ptr = tcp_pool_chunk(p, tcp_ring_chunk(p, r, (uint32_t)(end >> p->shift))) + in;
 	r->span_out = true;

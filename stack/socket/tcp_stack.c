@@ -39,7 +39,8 @@ static uint32_t tcp_chunk_shift(const struct tcp_config *cfg)
 	return shift;
 }
 
-/* The pool's chunks: buf_pool_size rounded up, or every connection's buffers full both ways. */
+/* The pool's chunks: buf_pool_size rounded up, or every connection's buffers full both ways and the
+ * reserve for in-order data into empty buffers (tcp_internal.h). */
 static uint64_t tcp_pool_chunks(const struct tcp_config *cfg)
 {
 	uint32_t shift = tcp_chunk_shift(cfg);
@@ -48,7 +49,7 @@ static uint64_t tcp_pool_chunks(const struct tcp_config *cfg)
 	if (cfg->buf_pool_size)
 		return (cfg->buf_pool_size + mask) >> shift;
 	return (uint64_t)cfg->max_conns *
-	       (((cfg->rx_buf_size + mask) >> shift) + ((cfg->tx_buf_size + mask) >> shift));
+	       (((cfg->rx_buf_size + mask) >> shift) + ((cfg->tx_buf_size + mask) >> shift)) + TCP_POOL_RESERVE;
 }
 
 static bool tcp_config_valid(const struct tcp_config *cfg)

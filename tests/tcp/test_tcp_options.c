@@ -243,6 +243,28 @@ static void test_paws(void **state)
 	th_assert_state(t, TCP_CLOSED);
 }
 
+/* A zero window is no duplicate ACK to take past PAWS (Linux's window-update test refuses one too):
+ * an old-TSval copy of the peer's zero-window ACK is dropped with an ACK, not counted. */
+static void test_paws_zero_window_not_disordered(void **state)
+{
+	struct tcp_config cfg;
+	struct th *t;
+
+	(void)state;
+	th_config(&cfg);
+	t = th_new(&cfg);
+	open_with_ts(t, 7000);
+	t->peer_opts.ts_val = 8000;
+	th_tx(t, .flags = TCP_ACK, .win = 0);
+	assert_int_equal(t->c->snd_wnd, 0);
+	t->peer_opts.ts_val = 7999;
+	th_tx(t, .flags = TCP_ACK, .win = 0);
+	assert_int_equal(tcp_stack_stats(t->s)->rx_paws_disordered_acks, 0);
+	assert_int_equal(tcp_stack_stats(t->s)->rx_paws_rejected, 1);
+	th_want(t, .flags = TCP_ACK, .len = 0, .tsecr = 8000);
+	th_free(t);
+}
+
 /* RFC 7323 5.3 R1 with Linux's exception for duplicate ACKs the path reordered: on a connection with
  * four segments in flight and TS.Recent at 8000 (from a duplicate ACK, which SACKs the second segment
  * where the row has SACK), one segment whose TSval is behind it. A pure duplicate ACK (with or without
@@ -571,6 +593,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ts_every_segment, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_paws, th_setup, th_teardown),
 		cmocka_unit_test(test_paws_disordered_acks),
+		cmocka_unit_test(test_paws_zero_window_not_disordered),
 		cmocka_unit_test_setup_teardown(test_paws_reordered_dupack_recovers, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_rttm, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_ts_rttm_ambiguous_echo, th_setup, th_teardown),

@@ -22,6 +22,9 @@ static void fill(uint8_t *buf, uint32_t off, size_t n)
 		buf[i] = pattern(off + (uint32_t)i);
 }
 
+/* 16 chunks to share, and the reserve in-order data into an empty buffer may take besides. */
+#define POOL16 ((16 + TCP_POOL_RESERVE) * TCP_CHUNK_SIZE)
+
 static struct th *th_with(uint32_t rx, uint32_t tx, uint64_t pool, uint32_t conns)
 {
 	struct tcp_config cfg;
@@ -119,7 +122,7 @@ static void test_pool_grows_with_rate(void **state)
 	th_free(t);
 }
 
-/* A pool of 16 chunks for two slots. The connection's first window (32 KB, its maximum: 8 chunks, a
+/* A pool of 16 chunks (and the reserve) for two slots. The connection's first window (32 KB, its maximum: 8 chunks, a
  * share of the pool) is backed once its buffer holds data (here a segment out of order): 8 chunks
  * and a ninth for the range tables out-of-order data may need, drawn or promised; then the app's
  * sends take the rest. Everything the peer sends within the window offered is taken in, out of
@@ -127,7 +130,7 @@ static void test_pool_grows_with_rate(void **state)
  * shrinks); read, the chunks come back and the window opens again. */
 static void test_pool_exhausted_keeps_window(void **state)
 {
-	struct th *t = th_with(8 * TCP_CHUNK_SIZE, 65536, 16 * TCP_CHUNK_SIZE, 2);
+	struct th *t = th_with(8 * TCP_CHUNK_SIZE, 65536, POOL16, 2);
 	static uint8_t out[65536], in[8 * TCP_CHUNK_SIZE], got[8 * TCP_CHUNK_SIZE];
 	uint32_t edge, base;
 	size_t n;
@@ -201,7 +204,7 @@ static void test_ooo_ranges_fill_chunk(void **state)
  * anyway is not taken (nothing was promised), while the first connection's window stays whole. */
 static void test_pool_exhausted_new_conn(void **state)
 {
-	struct th *t = th_with(8 * TCP_CHUNK_SIZE, 65536, 16 * TCP_CHUNK_SIZE, 2);
+	struct th *t = th_with(8 * TCP_CHUNK_SIZE, 65536, POOL16, 2);
 	static uint8_t out[65536];
 	struct th_seg seg;
 
@@ -224,13 +227,15 @@ static void test_pool_exhausted_new_conn(void **state)
 }
 
 /* Overcommit: an idle connection backs none of the window it offered. The app's send takes the
- * whole pool; data the peer then sends within the window is dropped, not acknowledged, and counted,
- * the window's right edge stays (RFC 9293 3.8.6); once the send is acknowledged and its chunks come
- * back, the peer's retransmission is taken in. */
+ * whole pool but its reserve; a segment the peer then sends out of order within the window is
+ * dropped, not acknowledged, and counted, and the window's right edge stays (RFC 9293 3.8.6); the
+ * next in-order one takes the reserve (a stack whose pool is full of sends still takes the ACKs'
+ * carrier), and the rest of the window is promised as chunks come back; the dropped segment,
+ * retransmitted, is taken. Read, nothing stays promised. */
 static void test_pool_overcommit_idle(void **state)
 {
-	struct th *t = th_with(8 * TCP_CHUNK_SIZE, 65536, 16 * TCP_CHUNK_SIZE, 2);
-	static uint8_t out[65536], in[1000], got[1000];
+	struct th *t = th_with(8 * TCP_CHUNK_SIZE, 65536, POOL16, 2);
+	static uint8_t out[65536], in[2000], got[2000];
 	uint32_t edge, base;
 	struct th_seg seg;
 
@@ -243,23 +248,29 @@ static void test_pool_overcommit_idle(void **state)
 	assert_int_equal(pool_of(t)->free, pool_of(t)->count);
 	assert_int_equal(tcp_send(t->s, t->c, out, sizeof(out)), sizeof(out));
 	assert_int_equal(tcp_pool_avail(pool_of(t)), 0);
+	assert_int_equal(tcp_pool_avail_reserve(pool_of(t)), TCP_POOL_RESERVE);
 	drain_acks(t, &edge);
 	fill(in, 0, sizeof(in));
-	th_tx(t, .flags = TCP_ACK, .seq = base, .data = in, .len = sizeof(in));
+	th_tx(t, .flags = TCP_ACK, .seq = base + 1000, .data = in + 1000, .len = 1000);
 	seg = *th_want(t, .flags = TCP_ACK, .ack = base);
 	assert_true(tcp_seq_ge(edge_of(t, &seg), edge)); /* the edge never goes back */
 	assert_int_equal(tcp_stack_stats(t->s)->rx_no_buffer, 1);
-	assert_int_equal(tcp_recv_avail(t->c), 0);
-	/* The peer acknowledges what is sent, round after round: the send's chunks come back. */
+	assert_int_equal(t->c->ooo.count, 0);
+	/* In order into the empty buffer: the reserve takes it. */
+	th_tx(t, .flags = TCP_ACK, .seq = base, .data = in, .len = 1000);
+	assert_int_equal(tcp_recv_avail(t->c), 1000);
+	assert_int_equal(tcp_stack_stats(t->s)->rx_no_buffer, 1);
+	/* The peer acknowledges what is sent, round after round: the send's chunks come back, and
+	 * the window of the buffer now holding data is promised. */
 	for (int round = 0; round < 10 && tcp_pool_avail(pool_of(t)) == 0; round++) {
 		t->peer_ack = t->c->snd_max;
-		th_tx(t, .flags = TCP_ACK, .seq = base);
+		th_tx(t, .flags = TCP_ACK, .seq = base + 1000);
 		drain_acks(t, &edge);
 	}
-	assert_true(tcp_pool_avail(pool_of(t)) > 0);
-	th_tx(t, .flags = TCP_ACK, .seq = base, .data = in, .len = sizeof(in));
+	assert_true(pool_of(t)->promised > 0);
+	assert_true(tcp_ring_room(pool_of(t), &t->c->rx) >= edge - t->c->rcv_nxt);
+	th_tx(t, .flags = TCP_ACK, .seq = base + 1000, .data = in + 1000, .len = 1000);
 	assert_int_equal(tcp_recv_avail(t->c), sizeof(in));
-	assert_true(pool_of(t)->promised > 0); /* holding data: the rest of the window is backed */
 	assert_int_equal(tcp_recv(t->s, t->c, got, sizeof(got)), sizeof(got));
 	assert_memory_equal(got, in, sizeof(in));
 	assert_int_equal(pool_of(t)->promised, 0); /* read: idle again, at once */
@@ -272,7 +283,7 @@ static void test_pool_overcommit_idle(void **state)
  * and offers a window (an update of its own, without waiting for the peer's probe). */
 static void test_pool_waiters_woken(void **state)
 {
-	struct th *t = th_with(8 * TCP_CHUNK_SIZE, 65536, 16 * TCP_CHUNK_SIZE, 2);
+	struct th *t = th_with(8 * TCP_CHUNK_SIZE, 65536, POOL16, 2);
 	static uint8_t out[65536];
 	struct tcp_conn *b;
 	struct th_seg seg;

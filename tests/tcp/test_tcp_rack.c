@@ -299,7 +299,7 @@ static void test_rack_ranges_from_pool(void **state)
 	base = t->c->snd_max;
 	send_bytes(t, 3 * MSS);
 	th_poll(t);
-	while (n < sizeof(taken) / sizeof(taken[0]) && (taken[n] = tcp_pool_take(p, false)) != TCP_NIL)
+	while (n < sizeof(taken) / sizeof(taken[0]) && (taken[n] = tcp_pool_take(p, TCP_TAKE_FREE)) != TCP_NIL)
 		n++;
 	short0 = p->short_count;
 	th_advance(t, 2000);

@@ -229,13 +229,13 @@ static void test_ring(void **state)
 	tcp_pool_init(&p, mem, links, 3, TCP_CHUNK_SHIFT);
 	tcp_ring_init(&r, 2 * TCP_CHUNK_SIZE + 100);
 	assert_int_equal(tcp_ring_free(&p, &r), 2 * TCP_CHUNK_SIZE + 100);
-	assert_true(tcp_ring_write_at(&p, &r, 0, in, 10));
+	assert_true(tcp_ring_write_at(&p, &r, 0, in, 10, false));
 	tcp_ring_commit(&r, 10);
 	assert_int_equal(p.free, 2);
 	tcp_ring_consume(&p, &r, 5);
 	assert_int_equal(r.len, 5);
 	/* Past the first chunk's end: a second chunk, and the bytes read back whole. */
-	assert_true(tcp_ring_write_at(&p, &r, r.len, in + 10, TCP_CHUNK_SIZE));
+	assert_true(tcp_ring_write_at(&p, &r, r.len, in + 10, TCP_CHUNK_SIZE, false));
 	tcp_ring_commit(&r, TCP_CHUNK_SIZE);
 	assert_int_equal(p.free, 1);
 	tcp_ring_read_at(&p, &r, 0, out, r.len);

@@ -101,13 +101,16 @@ struct tcp_stack;
 struct tcp_conn;
 struct tcp_listener;
 
-/* Where the memory goes: what is fixed per connection slot, and the buffer pool's use. The pool backs
- * the window of a connection whose buffer holds data (received data the app has not read, or
- * out-of-order data): that window is promised, and what the peer sends within it always fits. A
- * connection whose buffer is empty (an idle one, or one whose app keeps up) holds no chunk and no
- * promise: its window is overcommitted, drawn from what the pool has free when data comes, and
- * dropped unacknowledged (tcp_stats.rx_no_buffer) if it has none, as Linux drops when its TCP
- * memory is exhausted. */
+/* Where the memory goes: what is fixed per connection slot, and the buffer pool's use. A connection
+ * whose receive buffer is empty (an idle one, or one whose app keeps up) holds no chunk and no
+ * promise: its window is overcommitted, drawn from what the pool has free when data comes, and the
+ * next in-order segment may take a small reserve (TCP_POOL_RESERVE chunks, kept from sends and
+ * windows), so two stacks whose pools are full of sends still take each other's ACK-bearing data.
+ * Once the buffer holds data (the app has not read it, or it came out of order) its window is
+ * promised from the pool, in full when the pool has the chunks, else as they come back. What finds
+ * no room is dropped unacknowledged and counted (tcp_stats.rx_no_buffer; the peer retransmits it),
+ * as Linux drops when its TCP memory is exhausted; data already acknowledged is never dropped. The
+ * default pool holds every connection's buffers full both ways. */
 struct tcp_mem_usage {
 	size_t total;          /* tcp_mem_size */
 	size_t fixed;          /* control blocks, tables, the pool's chunk links: all but the chunks */
