@@ -439,6 +439,7 @@ struct tcp_conn {
 	bool rack_rtx;            /* ... and that segment was a retransmission */
 	uint32_t rack_xmit_ts, rack_end_seq, rack_rtt, rack_min_rtt; /* RACK.xmit_ts, .end_seq, .rtt, .min_RTT */
 	uint32_t rack_fack;       /* RACK.fack: the highest sequence delivered */
+	uint32_t tlp_rtx_seq, tlp_rtx_end; /* the latest probe that sent data again: no RTT from it */
 	uint32_t rack_dsack_round; /* RACK.dsack_round: SND.MAX at the last D-SACK counted */
 	uint32_t rack_lost;       /* every unSACKed first transmission below this is lost (IsLost) */
 	smx_instant rack_at;      /* RFC 8985 6.3: the reordering timer, SMX_INSTANT_NEVER when off */
@@ -610,6 +611,7 @@ uint32_t tcp_sb_dupthresh(const struct tcp_conn *c);
 /* tcp_rack.c: RACK loss detection by time (RFC 8985 6) */
 struct tcp_rack_ack { /* what an ACK found before it changed anything */
 	uint32_t una0, fack0, low_new; /* SND.UNA, RACK.fack; the lowest newly delivered sequence */
+	uint32_t high_new;              /* the end of the highest newly delivered bytes */
 	bool news, clean;               /* anything newly delivered; nothing retransmitted below fack0 */
 };
 void tcp_rack_reset(struct tcp_conn *c);
@@ -618,6 +620,9 @@ void tcp_rack_ack_begin(const struct tcp_conn *c, uint32_t ack, const struct tcp
 			struct tcp_rack_ack *a);
 bool tcp_rack_on_ack(struct tcp_stack *s, struct tcp_conn *c, const struct tcp_options *o,
 		     const struct tcp_rack_ack *a, smx_instant now);
+/* The RTT of the most recently sent bytes this ACK newly delivered, if they were sent once (RFC 6298
+ * 3, Karn) and their send time is known to within a RACK range; UINT32_MAX if not. Microseconds. */
+uint32_t tcp_rack_rtt_sample(struct tcp_conn *c, const struct tcp_rack_ack *a, smx_instant now);
 bool tcp_rack_detect(struct tcp_stack *s, struct tcp_conn *c, smx_instant now);
 void tcp_rack_dsack(struct tcp_conn *c);
 void tcp_rack_recovery_end(struct tcp_conn *c);

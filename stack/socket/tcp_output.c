@@ -337,8 +337,11 @@ static enum tcp_tx_result tcp_output_tlp(struct tcp_stack *s, struct tcp_conn *c
 	}
 	c->st.tlp_probes++;
 	s->stats.tlp_probes++;
-	if (tcp_seq_lt(seq, c->snd_max))
+	if (tcp_seq_lt(seq, c->snd_max)) {
 		tcp_cc_count_rtx(c); /* a probe sent again: its D-SACK must not count for another */
+		c->tlp_rtx_seq = seq; /* and which copy an ACK of it answers is unknown (Karn) */
+		c->tlp_rtx_end = seq + len;
+	}
 	tcp_sent(s, c, seq, len + (fin ? 1 : 0), now);
 	if (tcp_seq_lt(c->snd_nxt, seq + len + (fin ? 1 : 0)))
 		c->snd_nxt = seq + len + (fin ? 1 : 0);

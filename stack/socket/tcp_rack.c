@@ -78,6 +78,20 @@ void tcp_rack_sent(struct tcp_conn *c, uint32_t seq, uint32_t end, smx_instant n
 	last->first = last->last = t;
 }
 
+/* The end of the highest bytes of [l, r) not SACKed before (the scoreboard's ranges are sorted and
+ * disjoint); l or less if it has none. */
+static uint32_t tcp_rack_new_end(const struct tcp_conn *c, uint32_t l, uint32_t r)
+{
+	for (unsigned i = c->sb.count; i-- > 0 && tcp_seq_gt(r, l);) {
+		if (tcp_seq_ge(c->sb.left[i], r))
+			continue;
+		if (tcp_seq_lt(c->sb.right[i], r))
+			break;
+		r = c->sb.left[i]; /* r - 1 was SACKed before: the new bytes end below this range */
+	}
+	return r;
+}
+
 /* Before an ACK changes anything: RACK.fack, SND.UNA, and the lowest sequence it newly delivers, for
  * RFC 8985 6.2 step 3's reordering test. "Clean" when no retransmission can be what was delivered:
  * outside a recovery, no timeout pending, no retransmission outstanding. */
@@ -89,9 +103,11 @@ void tcp_rack_ack_begin(const struct tcp_conn *c, uint32_t ack, const struct tcp
 	a->clean = !(c->flags & TCP_CF_IN_RECOVERY) && c->backoff == 0 && c->rtx_mark_count == 0;
 	a->news = false;
 	a->low_new = c->snd_max;
+	a->high_new = c->snd_una;
 	/* SND.UNA's segment when the ACK moves past it, unless it was SACKed already. */
 	if (tcp_seq_gt(ack, c->snd_una) && !(c->sb.count > 0 && c->sb.left[0] == c->snd_una)) {
 		a->low_new = c->snd_una;
+		a->high_new = tcp_rack_new_end(c, c->snd_una, ack);
 		a->news = true;
 	}
 	for (unsigned i = 0; i < o->sack_count; i++) {
@@ -107,7 +123,38 @@ void tcp_rack_ack_begin(const struct tcp_conn *c, uint32_t ack, const struct tcp
 		a->news = true;
 		if (tcp_seq_lt(l, a->low_new))
 			a->low_new = l;
+		r = tcp_rack_new_end(c, l, r);
+		if (tcp_seq_gt(r, a->high_new))
+			a->high_new = r;
 	}
+}
+
+uint32_t tcp_rack_rtt_sample(struct tcp_conn *c, const struct tcp_rack_ack *a, smx_instant now)
+{
+	uint32_t last = a->high_new - 1;
+
+	if (!a->news || !tcp_seq_gt(a->high_new, a->una0) || (tcp_seq_le(c->tlp_rtx_seq, last) && tcp_seq_lt(last, c->tlp_rtx_end)))
+		return UINT32_MAX;
+	for (unsigned i = 0; i < c->rtx_mark_count; i++) {
+		struct tcp_rack_rtx m = c->rtx_marks[(c->rtx_mark_head + i) % TCP_RTX_MARKS];
+
+		if (tcp_seq_le(m.seq, last) && tcp_seq_lt(last, m.end))
+			return UINT32_MAX; /* retransmitted: which copy arrived is unknown */
+	}
+	for (unsigned i = 0; i < c->rack_sent_count; i++) {
+		struct tcp_rack_sent *r = tcp_rack_at(c, i);
+
+		if (tcp_seq_lt(last, r->seq))
+			break;
+		if (tcp_seq_lt(last, r->end)) {
+			/* A range's segments went out within SRTT/8 of its first: its end's time is its
+			 * last, any other's is taken as its first (late by less than that). */
+			uint32_t sent = a->high_new == r->end ? r->last : r->first;
+
+			return (uint32_t)now - sent;
+		}
+	}
+	return UINT32_MAX;
 }
 
 /* RFC 8985 6.2 step 2: the delivered segment (ts, end) becomes RACK's if it was sent later than

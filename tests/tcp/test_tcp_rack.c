@@ -137,6 +137,47 @@ static void test_rack_lost_retransmission(void **state)
 	assert_false(t->c->flags & TCP_CF_IN_RECOVERY);
 }
 
+/* RTT in a SACK recovery, where Karn's rule leaves the one-segment timing nothing to time: each SACK
+ * of a first transmission times it to the microsecond, so an SRTT inflated earlier (by delayed
+ * ACKs' echoes, as on a 0.1 ms path at 1% loss, where it reached 25 ms) comes down to the path's
+ * RTT. A hole filled by its retransmission is no sample (which copy arrived is unknown), nor are
+ * bytes SACKed before that a later SACK block repeats. */
+static void test_rack_rtt_in_recovery(void **state)
+{
+	struct th *t = *state;
+	struct sent_log log = { .n = 0 };
+	uint32_t base = rack_conn(t, 20), srtt;
+
+	t->c->srtt = 4 * RTT;
+	send_bytes(t, 20 * MSS);
+	collect(t, &log);
+	assert_int_equal(log.n, 20);
+	/* Segments 0 and 10 are lost; the rest is SACKed an RTT after it left. */
+	th_advance(t, RTT);
+	for (uint32_t k = 1; k < 20; k++) {
+		if (k < 10)
+			th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + MSS * (k + 1) });
+		else if (k > 10)
+			th_tx(t, .flags = TCP_ACK, .nsack = 2, .sack = { base + 11 * MSS, base + MSS * (k + 1),
+									   base + MSS, base + 10 * MSS });
+	}
+	assert_true(t->c->flags & TCP_CF_IN_RECOVERY);
+	/* 16 samples of 10 ms from the third SACK on: 40 ms x (7/8)^16 + 10 ms x (1 - (7/8)^16). */
+	assert_true(t->c->srtt >= RTT && t->c->srtt < RTT + RTT / 2);
+	/* The same SACKs again, much later: nothing new, no sample. */
+	srtt = t->c->srtt;
+	th_advance(t, 5 * RTT);
+	th_tx(t, .flags = TCP_ACK, .nsack = 2, .sack = { base + 11 * MSS, base + 20 * MSS, base + MSS, base + 10 * MSS });
+	assert_int_equal(t->c->srtt, srtt);
+	/* Segment 0, retransmitted, arrives: the ACK (partial: 10 is still missing) delivers only it,
+	 * and it is no sample. */
+	collect(t, &log);
+	t->peer_ack = base + 10 * MSS;
+	th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + 11 * MSS, base + 20 * MSS });
+	assert_true(t->c->flags & TCP_CF_IN_RECOVERY);
+	assert_int_equal(t->c->srtt, srtt);
+}
+
 /* The last three of ten segments are lost. The ACK for the first seven comes; nothing more. At
  * PTO = 2 SRTT + 2 ms after it, the last segment is probed (RFC 8985 7.3); its SACK shows the two
  * before it were sent before a delivered segment, and once the reordering window passes RACK sends
@@ -333,6 +374,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rack_lost_retransmission, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_tail_probe, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rack_rtt_in_recovery, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_reordering_window, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_lost_retransmission_of_the_last, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_ranges_from_pool, setup_one_chunk_rx, th_teardown),
