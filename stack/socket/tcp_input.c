@@ -321,8 +321,7 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, u
 		 * above is the better clock: ours ticks in milliseconds (a sub-millisecond path reads 0 or 1
 		 * tick by where the tick fell, so under 2 ticks nothing is taken), and an echo also counts the
 		 * peer's delayed ACK; so in a SACK recovery RACK's timing of what the ACK delivered is
-		 * taken instead (tcp_rx_ack): taking only echoes of 2 ms or more there made SRTT 25 ms
-		 * on a 0.1 ms path at 1% loss, and every probe wait 50. */
+		 * taken instead (tcp_rx_ack): echoes of 2 ms or more only are biased upward there. */
 		tcp_rtt_sample(s, c, ts_rtt);
 	}
 	tcp_cc_rto_undo_check(c, ts_ecr); /* before backoff is forgotten: RFC 3522 */
