@@ -137,6 +137,34 @@ static void test_rack_lost_retransmission(void **state)
 	assert_false(t->c->flags & TCP_CF_IN_RECOVERY);
 }
 
+/* A flight limited by cwnd with more data waiting, whose last ACK is lost (the peer has it all):
+ * the probe at 2 SRTT + 2 ms sends the last segment again, not a new one, so the peer, which has
+ * it, answers at once (RFC 9293 3.10.7.4) with a D-SACK, where a lone new segment would wait for
+ * its delayed ACK (40 ms from Linux); and nothing is taken as lost. */
+static void test_tlp_probes_last_segment(void **state)
+{
+	struct th *t = *state;
+	struct sent_log log = { .n = 0 };
+	uint32_t base = rack_conn(t, 4);
+
+	flight(t, &log, 10 * MSS);
+	assert_int_equal(log.n, 4);
+	th_advance(t, RTT + 2000);
+	collect(t, &log);
+	assert_int_equal(log.n, 5);
+	assert_int_equal(log.seq[4], base + 3 * MSS);
+	assert_int_equal(log.len[4], MSS);
+	assert_int_equal(t->c->st.tlp_probes, 1);
+	/* The answer: everything, and a D-SACK of the probe. */
+	t->peer_ack = base + 4 * MSS;
+	th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + 3 * MSS, base + 4 * MSS });
+	collect(t, &log);
+	assert_true(log.n > 5);
+	assert_int_equal(log.seq[5], base + 4 * MSS); /* new data again, at once */
+	assert_false(t->c->flags & TCP_CF_IN_RECOVERY);
+	assert_int_equal(t->c->st.timeouts, 0);
+}
+
 /* RTT in a SACK recovery, where Karn's rule leaves the one-segment timing nothing to time: each SACK
  * of a first transmission times it to the microsecond, so an SRTT inflated earlier (by delayed
  * ACKs' echoes, as on a 0.1 ms path at 1% loss, where it reached 25 ms) comes down to the path's
@@ -375,6 +403,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rack_lost_retransmission, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_tail_probe, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_rtt_in_recovery, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_tlp_probes_last_segment, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_reordering_window, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_lost_retransmission_of_the_last, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_ranges_from_pool, setup_one_chunk_rx, th_teardown),
