@@ -36,7 +36,8 @@ sniffer.start()
 l3 = conf.L3socket()  # opened now: the ICMP must leave at once
 time.sleep(0.5)
 # A large receive buffer, so the server is held back by its congestion window and not by ours: with
-# our ACKs held it then still sends (its tail loss probe carries new data), and that stays unacked.
+# our ACKs held it then still sends its tail loss probe (the last segment again), which it would not
+# with nothing outstanding.
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
 s.settimeout(10)
@@ -61,6 +62,12 @@ def read(upto):
         take(b)
 
 
+def segs_in():
+    """Segments this socket received (tcp_info's tcpi_segs_in), duplicates included."""
+    info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    return int.from_bytes(info[140:144], sys.byteorder)
+
+
 def rcv_nxt():
     """The next sequence number this socket's kernel expects: all it took, read or not."""
     q = array.array("i", [0])
@@ -74,12 +81,15 @@ if not isn:
 HOLD = f"""table inet smxpmtu {{
     chain out {{ type filter hook output priority 0; policy accept; ip daddr {server} tcp dport 6972 drop; }}
 }}"""
-# With our ACKs held, bytes that arrive after r0 was taken stay unacknowledged at the server: a
-# sequence number among them is in SND.UNA..SND.NXT (RFC 5927's check). When nothing arrives during
-# the hold (the server had nothing in flight then), let the ACKs go, read on, and try again.
+# With our ACKs held, a segment that arrives after r0 was taken (new data, or the server's tail loss
+# probe resending its last segment) says the server has data outstanding: the last byte it sent,
+# rcv_nxt - 1 (nothing is lost on this link), is in SND.UNA..SND.NXT (RFC 5927's check). When
+# nothing arrives during the hold (the server had nothing in flight then), let the ACKs go, read on,
+# and try again.
 for attempt in range(8):
     subprocess.run(["nft", "-f", "-"], input=HOLD, text=True, check=True)
     r0 = rcv_nxt()
+    n0 = segs_in()
     s.settimeout(0.005)
     t_hold = time.monotonic()
     while time.monotonic() - t_hold < 0.05:  # reading on, so the buffer never closes the window
@@ -89,7 +99,7 @@ for attempt in range(8):
             pass
     s.settimeout(10)
     r1 = rcv_nxt()
-    if r1 != r0:
+    if r1 != r0 or segs_in() != n0:
         break
     subprocess.run(["nft", "delete", "table", "inet", "smxpmtu"], check=True)
     read(got + 100000)
