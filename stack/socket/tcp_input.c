@@ -566,11 +566,8 @@ static void tcp_rx_text_fin(struct tcp_stack *s, struct tcp_conn *c, const struc
 		}
 		if (!tcp_ring_write_at(c->pool, &c->rx, c->rx.len + off, data, len, reserve))
 			len = 0;
-		else if (len > 0 && was_empty) {
-			/* It holds data now: the rest of its window is promised, or waits for chunks. */
-			tcp_rcvbuf_back(c);
-			tcp_rcvbuf_top_up(s, c);
-		}
+		else if (len > 0 && was_empty)
+			tcp_rcvbuf_top_up(s, c); /* it holds data now: its window is promised, or waits */
 		if (len > 0 && off == 0) {
 			bool filled = c->ooo.count > 0;
 			uint32_t end = tcp_asm_advance(&c->ooo, c->rcv_nxt + len);

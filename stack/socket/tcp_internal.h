@@ -258,6 +258,7 @@ enum tcp_conn_flag {
 	TCP_CF_CUT_TWICE = 1u << 27, /* ... and the window was reduced for it (RFC 5681 4.3) */
 	TCP_CF_RTO_UNDO = 1u << 28,  /* a timeout's reduction may be undone (Eifel, RFC 3522) */
 	TCP_CF_NO_SACK = 1u << 29,   /* SACK neither offered nor accepted (tcp_config.no_sack) */
+	TCP_CF_POOL_RX = 1u << 30,   /* the window offered waits for chunks to be promised (top-up) */
 };
 
 #define TCP_DUPTHRESH 3u              /* RFC 6675 2: DupThresh, to begin with */
@@ -699,9 +700,9 @@ void tcp_rcvbuf_offered(struct tcp_conn *c, smx_instant now);
 /* The promise itself: the window offered backed while the buffer holds data, nothing when it is
  * empty. Input calls it when data lands in an empty buffer. */
 void tcp_rcvbuf_back(struct tcp_conn *c);
-/* If the buffer holds data and its window offered is not all promised (it was offered while the
- * buffer was empty, and the pool has been drawn on since), promise what the pool has, and wait on
- * it for the rest. */
+/* Back the window offered (tcp_rcvbuf_back) and, if the pool could not promise all of it (it was
+ * offered while the buffer was empty, and the pool has been drawn on since), wait on the pool for
+ * the rest (TCP_CF_POOL_RX: output tops it up again once chunks come back). */
 void tcp_rcvbuf_top_up(struct tcp_stack *s, struct tcp_conn *c);
 /* The app read n bytes: once per RTT, grow the buffer toward what that rate needs. */
 void tcp_rcvbuf_read(struct tcp_conn *c, uint32_t n, smx_instant now);

@@ -494,7 +494,8 @@ bool tcp_conn_output(struct tcp_stack *s, struct tcp_conn *c, smx_instant now, c
 	}
 	if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
 		return false;
-	tcp_rcvbuf_top_up(s, c); /* woken by chunks coming back, if it waited for them */
+	if (c->flags & TCP_CF_POOL_RX)
+		tcp_rcvbuf_top_up(s, c); /* woken by chunks coming back */
 	if ((c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) && c->snd_nxt == c->iss) {
 		res = tcp_output_syn(s, c, tx, now);
 		sent = res == TCP_TX_SENT;

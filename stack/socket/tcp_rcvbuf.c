@@ -88,13 +88,14 @@ void tcp_rcvbuf_top_up(struct tcp_stack *s, struct tcp_conn *c)
 {
 	uint32_t win = tcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 
-	if (tcp_ring_empty(&c->rx) || tcp_ring_room(c->pool, &c->rx) >= win || (c->flags & TCP_CF_RCV_FIN))
+	c->flags &= ~(uint32_t)TCP_CF_POOL_RX;
+	if (tcp_ring_empty(&c->rx) || (c->flags & TCP_CF_RCV_FIN))
 		return;
 	tcp_rcvbuf_back(c);
-	/* The window was offered while the buffer was empty, from chunks others have taken since:
-	 * the rest is promised as they come back. */
-	if (tcp_ring_room(c->pool, &c->rx) < win)
+	if (tcp_ring_room(c->pool, &c->rx) < win) {
+		c->flags |= TCP_CF_POOL_RX;
 		tcp_pool_wait(s, c);
+	}
 }
 
 void tcp_rcvbuf_close(struct tcp_conn *c)
