@@ -133,8 +133,10 @@ uint32_t tcp_rack_rtt_sample(struct tcp_conn *c, const struct tcp_rack_ack *a, s
 {
 	uint32_t last = a->high_new - 1;
 
-	if (!a->news || !tcp_seq_gt(a->high_new, a->una0) || (tcp_seq_le(c->tlp_rtx_seq, last) && tcp_seq_lt(last, c->tlp_rtx_end)))
+	if (!a->news || !tcp_seq_gt(a->high_new, a->una0))
 		return UINT32_MAX;
+	if (tcp_seq_le(c->tlp_rtx_seq, last) && tcp_seq_lt(last, c->tlp_rtx_end))
+		return UINT32_MAX; /* a probe sent it again */
 	for (unsigned i = 0; i < c->rtx_mark_count; i++) {
 		struct tcp_rack_rtx m = c->rtx_marks[(c->rtx_mark_head + i) % TCP_RTX_MARKS];
 
