@@ -328,6 +328,7 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, u
 	c->backoff = 0;
 	c->una_since = now;
 	c->flags &= ~(uint32_t)TCP_CF_TLP_SENT; /* news from the peer: the next flight may probe again */
+	c->tlp_watches = 0;
 	/* Every ACK's echo is a sample for HyStart++ (RFC 9406 4.2 wants several per round, where the
 	 * microsecond timing gives one); millisecond ticks suffice against its 4 ms threshold. */
 	tcp_cc_on_ack(c, acked, now, ts_rtt);
@@ -391,6 +392,12 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 		if (r->opts.sack_count > 0)
 			tcp_ranges_attach(c); /* the scoreboard's table, from the pool */
 		uint32_t newly = tcp_sb_update(c, &r->opts);
+
+		if (newly > 0) {
+			/* News too: a probe may go again, and the watch's wait starts over. */
+			c->flags &= ~(uint32_t)TCP_CF_TLP_SENT;
+			c->tlp_watches = 0;
+		}
 
 		/* In a SACK recovery Karn's rule leaves the one-segment timing nothing to time: the
 		 * latest first transmission this ACK delivered does (Linux's RTT from SACKed data). */

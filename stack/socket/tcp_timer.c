@@ -24,6 +24,11 @@ void tcp_tlp_arm(struct tcp_stack *s, struct tcp_conn *c, smx_instant now)
 		pto += 200000; /* RFC 8985 7.2's WCDelAckT */
 	else
 		pto += 2000;
+	/* The watch takes a retransmission as lost on silence alone, so each it takes with no news from
+	 * the peer since doubles the wait for the next, as the RTO backs off (RFC 6298 5.5): under heavy
+	 * loss a copy every PTO still saves timeouts, but into a dead path it sent one every PTO, each
+	 * pushing the RTO on, for as long as the user timeout. */
+	pto <<= SMX_MIN(c->tlp_watches, 20u);
 	if (now + pto >= c->rtx_at)
 		return;
 	c->tlp_at = now + pto;
@@ -129,6 +134,8 @@ static void tcp_conn_timers(struct tcp_stack *s, struct tcp_conn *c, smx_instant
 		} else if (tcp_sack_recovery(c) && tcp_seq_gt(c->high_rxt, c->snd_una)) {
 			c->high_rxt = c->snd_una;
 			c->rtx_mark_count = 0;
+			if (c->tlp_watches < UINT8_MAX)
+				c->tlp_watches++; /* the next watch waits twice as long (tcp_tlp_arm) */
 			c->flags |= TCP_CF_RTX_LOST; /* RFC 5681 4.3: a second reduction */
 			c->st.lost_retransmits++;
 			s->stats.lost_retransmits++;

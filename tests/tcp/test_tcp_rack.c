@@ -3,7 +3,8 @@
  * probed at PTO = 2 SRTT + 2 ms and then repaired, and a segment that arrives late but within the
  * reordering window (min_RTT / 4) is not retransmitted, while one that never arrives is, once the
  * window has passed, with no need for three duplicates; a lost retransmission with nothing sent
- * after it is found by the probe timer. The times checked are the virtual clock's. */
+ * after it is found by the probe timer, which backs off while the peer says nothing. The times
+ * checked are the virtual clock's. */
 #include "tcp_harness.h"
 
 #include <string.h>
@@ -332,6 +333,44 @@ static void test_lost_retransmission_of_the_last(void **state)
 	assert_int_equal(t->c->st.lost_retransmits, 1);
 }
 
+/* The probe timer's watch over retransmissions in a recovery takes a retransmission as lost on
+ * silence alone, so without news from the peer it backs off. Segment 0 of four is lost, three SACKs
+ * start a recovery, and then the path goes dark: the watch sends segment 0 again one PTO (22 ms)
+ * later, then after 44, 88 and 176 ms, until the RTO (restarted by each copy of SND.UNA's segment)
+ * comes first, and then the timeouts back off (400 ms). Before, a copy went every PTO, each
+ * pushing the RTO on: 45 a second into a dead path, for as long as the user timeout. */
+static void test_recovery_watch_backs_off(void **state)
+{
+	struct th *t = *state;
+	struct sent_log log = { .n = 0 };
+	smx_instant at[16] = { 0 };
+	uint32_t base = rack_conn(t, 4);
+
+	flight(t, &log, 4 * MSS);
+	assert_int_equal(log.n, 4);
+	for (uint32_t k = 1; k < 4; k++) {
+		th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + MSS * (k + 1) });
+		th_advance(t, 100);
+	}
+	collect(t, &log);
+	assert_true(t->c->flags & TCP_CF_IN_RECOVERY);
+	assert_int_equal(sends_of(&log, base, at, 16), 2);
+	for (unsigned i = 0; i < 100; i++) {
+		th_advance(t, 10000);
+		collect(t, &log);
+	}
+	assert_int_equal(sends_of(&log, base, at, 16), 8);
+	for (unsigned k = 2; k < 6; k++) /* the watch's copies: 22 ms, then twice the gap before */
+		assert_true(at[k] - at[k - 1] >= ((smx_instant)2 * RTT + 2000) << (k - 2));
+	assert_int_equal(at[6] - at[5], 200000); /* the RTO, restarted by the last copy */
+	assert_int_equal(at[7] - at[6], 400000); /* backed off */
+	assert_int_equal(t->c->st.timeouts, 2);
+	/* News (a SACK of the probe's copy... here, the cumulative ACK of segment 0) starts it over. */
+	t->peer_ack = base + MSS;
+	th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + 4 * MSS });
+	assert_int_equal(t->c->tlp_watches, 0);
+}
+
 /* Where RACK's transmit times live: one range in the control block while a flight takes SRTT/8 (here
  * 1.25 ms) or less; a later send needs a second range and draws the range tables' chunk (32 ranges);
  * the ACK of everything gives it back. With the pool empty the one range takes the later send too
@@ -405,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rack_rtt_in_recovery, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_tlp_probes_last_segment, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_reordering_window, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_recovery_watch_backs_off, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_lost_retransmission_of_the_last, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_ranges_from_pool, setup_one_chunk_rx, th_teardown),
 	};
