@@ -304,8 +304,13 @@ void tcp_cc_sack_ack(struct tcp_stack *s, struct tcp_conn *c, uint32_t delivered
 
 		sndcnt = SMX_MIN((int64_t)(c->ssthresh - pipe), limit);
 	}
-	/* As Linux does: the first retransmission goes at once, whatever the proportion says. */
-	if (sndcnt < (int64_t)mss && c->prr_out == 0)
+	/* As Linux does: the first retransmission goes at once, whatever the proportion says. And with
+	 * nothing in flight (pipe 0: all of it delivered or taken as lost, as RACK's timer does between
+	 * ACKs), no ACK will come to clock PRR on: one segment goes, which is what the RTO would send
+	 * (RFC 5681 3.1's loss window), without waiting for it. Linux gets there by keeping cwnd when its
+	 * timer marks a loss; here cwnd follows pipe, and stood at 0 until the RTO: at 10% loss in the
+	 * simulated grid, a tenth of the timeouts. */
+	if (sndcnt < (int64_t)mss && (c->prr_out == 0 || pipe == 0))
 		sndcnt = mss;
 	c->cwnd = pipe + (uint32_t)(sndcnt > 0 ? sndcnt : 0);
 	tcp_cc_stats(c);

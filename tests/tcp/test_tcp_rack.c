@@ -93,6 +93,25 @@ static void flight(struct th *t, struct sent_log *log, uint32_t bytes)
 	collect(t, log);
 }
 
+/* Segment 0 of a window of four is lost: the three SACKs after it start a recovery, which sends it
+ * again. Returns SND.UNA (segment 0). */
+static uint32_t recovery_of_four(struct th *t, struct sent_log *log)
+{
+	smx_instant at[2];
+	uint32_t base = rack_conn(t, 4);
+
+	flight(t, log, 4 * MSS);
+	assert_int_equal(log->n, 4);
+	for (uint32_t k = 1; k < 4; k++) {
+		th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + MSS * (k + 1) });
+		th_advance(t, 100);
+	}
+	collect(t, log);
+	assert_true(t->c->flags & TCP_CF_IN_RECOVERY);
+	assert_int_equal(sends_of(log, base, at, 2), 2);
+	return base;
+}
+
 /* Segment 0 of 20 is lost; three SACKs start a recovery and it goes again at R; that retransmission
  * is lost too. New data sent after R is SACKed one RTT later: RACK (RFC 8985 6.2) sees a segment
  * sent after the retransmission delivered while it is not, so it sends segment 0 a third time, about
@@ -344,17 +363,8 @@ static void test_recovery_watch_backs_off(void **state)
 	struct th *t = *state;
 	struct sent_log log = { .n = 0 };
 	smx_instant at[16] = { 0 };
-	uint32_t base = rack_conn(t, 4);
+	uint32_t base = recovery_of_four(t, &log);
 
-	flight(t, &log, 4 * MSS);
-	assert_int_equal(log.n, 4);
-	for (uint32_t k = 1; k < 4; k++) {
-		th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + MSS * (k + 1) });
-		th_advance(t, 100);
-	}
-	collect(t, &log);
-	assert_true(t->c->flags & TCP_CF_IN_RECOVERY);
-	assert_int_equal(sends_of(&log, base, at, 16), 2);
 	for (unsigned i = 0; i < 100; i++) {
 		th_advance(t, 10000);
 		collect(t, &log);
@@ -369,6 +379,32 @@ static void test_recovery_watch_backs_off(void **state)
 	t->peer_ack = base + MSS;
 	th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + 4 * MSS });
 	assert_int_equal(t->c->tlp_watches, 0);
+}
+
+/* PRR with nothing in flight. A recovery whose retransmission of segment 0 was taken as lost a
+ * second time (RFC 5681 4.3's second cut already made), by RACK's timer between ACKs, with more sent
+ * than delivered since the cut: PRR's conservative bound (RFC 6937 PRR-CRB) allows nothing, and
+ * with pipe 0 no ACK would ever come to allow more. One segment goes at once, not at the RTO. */
+static void test_prr_nothing_in_flight(void **state)
+{
+	struct th *t = *state;
+	struct sent_log log = { .n = 0 };
+	smx_instant at[4] = { 0 };
+	uint32_t base = recovery_of_four(t, &log);
+
+	/* As tcp_rack_detect leaves it when it finds that retransmission lost too. */
+	t->c->high_rxt = t->c->snd_una;
+	t->c->rtx_mark_count = 0;
+	t->c->flags |= TCP_CF_RTX_LOST | TCP_CF_CUT_TWICE;
+	t->c->prr_delivered = 0;
+	t->c->prr_out = 2 * MSS;
+	assert_int_equal(tcp_sb_pipe(t->c), 0);
+	tcp_cc_sack_ack(t->s, t->c, 0, false);
+	assert_int_equal(t->c->cwnd, MSS);
+	th_advance(t, 100);
+	collect(t, &log);
+	assert_int_equal(sends_of(&log, base, at, 4), 3);
+	assert_int_equal(t->c->st.timeouts, 0);
 }
 
 /* Where RACK's transmit times live: one range in the control block while a flight takes SRTT/8 (here
@@ -445,6 +481,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tlp_probes_last_segment, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_reordering_window, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_watch_backs_off, setup_big, th_teardown),
+		cmocka_unit_test_setup_teardown(test_prr_nothing_in_flight, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_lost_retransmission_of_the_last, setup_big, th_teardown),
 		cmocka_unit_test_setup_teardown(test_rack_ranges_from_pool, setup_one_chunk_rx, th_teardown),
 	};
