@@ -252,7 +252,7 @@ enum tcp_conn_flag {
 	TCP_CF_DSACK = 1u << 21,     /* report dsack_left/right as the first block (RFC 2883) */
 	TCP_CF_TS = 1u << 22,        /* RFC 7323 timestamps agreed on: on every segment */
 	TCP_CF_TLP_PROBE = 1u << 23, /* send a tail loss probe (RFC 8985 7.3) on the next output */
-	TCP_CF_TLP_SENT = 1u << 24,  /* a probe is out: no other until SND.UNA moves or a SACK news */
+	TCP_CF_TLP_SENT = 1u << 24,  /* a probe is out: no other until SND.UNA moves or a SACK is news */
 	TCP_CF_POOL_TX = 1u << 25,   /* a send was cut short by the pool: WRITABLE once it has chunks */
 	TCP_CF_RTX_LOST = 1u << 26,  /* a retransmission of this recovery was lost (RACK found it) */
 	TCP_CF_CUT_TWICE = 1u << 27, /* ... and the window was reduced for it (RFC 5681 4.3) */

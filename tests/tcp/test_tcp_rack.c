@@ -375,9 +375,12 @@ static void test_recovery_watch_backs_off(void **state)
 	assert_int_equal(at[6] - at[5], 200000); /* the RTO, restarted by the last copy */
 	assert_int_equal(at[7] - at[6], 400000); /* backed off */
 	assert_int_equal(t->c->st.timeouts, 2);
-	/* News (a SACK of the probe's copy... here, the cumulative ACK of segment 0) starts it over. */
-	t->peer_ack = base + MSS;
+	/* News from the peer starts it over: a SACK of data not SACKed before (the second timeout
+	 * forgot the scoreboard, RFC 2018 8), with no cumulative ACK, will do. */
+	assert_int_equal(t->c->tlp_watches, 4);
+	assert_int_equal(t->c->sb.count, 0);
 	th_tx(t, .flags = TCP_ACK, .nsack = 1, .sack = { base + MSS, base + 4 * MSS });
+	assert_int_equal(t->c->snd_una, base);
 	assert_int_equal(t->c->tlp_watches, 0);
 }
 
