@@ -148,14 +148,16 @@ start_server() {
 
 now() { date +%s.%N; }
 
-# smx_to_linux: the Linux client reads SIZE bytes of smolxdp-server's pattern and checks them. Prints
-# the start and end times and the sender's RTOs: the timeouts of the server's --tcp-log line for
+# smx_to_linux: the Linux client reads SIZE bytes of smolxdp-server's pattern and checks them, each
+# socket call bounded by the run's timeout, as the Linux server's (with the client's own 60 s, Linux's
+# sender in kernel->linux, backing off at 10% loss without SACK, outwaited it and the cell failed).
+# Prints the start and end times and the sender's RTOs: the timeouts of the server's --tcp-log line for
 # this connection, the one whose peer is the client's port (it runs in a subshell of row's, so it
 # counts nothing; a line from an earlier connection that ended late cannot be taken for this one's).
 smx_to_linux() {
 	local t0 t1 port rtos=""
 	t0=$(now)
-	P timeout "$TIMEOUT" "$PY" "$PYHELP" source "$SIP" "$SIZE" >"$TMP/run.out" 2>&1 || return 1
+	P timeout "$TIMEOUT" "$PY" "$PYHELP" source "$SIP" "$SIZE" "$TIMEOUT" >"$TMP/run.out" 2>&1 || return 1
 	t1=$(now)
 	port=$(sed -n 's/^source: local port \([0-9]*\)$/\1/p' "$TMP/run.out")
 	for _ in $(seq 50); do
@@ -209,7 +211,7 @@ kernel_to_linux() {
 	PEER_PID=$!
 	for _ in $(seq 50); do grep -q listening "$TMP/peer.out" 2>/dev/null && break; sleep 0.1; done
 	t0=$(now)
-	P timeout "$TIMEOUT" "$PY" "$PYHELP" source "$SIP" "$SIZE" >"$TMP/run.out" 2>&1 || rc=1
+	P timeout "$TIMEOUT" "$PY" "$PYHELP" source "$SIP" "$SIZE" "$TIMEOUT" >"$TMP/run.out" 2>&1 || rc=1
 	t1=$(now)
 	wait "$PEER_PID" || rc=1
 	PEER_PID=""

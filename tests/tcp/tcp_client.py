@@ -101,8 +101,10 @@ def sink(host, size):
     print("discard %d bytes" % size)
 
 
-def source(host, size):
-    s = connect(host, 6972)
+def source(host, size, timeout=60):
+    """Reads `size` bytes of the pattern from the source service and checks them; `timeout` bounds
+    each socket call."""
+    s = connect(host, 6972, timeout)
     # Said first, so that a transfer that fails still names its connection (the server's log is
     # found by it: interop_tcp.sh).
     print("source: local port %d" % s.getsockname()[1], flush=True)
@@ -219,7 +221,7 @@ if __name__ == "__main__":
     elif mode == "sink":
         sink(sys.argv[2], int(sys.argv[3]))
     elif mode == "source":
-        source(sys.argv[2], int(sys.argv[3]))
+        source(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 60)
     elif mode == "concurrent":
         concurrent(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "refused":
