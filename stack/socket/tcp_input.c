@@ -284,6 +284,14 @@ static bool tcp_fin_acked(const struct tcp_conn *c)
 	return (c->flags & TCP_CF_FIN_QUEUED) && tcp_seq_gt(c->snd_una, c->snd_fin_seq);
 }
 
+/* News from the peer (SND.UNA moved, or a SACK of data not SACKed before): the next flight may
+ * probe again, and the probe timer's watch over retransmissions starts its wait over (tcp_timer.c). */
+static void tcp_peer_news(struct tcp_conn *c)
+{
+	c->flags &= ~(uint32_t)TCP_CF_TLP_SENT;
+	c->tlp_watches = 0;
+}
+
 /* snd_una moves to ack: free acknowledged data, time the RTT, feed congestion control. */
 static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, uint32_t ts_ecr, smx_instant now)
 {
@@ -327,8 +335,7 @@ static void tcp_ack_new(struct tcp_stack *s, struct tcp_conn *c, uint32_t ack, u
 	tcp_cc_rto_undo_check(c, ts_ecr); /* before backoff is forgotten: RFC 3522 */
 	c->backoff = 0;
 	c->una_since = now;
-	c->flags &= ~(uint32_t)TCP_CF_TLP_SENT; /* news from the peer: the next flight may probe again */
-	c->tlp_watches = 0;
+	tcp_peer_news(c);
 	/* Every ACK's echo is a sample for HyStart++ (RFC 9406 4.2 wants several per round, where the
 	 * microsecond timing gives one); millisecond ticks suffice against its 4 ms threshold. */
 	tcp_cc_on_ack(c, acked, now, ts_rtt);
@@ -393,18 +400,17 @@ static bool tcp_rx_ack(struct tcp_stack *s, struct tcp_conn *c, const struct ipv
 			tcp_ranges_attach(c); /* the scoreboard's table, from the pool */
 		uint32_t newly = tcp_sb_update(c, &r->opts);
 
-		if (newly > 0) {
-			/* News too: a probe may go again, and the watch's wait starts over. */
-			c->flags &= ~(uint32_t)TCP_CF_TLP_SENT;
-			c->tlp_watches = 0;
-		}
-
+		if (newly > 0)
+			tcp_peer_news(c);
 		/* In a SACK recovery Karn's rule leaves the one-segment timing nothing to time: the
-		 * latest first transmission this ACK delivered does (Linux's RTT from SACKed data). */
-		uint32_t rack_rtt = tcp_rack_rtt_sample(c, &rack, now);
+		 * latest first transmission this ACK delivered does (Linux's RTT from SACKed data).
+		 * Looked up only there: elsewhere every ACK would search RACK's tables for nothing. */
+		if (tcp_sack_recovery(c) && !backed_off) {
+			uint32_t rack_rtt = tcp_rack_rtt_sample(c, &rack, now);
 
-		if (rack_rtt != UINT32_MAX && tcp_sack_recovery(c) && !backed_off)
-			tcp_rtt_sample(s, c, SMX_MAX(rack_rtt, 1u));
+			if (rack_rtt != UINT32_MAX)
+				tcp_rtt_sample(s, c, SMX_MAX(rack_rtt, 1u));
+		}
 		tcp_rack_on_ack(s, c, &r->opts, &rack, now); /* RFC 8985 6.2: loss by time */
 		uint32_t sacked1 = tcp_sb_sacked(c);
 		int64_t delivered = (int64_t)(c->snd_una - una0) + (int64_t)sacked1 - (int64_t)sacked0;
