@@ -22,6 +22,7 @@ tcp_repeats=3
 tcp_duration=2
 tcp_long=1 # the 50 ms paths run 10 s at least (bench_tcp.sh); --quick: no
 tcp_only=""
+tcp_roles_only=""
 tcp_rates=1
 tcp_kernel_cc=cubic
 rate_window=256
@@ -38,6 +39,8 @@ Options:
   --tcp-repeats N rounds of every TCP run (default $tcp_repeats)
   --tcp-duration S seconds of each TCP transfer (default $tcp_duration; 10 at least on the 50 ms paths)
   --tcp-conditions LIST  comma-separated TCP paths to run (default: all; see apps/bench/bench_tcp.sh)
+  --tcp-roles LIST  comma-separated TCP runs of each path (default: all, e.g. srv-up-smolxdp,
+                  srv-up-kernel: a row's smolxdp and kernel runs, for more rounds of one row)
   --no-tcp-rates  skip the TCP connection-rate and 10,000-connection runs
   --kernel-cc NAME the kernel's TCP congestion control in the benchmark's namespaces (default cubic,
                   Linux's and Debian's default; bbr, reno: whatever the kernel offers)
@@ -56,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--tcp-repeats) tcp_repeats=$2; shift 2 ;;
 	--tcp-duration) tcp_duration=$2; shift 2 ;;
 	--tcp-conditions) tcp_only=$2; shift 2 ;;
+	--tcp-roles) tcp_roles_only=$2; shift 2 ;;
 	--no-tcp-rates) tcp_rates=0; shift ;;
 	--kernel-cc) tcp_kernel_cc=$2; shift 2 ;;
 	--quick) repeats=2; duration=0.5; warmup=0.2; tcp_repeats=1; tcp_duration=1; tcp_long=0; shift ;;

@@ -6,9 +6,10 @@
 #
 # Uses from bench.sh: build, out, root, ns_s, ns_c, if_s, if_c, SIP, KIP, CIP, STACK_CIP, SMAC,
 # STACK_CMAC, SRV_CPU, CLI_CPU, find_bin, tcp_repeats, tcp_duration, tcp_only (conditions to run, empty:
-# all), tcp_rates (1: also the connection-rate runs), tcp_kernel_cc (the kernel's congestion control,
-# set on its sockets, never taken from the host: a host whose default is BBR, which does not slow down
-# for random loss, would otherwise be compared with loss-based CUBIC without saying so).
+# all), tcp_roles_only (the runs of each, empty: all), tcp_rates (1: also the connection-rate runs),
+# tcp_kernel_cc (the kernel's congestion control, set on its sockets, never taken from the host: a
+# host whose default is BBR, which does not slow down for random loss, would otherwise be compared
+# with loss-based CUBIC without saying so).
 
 TCPBENCH=$(find_bin smolxdp-tcpbench)
 KTCP=$(find_bin smolxdp-kernel-tcp)
@@ -369,6 +370,7 @@ tcp_bench() {
 			fi
 			for entry in "${tcp_roles[@]}"; do
 				role=${entry%%|*}
+				[ -z "$tcp_roles_only" ] || [[ ",$tcp_roles_only," == *",$role,"* ]] || continue
 				tcp_run "$cond" "$link" "$role" "$rep"
 			done
 			if [ "$link" = emu ]; then

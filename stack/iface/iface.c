@@ -231,6 +231,17 @@ void iface_release(struct iface *ifc)
 	ifc->rx_held = 0;
 }
 
+/* A received frame was written by the kernel on another CPU (copy mode) or by the NIC: its first
+ * read misses every line, and the checksum reads them all. Asked for while the frame before it is
+ * processed, they arrive meanwhile: the checksum had been a sixth of a receiving client's CPU,
+ * mostly waiting on those misses (160 ns a segment, 40 ns with the data cached); bulk TCP into
+ * smolxdp-tcpclient went from 12.5 to 16.5 Gbit/s with it. */
+static void prefetch_frame(const uint8_t *p, size_t len)
+{
+	for (size_t off = 0; off < len; off += 64)
+		__builtin_prefetch(p + off);
+}
+
 bool iface_poll(struct iface *ifc, smx_instant now)
 {
 	size_t n;
@@ -256,8 +267,11 @@ bool iface_poll(struct iface *ifc, smx_instant now)
 	}
 	n = dev_rx_burst(ifc->dev, ifc->rx_frames, ifc->rx_batch, now);
 	ifc->counters[IFACE_RX_FRAMES] += n;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			prefetch_frame(ifc->rx_frames[i + 1].data, ifc->rx_frames[i + 1].len);
 		iface_frame_input(ifc, ifc->rx_frames[i].data, ifc->rx_frames[i].len);
+	}
 	/* Hold the batch only while some transport holds a view into it. */
 	if (ifc->views_out)
 		ifc->rx_held = (uint32_t)n;
