@@ -3,7 +3,7 @@
 # three paths (clean, 2% loss, the emulated 10 ms path) for one short round must produce a record of every
 # run (both servers, both directions, the stack as client; smolxdp interrupt-driven and busy-polling), goodput above zero, retransmissions counted
 # for every sender under loss, connection rates for both servers, 10,000 concurrent connections with
-# none failed, and the table and JSON summary. It exercises the tools the way the benchmark uses them.
+# none failed, the table and JSON summary, and the rounds comparison. It exercises the tools the way the benchmark uses them.
 set -euo pipefail
 build=${1:?usage: bench_tcp_smoke.sh BUILD_DIR}
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,4 +48,17 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 grep -q "x kernel" "$tmp/out/tcp-table.md" || fail "the table has no ratio column"
+# The rounds comparison reads the same runs: a line for each of the 8 smolxdp runs, and its test
+# computed right on a case worked by hand (U = 0 for 3 against 3: z = -4.5 / sqrt(63 / 12), p = 0.0495).
+rounds=$(/usr/bin/python3 "$src/apps/bench/bench_tcp_rounds.py" clean "$tmp/out") || fail "bench_tcp_rounds.py exited $?"
+[ "$(grep -c -- "-smolxdp[a-z-]* vs [a-z-]*-kernel |" <<<"$rounds")" -eq 8 ] || fail "bench_tcp_rounds.py: $rounds"
+PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 - "$src/apps/bench" <<'PY' || fail "bench_tcp_rounds.py's test"
+import sys
+sys.path.insert(0, sys.argv[1])
+from bench_tcp_rounds import mann_whitney
+beats, p = mann_whitney([1, 2, 3], [4, 5, 6])
+assert beats == 0 and abs(p - 0.0495) < 0.0005, (beats, p)
+beats, p = mann_whitney([2, 2], [2, 2])
+assert beats == 0.5 and p == 1.0, (beats, p)
+PY
 echo "bench_tcp_smoke: ok"
