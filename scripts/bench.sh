@@ -306,7 +306,7 @@ fi
 # --- TCP: bulk both ways with loss, reordering and delay; connection rates ------------------------------
 if want tcp; then
 	. "$root/apps/bench/bench_tcp.sh"
-	tcp_bench || echo "bench.sh: the TCP benchmark failed" >&2
+	tcp_bench || { echo "bench.sh: the TCP benchmark failed" >&2; tcp_failed=1; }
 fi
 
 # --- summary -----------------------------------------------------------------------------------------
@@ -327,3 +327,4 @@ fi
 if want tcp && [ -f "$out/tcp-table.md" ]; then
 	echo "bench.sh: TCP table $out/tcp-table.md, JSON $out/tcp-summary.json" >&2
 fi
+exit "${tcp_failed:-0}"

@@ -345,8 +345,23 @@ tcp_concurrent() {
 	tcp_smx_loss=0
 }
 
+# tcp_check_names LIST KIND ENTRY...: every comma-separated name in LIST is the first field of an
+# entry (a typo in --tcp-conditions or --tcp-roles would otherwise run nothing and say nothing).
+tcp_check_names() {
+	local list=$1 kind=$2 name known
+	shift 2
+	known=$(printf '%s\n' "$@" | cut -d'|' -f1)
+	for name in ${list//,/ }; do
+		grep -qx -- "$name" <<<"$known" && continue
+		echo "bench.sh: no TCP $kind named '$name' (known: $(tr '\n' ' ' <<<"$known"))" >&2
+		return 1
+	done
+}
+
 tcp_bench() {
 	local miss
+	tcp_check_names "$tcp_only" path "${tcp_conditions[@]}" || return 1
+	tcp_check_names "$tcp_roles_only" run "${tcp_roles[@]}" || return 1
 	miss=$(tcp_missing)
 	if [ -n "$miss" ]; then
 		echo "bench.sh: TCP benchmark skipped: not built: $miss" >&2
