@@ -11,21 +11,16 @@ under 0.9x may be chance; more rounds of one row (bench.sh --tcp-roles) tell. St
 import glob
 import json
 import math
+import os
 import statistics
 import sys
 
-# smolxdp's run and the kernel's run it is compared with (tcp-table.md's pairs).
-PAIRS = [
-    ("srv-up-smolxdp", "srv-up-kernel"),
-    ("srv-up-smolxdp-busy", "srv-up-kernel"),
-    ("srv-down-smolxdp", "srv-down-kernel"),
-    ("srv-down-smolxdp-busy", "srv-down-kernel"),
-    ("cli-up-smolxdp", "srv-up-kernel"),
-    ("cli-up-smolxdp-busy", "srv-up-kernel"),
-    ("cli-down-smolxdp", "srv-down-kernel"),
-    ("cli-down-smolxdp-busy", "srv-down-kernel"),
-]
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_tcp_summary import PAIRS as TABLE_PAIRS  # noqa: E402
 
+# smolxdp's run and the kernel's run it is compared with: tcp-table.md's pairs.
+PAIRS = [(smx, kern) for _, smx, kern in TABLE_PAIRS]
 
 def goodputs(dirs, cond, role):
     out = []
